@@ -1,0 +1,15 @@
+//! ypad-core: everything about a pad that can be decided from bytes alone.
+//!
+//! This crate does no IO: no sockets, no files, no clocks (time is passed in as milliseconds).
+//! The server crate drives it; tests drive it with plain byte vectors.
+
+pub mod awareness;
+pub mod doc;
+pub mod pad_id;
+pub mod protocol;
+pub mod session;
+
+pub use awareness::AwarenessTable;
+pub use doc::{ApplyError, PadDoc};
+pub use pad_id::{PadId, PadIdError};
+pub use session::{Effects, Session, SessionError};
