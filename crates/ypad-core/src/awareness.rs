@@ -128,11 +128,11 @@ impl AwarenessTable {
     pub fn remove(&mut self, clients: &[u64], now_ms: u64) -> Option<Vec<u8>> {
         let mut removed = Vec::new();
         for id in clients {
-            if let Some(e) = self.entries.get_mut(id) {
-                if e.state.take().is_some() {
-                    e.last_updated_ms = now_ms;
-                    removed.push(*id);
-                }
+            if let Some(e) = self.entries.get_mut(id)
+                && e.state.take().is_some()
+            {
+                e.last_updated_ms = now_ms;
+                removed.push(*id);
             }
         }
         (!removed.is_empty()).then(|| self.encode(&removed))

@@ -1,1 +1,153 @@
+//! ypad-server: the network edge of ypad.
+//!
+//! [`run`] serves the HTTP routes and the y-websocket endpoint on a listener until `shutdown`
+//! resolves, then closes every socket, flushes every pad and returns. The document logic lives
+//! in `ypad-core`; persistence in `ypad-store`.
 
+mod api_v1;
+pub mod clock;
+pub mod config;
+mod connection;
+mod error;
+pub mod live;
+pub mod persist;
+pub mod registry;
+pub mod state;
+mod web;
+mod ws;
+
+use std::future::Future;
+use std::sync::Arc;
+
+use axum::Router;
+use axum::extract::State;
+use axum::http::StatusCode;
+use axum::response::{IntoResponse, Json};
+use axum::routing::get;
+use tokio::net::TcpListener;
+use tower_http::compression::CompressionLayer;
+
+pub use config::Config;
+pub use state::AppState;
+use ypad_store::{SledStore, Store};
+
+use crate::persist::Persister;
+use crate::registry::Registry;
+
+#[derive(Debug, thiserror::Error)]
+pub enum ServerError {
+    #[error("cannot open the store in {path}: {cause}")]
+    OpenStore { path: String, cause: String },
+    #[error("server failed: {0}")]
+    Io(#[from] std::io::Error),
+}
+
+/// The router, given its state. Tests drive it directly or over a socket.
+pub fn app(state: AppState) -> Router {
+    let pages = Router::new()
+        .route("/", get(web::start_page))
+        .route("/p/{pad}", get(web::pad_page))
+        .route("/p/{pad}/timeslider", get(web::timeslider_page))
+        .route("/static/{*path}", get(web::asset))
+        .route("/api/v1/pads", get(api_v1::list))
+        .route("/api/v1/pads/{pad}", get(api_v1::meta))
+        .route("/api/v1/pads/{pad}/text", get(api_v1::text))
+        .layer(CompressionLayer::new());
+    Router::new()
+        .route("/ws/{pad}", get(ws::upgrade))
+        .route("/health", get(health))
+        .merge(pages)
+        .with_state(state)
+}
+
+async fn health(State(state): State<AppState>) -> impl IntoResponse {
+    let healthy = state.persister.is_healthy();
+    let status = if healthy {
+        StatusCode::OK
+    } else {
+        StatusCode::SERVICE_UNAVAILABLE
+    };
+    let body = serde_json::json!({
+        "status": if healthy { "ok" } else { "unhealthy" },
+        "pads": state.registry.loaded().len(),
+        "connections": state.connections(),
+    });
+    (status, Json(body))
+}
+
+/// Opens the store in `config.data_dir` and serves on `listener` until `shutdown` resolves.
+pub async fn run(
+    listener: TcpListener,
+    config: Config,
+    shutdown: impl Future<Output = ()> + Send + 'static,
+) -> Result<(), ServerError> {
+    let path = config.data_dir.clone();
+    let store = tokio::task::spawn_blocking(move || SledStore::open(&path))
+        .await
+        .map_err(|e| ServerError::OpenStore {
+            path: config.data_dir.display().to_string(),
+            cause: e.to_string(),
+        })?
+        .map_err(|e| ServerError::OpenStore {
+            path: config.data_dir.display().to_string(),
+            cause: e.to_string(),
+        })?;
+    serve(listener, config, Arc::new(store), shutdown).await
+}
+
+/// Serves with a given store until `shutdown` resolves.
+pub async fn serve(
+    listener: TcpListener,
+    config: Config,
+    store: Arc<dyn Store>,
+    shutdown: impl Future<Output = ()> + Send + 'static,
+) -> Result<(), ServerError> {
+    let (persister, threads) = Persister::start(store.clone(), config.checkpoint_every);
+    let registry = Arc::new(Registry::new(
+        store.clone(),
+        persister.clone(),
+        config.idle_evict,
+    ));
+    let sweep_every = config.sweep_every;
+    let state = AppState::new(config, store, registry.clone(), persister);
+
+    let sweeper = {
+        let registry = registry.clone();
+        let stop = state.shutdown.clone();
+        tokio::spawn(async move {
+            let mut tick = tokio::time::interval(sweep_every);
+            loop {
+                tokio::select! {
+                    () = stop.cancelled() => break,
+                    _ = tick.tick() => registry.sweep(),
+                }
+            }
+        })
+    };
+
+    let token = state.shutdown.clone();
+    let tracker = state.tracker.clone();
+    let persister = state.persister.clone();
+    let router = app(state);
+    let stop = token.clone();
+    axum::serve(listener, router)
+        .with_graceful_shutdown(async move {
+            shutdown.await;
+            tracing::info!("shutting down: closing connections and flushing pads");
+            stop.cancel();
+        })
+        .await?;
+    // Connections were told to close when the token was cancelled; wait for them to finish.
+    token.cancel();
+    tracker.close();
+    tracker.wait().await;
+    let _ = sweeper.await;
+    persister.barrier().await;
+    drop(persister);
+    drop(registry);
+    tokio::task::spawn_blocking(move || threads.join())
+        .await
+        .map_err(|e| std::io::Error::other(e.to_string()))?;
+    tracing::info!("every pad flushed; bye");
+    Ok(())
+}

@@ -1,1 +1,96 @@
+//! ypad-store: where pads live on disk.
+//!
+//! A pad is an append-only log of yrs updates (one entry per revision, with its time and
+//! author), checkpoints (the merged state at some revision, so loading costs about one checkpoint
+//! rather than the whole history) and a small metadata record. [`Store`] is the interface the
+//! server sees; [`SledStore`] is the embedded backend. This is the only crate that knows sled.
 
+mod keys;
+mod sled_store;
+
+pub use sled_store::SledStore;
+
+/// One revision of a pad: a yrs v1 update with when and by whom it was made.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct LogEntry {
+    pub pad: String,
+    /// Revision number, from 1; revision 0 is the empty pad.
+    pub rev: u64,
+    pub time_ms: u64,
+    /// Author id (`a.…`), when known.
+    pub author: Option<String>,
+    pub update: bytes::Bytes,
+}
+
+/// What a server needs to bring a pad into memory.
+#[derive(Debug, Clone, Default)]
+pub struct StoredPad {
+    pub meta: PadMeta,
+    /// The merged state at `meta.checkpoint_rev`, if any checkpoint was taken.
+    pub checkpoint: Option<Vec<u8>>,
+    /// Updates after the checkpoint, in revision order.
+    pub tail: Vec<Vec<u8>>,
+}
+
+impl StoredPad {
+    /// The updates to apply, in order, to rebuild the pad.
+    pub fn updates(&self) -> impl Iterator<Item = &[u8]> {
+        self.checkpoint
+            .iter()
+            .chain(self.tail.iter())
+            .map(Vec::as_slice)
+    }
+}
+
+#[derive(Debug, Clone, Default, PartialEq, Eq, serde::Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct PadMeta {
+    pub id: String,
+    pub created_ms: u64,
+    /// Time of the newest revision (the creation time for a pad without revisions).
+    pub last_edited_ms: u64,
+    /// The head revision: the number of revisions after the empty pad.
+    pub revisions: u64,
+    /// Revision of the newest checkpoint (0 when none).
+    pub checkpoint_rev: u64,
+}
+
+#[derive(Debug, thiserror::Error)]
+pub enum StoreError {
+    #[error("storage backend failed: {0}")]
+    Backend(#[from] sled::Error),
+    #[error("stored data of pad {pad:?} is corrupt: {what}")]
+    Corrupt { pad: String, what: String },
+}
+
+pub type Result<T, E = StoreError> = std::result::Result<T, E>;
+
+/// The storage interface of the server. Calls block; the server runs them off the async
+/// runtime (a persister thread, `spawn_blocking`).
+pub trait Store: Send + Sync + 'static {
+    /// Everything needed to load `pad`, or `None` if it was never created.
+    fn load(&self, pad: &str) -> Result<Option<StoredPad>>;
+    /// The pad's metadata, or `None` if it was never created.
+    fn meta(&self, pad: &str) -> Result<Option<PadMeta>>;
+    /// Records an empty pad (revision 0) unless it exists. Returns whether it was created.
+    fn create(&self, pad: &str, time_ms: u64) -> Result<bool>;
+    /// Appends revisions, possibly of several pads. Not durable until [`Store::flush`].
+    fn append(&self, entries: &[LogEntry]) -> Result<()>;
+    /// Makes everything appended so far durable.
+    fn flush(&self) -> Result<()>;
+    /// Revisions `from..=to` of `pad`.
+    fn log(&self, pad: &str, from: u64, to: u64) -> Result<Vec<LogEntry>>;
+    /// Merges the newest checkpoint and the log after it into a checkpoint at the head.
+    /// Returns the new checkpoint's revision, or `None` if there was nothing to merge.
+    fn compact(&self, pad: &str) -> Result<Option<u64>>;
+    /// Newest checkpoint at or before `rev`: `(its revision, state)`.
+    fn checkpoint_at_or_before(&self, pad: &str, rev: u64) -> Result<Option<(u64, Vec<u8>)>>;
+    /// Every pad, in id order.
+    fn list(&self) -> Result<Vec<PadMeta>>;
+    /// Removes a pad with its whole history. Returns whether it existed.
+    fn delete(&self, pad: &str) -> Result<bool>;
+    /// The pad's read-only id, recording `candidate` as that id if the pad has none yet.
+    fn read_only_id(&self, pad: &str, candidate: &str) -> Result<String>;
+    /// The pad a read-only id belongs to.
+    fn pad_of_read_only_id(&self, read_only_id: &str) -> Result<Option<String>>;
+}

@@ -1,0 +1,41 @@
+//! Server settings. The binary fills them from flags and environment variables; tests build
+//! them directly.
+
+use std::path::PathBuf;
+use std::time::Duration;
+
+#[derive(Debug, Clone)]
+pub struct Config {
+    /// Where the sled store lives.
+    pub data_dir: PathBuf,
+    /// A pad with no connection for this long is flushed and dropped from memory.
+    pub idle_evict: Duration,
+    /// Frames larger than this close their connection with 1009.
+    pub max_message_bytes: usize,
+    /// Frames a connection may have waiting to be written before it is considered too slow
+    /// and disconnected (it reconnects and resyncs; nothing is skipped).
+    pub outbox_frames: usize,
+    /// Time between server pings.
+    pub ping_every: Duration,
+    /// A connection from which nothing arrived for this long is closed.
+    pub idle_timeout: Duration,
+    /// How often awareness expiry and idle eviction run.
+    pub sweep_every: Duration,
+    /// A pad's log is merged into a new checkpoint after this many revisions.
+    pub checkpoint_every: u64,
+}
+
+impl Config {
+    pub fn new(data_dir: impl Into<PathBuf>) -> Self {
+        Config {
+            data_dir: data_dir.into(),
+            idle_evict: Duration::from_secs(60),
+            max_message_bytes: 16 * 1024 * 1024,
+            outbox_frames: 4096,
+            ping_every: Duration::from_secs(30),
+            idle_timeout: Duration::from_secs(75),
+            sweep_every: Duration::from_secs(5),
+            checkpoint_every: 1000,
+        }
+    }
+}

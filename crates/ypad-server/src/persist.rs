@@ -1,0 +1,178 @@
+//! Group commit: accepted revisions go to one persister thread, which appends whatever has
+//! queued up as one batch and flushes it, so a revision is durable within about one flush of
+//! being accepted, however many arrive at once. Checkpoints are merged on a second thread so
+//! that a large merge never delays a flush.
+//!
+//! Both run on OS threads because sled blocks; nothing here touches the async runtime.
+
+use std::collections::HashMap;
+use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
+use std::sync::{Arc, mpsc};
+use std::thread::JoinHandle;
+use std::time::Duration;
+
+use tokio::sync::oneshot;
+use ypad_store::{LogEntry, Store};
+
+/// At most this many revisions go into one batch, to bound a flush.
+const MAX_BATCH: usize = 8192;
+/// Wait before retrying a batch the store refused.
+const RETRY_AFTER: Duration = Duration::from_millis(500);
+
+enum Command {
+    Append {
+        seq: u64,
+        entry: LogEntry,
+    },
+    /// Answered once everything sent before it is durable.
+    Barrier(oneshot::Sender<()>),
+}
+
+/// The sending side, shared by every pad.
+#[derive(Clone)]
+pub struct Persister {
+    tx: mpsc::Sender<Command>,
+    shared: Arc<Shared>,
+}
+
+struct Shared {
+    /// Sequence number of the last revision handed to the persister.
+    next_seq: AtomicU64,
+    /// Every revision with a sequence number up to this is durable.
+    flushed_seq: AtomicU64,
+    /// False while the store refuses writes.
+    healthy: AtomicBool,
+}
+
+pub struct PersisterThreads {
+    persister: JoinHandle<()>,
+    compactor: JoinHandle<()>,
+}
+
+impl PersisterThreads {
+    /// Waits until both threads have drained their queues. Every [`Persister`] must be dropped
+    /// first.
+    pub fn join(self) {
+        let _ = self.persister.join();
+        let _ = self.compactor.join();
+    }
+}
+
+impl Persister {
+    pub fn start(store: Arc<dyn Store>, checkpoint_every: u64) -> (Persister, PersisterThreads) {
+        let (tx, rx) = mpsc::channel();
+        let (compact_tx, compact_rx) = mpsc::channel::<String>();
+        let shared = Arc::new(Shared {
+            next_seq: AtomicU64::new(0),
+            flushed_seq: AtomicU64::new(0),
+            healthy: AtomicBool::new(true),
+        });
+        let persister = {
+            let store = store.clone();
+            let shared = shared.clone();
+            std::thread::Builder::new()
+                .name("ypad-persist".into())
+                .spawn(move || persist_loop(&*store, &shared, rx, compact_tx, checkpoint_every))
+                .expect("spawn persister thread")
+        };
+        let compactor = std::thread::Builder::new()
+            .name("ypad-compact".into())
+            .spawn(move || compact_loop(&*store, compact_rx))
+            .expect("spawn compactor thread");
+        (
+            Persister { tx, shared },
+            PersisterThreads {
+                persister,
+                compactor,
+            },
+        )
+    }
+
+    /// Queues a revision; returns its sequence number.
+    pub fn append(&self, entry: LogEntry) -> u64 {
+        let seq = self.shared.next_seq.fetch_add(1, Ordering::Relaxed) + 1;
+        // The persister thread only stops after every sender is gone, so this cannot fail
+        // while `self` exists.
+        let _ = self.tx.send(Command::Append { seq, entry });
+        seq
+    }
+
+    /// Whether the revision with sequence number `seq` is durable.
+    pub fn is_durable(&self, seq: u64) -> bool {
+        self.shared.flushed_seq.load(Ordering::Acquire) >= seq
+    }
+
+    pub fn is_healthy(&self) -> bool {
+        self.shared.healthy.load(Ordering::Relaxed)
+    }
+
+    /// Resolves once everything queued before the call is durable.
+    pub async fn barrier(&self) {
+        let (tx, rx) = oneshot::channel();
+        if self.tx.send(Command::Barrier(tx)).is_ok() {
+            let _ = rx.await;
+        }
+    }
+}
+
+fn persist_loop(
+    store: &dyn Store,
+    shared: &Shared,
+    rx: mpsc::Receiver<Command>,
+    compact_tx: mpsc::Sender<String>,
+    checkpoint_every: u64,
+) {
+    let mut since_checkpoint: HashMap<String, u64> = HashMap::new();
+    let mut entries = Vec::new();
+    let mut barriers = Vec::new();
+    let mut last_seq = 0;
+    while let Ok(first) = rx.recv() {
+        let mut next = Some(first);
+        while let Some(cmd) = next.take() {
+            match cmd {
+                Command::Append { seq, entry } => {
+                    last_seq = seq;
+                    entries.push(entry);
+                }
+                Command::Barrier(done) => barriers.push(done),
+            }
+            if entries.len() < MAX_BATCH {
+                next = rx.try_recv().ok();
+            }
+        }
+        while let Err(err) = store.append(&entries).and_then(|()| store.flush()) {
+            if shared.healthy.swap(false, Ordering::Relaxed) {
+                tracing::error!(cause = %err, revisions = entries.len(), "store refused writes; retrying");
+            }
+            std::thread::sleep(RETRY_AFTER);
+        }
+        if !shared.healthy.swap(true, Ordering::Relaxed) {
+            tracing::info!("store accepts writes again");
+        }
+        shared.flushed_seq.store(last_seq, Ordering::Release);
+        for done in barriers.drain(..) {
+            let _ = done.send(());
+        }
+        for entry in entries.drain(..) {
+            let count = match since_checkpoint.get_mut(&entry.pad) {
+                Some(count) => count,
+                None => since_checkpoint.entry(entry.pad.clone()).or_default(),
+            };
+            *count += 1;
+            if *count >= checkpoint_every {
+                *count = 0;
+                let _ = compact_tx.send(entry.pad);
+            }
+        }
+    }
+}
+
+fn compact_loop(store: &dyn Store, rx: mpsc::Receiver<String>) {
+    while let Ok(pad) = rx.recv() {
+        match store.compact(&pad) {
+            Ok(Some(rev)) => tracing::debug!(pad = %pad, rev, "checkpoint written"),
+            Ok(None) => {}
+            Err(err) => tracing::warn!(pad = %pad, cause = %err, "checkpoint failed"),
+        }
+    }
+}

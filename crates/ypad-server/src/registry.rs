@@ -1,0 +1,168 @@
+//! The registry of loaded pads: the one place that decides where a pad lives.
+//!
+//! A pad is loaded from the store by its first checkout (concurrent first checkouts share one
+//! load), stays while checked out, and is dropped after an idle period once all its revisions
+//! are durable. A later cluster mode routes pads to their owning node here, without touching
+//! the protocol code.
+
+use std::collections::HashMap;
+use std::sync::atomic::Ordering;
+use std::sync::{Arc, Mutex};
+use std::time::Duration;
+
+use tokio::sync::OnceCell;
+use ypad_core::{ApplyError, PadDoc, PadId};
+use ypad_store::{Store, StoreError};
+
+use crate::clock::mono_ms;
+use crate::live::LivePad;
+use crate::persist::Persister;
+
+#[derive(Debug, thiserror::Error)]
+pub enum LoadError {
+    #[error("store failed: {0}")]
+    Store(#[from] StoreError),
+    #[error("stored history does not apply: {0}")]
+    Corrupt(#[from] ApplyError),
+    #[error("load task failed: {0}")]
+    Task(String),
+}
+
+type Slot = Arc<OnceCell<Arc<LivePad>>>;
+
+enum Claim {
+    Held,
+    Retry,
+    Reload,
+}
+
+pub struct Registry {
+    /// Held only to look up or replace a slot, never across a load.
+    slots: Mutex<HashMap<PadId, Slot>>,
+    store: Arc<dyn Store>,
+    persister: Persister,
+    idle_evict: Duration,
+}
+
+/// A checked-out pad. While it exists the pad stays loaded.
+pub struct PadGuard {
+    pad: Arc<LivePad>,
+}
+
+impl std::ops::Deref for PadGuard {
+    type Target = LivePad;
+    fn deref(&self) -> &LivePad {
+        &self.pad
+    }
+}
+
+impl Drop for PadGuard {
+    fn drop(&mut self) {
+        self.pad.idle_since_ms.store(mono_ms(), Ordering::Relaxed);
+        self.pad.users.fetch_sub(1, Ordering::AcqRel);
+    }
+}
+
+impl Registry {
+    pub fn new(store: Arc<dyn Store>, persister: Persister, idle_evict: Duration) -> Self {
+        Registry {
+            slots: Mutex::new(HashMap::new()),
+            store,
+            persister,
+            idle_evict,
+        }
+    }
+
+    fn slots(&self) -> std::sync::MutexGuard<'_, HashMap<PadId, Slot>> {
+        self.slots.lock().unwrap_or_else(|e| e.into_inner())
+    }
+
+    /// Loads `id` if needed and holds it in memory until the guard drops.
+    pub async fn checkout(&self, id: &PadId) -> Result<PadGuard, LoadError> {
+        loop {
+            let slot = self.slots().entry(id.clone()).or_default().clone();
+            let pad = slot.get_or_try_init(|| self.load(id)).await?.clone();
+            match self.claim(id, &slot, &pad) {
+                Claim::Held => return Ok(PadGuard { pad }),
+                Claim::Retry => continue,
+                Claim::Reload => {
+                    // Reload only once everything the poisoned pad accepted is on disk.
+                    self.persister.barrier().await;
+                    continue;
+                }
+            }
+        }
+    }
+
+    /// Takes a user reference on a freshly loaded pad, unless its slot changed meanwhile.
+    fn claim(&self, id: &PadId, slot: &Slot, pad: &Arc<LivePad>) -> Claim {
+        let mut slots = self.slots();
+        // The slot may have been evicted or replaced while loading.
+        if !slots.get(id).is_some_and(|s| Arc::ptr_eq(s, slot)) {
+            return Claim::Retry;
+        }
+        if pad.is_poisoned() {
+            slots.remove(id);
+            return Claim::Reload;
+        }
+        pad.users.fetch_add(1, Ordering::AcqRel);
+        Claim::Held
+    }
+
+    /// The pad if it is loaded, without loading it.
+    pub fn peek(&self, id: &PadId) -> Option<Arc<LivePad>> {
+        self.slots().get(id).and_then(|s| s.get().cloned())
+    }
+
+    async fn load(&self, id: &PadId) -> Result<Arc<LivePad>, LoadError> {
+        let store = self.store.clone();
+        let key = id.to_string();
+        let started = std::time::Instant::now();
+        let (doc, head) = tokio::task::spawn_blocking(move || -> Result<_, LoadError> {
+            match store.load(&key)? {
+                None => Ok((PadDoc::new(), 0)),
+                Some(stored) => {
+                    let doc = PadDoc::from_updates(stored.updates())?;
+                    Ok((doc, stored.meta.revisions))
+                }
+            }
+        })
+        .await
+        .map_err(|e| LoadError::Task(e.to_string()))??;
+        tracing::debug!(pad = %id, revisions = head, elapsed_us = started.elapsed().as_micros() as u64, "pad loaded");
+        Ok(Arc::new(LivePad::new(
+            id.clone(),
+            doc,
+            head,
+            self.persister.clone(),
+        )))
+    }
+
+    pub fn loaded(&self) -> Vec<Arc<LivePad>> {
+        self.slots()
+            .values()
+            .filter_map(|s| s.get().cloned())
+            .collect()
+    }
+
+    /// Expires awareness states and evicts idle pads whose revisions are all durable.
+    pub fn sweep(&self) {
+        let now = mono_ms();
+        for pad in self.loaded() {
+            pad.expire_awareness(now);
+        }
+        let idle_ms = self.idle_evict.as_millis() as u64;
+        self.slots().retain(|id, slot| {
+            let Some(pad) = slot.get() else {
+                return true;
+            };
+            let idle = pad.users.load(Ordering::Acquire) == 0
+                && now.saturating_sub(pad.idle_since_ms.load(Ordering::Relaxed)) >= idle_ms;
+            let evict = idle && pad.is_durable();
+            if evict {
+                tracing::debug!(pad = %id, "evicting idle pad");
+            }
+            !evict
+        });
+    }
+}

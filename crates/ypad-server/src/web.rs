@@ -1,0 +1,87 @@
+//! The browser client, embedded in the binary from `web/dist` at build time.
+//!
+//! Asset names carry a content hash, so they are cached forever; pages are revalidated on every
+//! visit so a new release is picked up at once.
+
+use axum::extract::Path;
+use axum::http::{HeaderValue, StatusCode, header};
+use axum::response::{IntoResponse, Response};
+use ypad_core::PadId;
+
+use crate::error::HttpError;
+
+#[derive(rust_embed::RustEmbed)]
+#[folder = "../../web/dist/"]
+struct Assets;
+
+/// Pages run only the bundled scripts; pad content can never bring its own.
+pub const CONTENT_SECURITY_POLICY: &str = "default-src 'self'; connect-src 'self' ws: wss:; \
+     style-src 'self' 'unsafe-inline'; img-src 'self' data:; object-src 'none'; \
+     base-uri 'none'; frame-ancestors 'self'";
+
+fn page(name: &str) -> Response {
+    match Assets::get(name) {
+        None => (StatusCode::NOT_FOUND, "the web client is not built").into_response(),
+        Some(file) => (
+            [
+                (
+                    header::CONTENT_TYPE,
+                    HeaderValue::from_static("text/html; charset=utf-8"),
+                ),
+                (header::CACHE_CONTROL, HeaderValue::from_static("no-cache")),
+                (
+                    header::CONTENT_SECURITY_POLICY,
+                    HeaderValue::from_static(CONTENT_SECURITY_POLICY),
+                ),
+                (
+                    header::X_CONTENT_TYPE_OPTIONS,
+                    HeaderValue::from_static("nosniff"),
+                ),
+            ],
+            file.data,
+        )
+            .into_response(),
+    }
+}
+
+pub async fn start_page() -> Response {
+    page("index.html")
+}
+
+pub async fn pad_page(Path(raw): Path<String>) -> Result<Response, HttpError> {
+    PadId::parse(&raw)?;
+    Ok(page("pad.html"))
+}
+
+pub async fn timeslider_page(Path(raw): Path<String>) -> Result<Response, HttpError> {
+    PadId::parse(&raw)?;
+    Ok(page("timeslider.html"))
+}
+
+pub async fn asset(Path(path): Path<String>) -> Response {
+    match Assets::get(&format!("static/{path}")) {
+        None => StatusCode::NOT_FOUND.into_response(),
+        Some(file) => {
+            let mime = file.metadata.mimetype().to_owned();
+            (
+                [
+                    (
+                        header::CONTENT_TYPE,
+                        HeaderValue::from_str(&mime)
+                            .unwrap_or(HeaderValue::from_static("application/octet-stream")),
+                    ),
+                    (
+                        header::CACHE_CONTROL,
+                        HeaderValue::from_static("public, max-age=31536000, immutable"),
+                    ),
+                    (
+                        header::X_CONTENT_TYPE_OPTIONS,
+                        HeaderValue::from_static("nosniff"),
+                    ),
+                ],
+                file.data,
+            )
+                .into_response()
+        }
+    }
+}

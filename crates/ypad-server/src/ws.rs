@@ -1,0 +1,47 @@
+//! `GET /ws/{pad}`: validate the pad id, load the pad, then upgrade.
+//!
+//! Everything that can fail is checked before the upgrade, so a bad id is an HTTP 400 and a
+//! pad that cannot load is an HTTP 500, not a socket that opens and dies.
+
+use axum::extract::{Path, State, WebSocketUpgrade};
+use axum::response::{IntoResponse, Response};
+use ypad_core::PadId;
+
+use crate::connection;
+use crate::error::HttpError;
+use crate::state::AppState;
+
+/// Small buffers: most frames are keystrokes, and per-connection memory is what limits how
+/// many connections a server holds. Larger frames still work; the buffers grow as needed.
+const READ_BUFFER: usize = 4 * 1024;
+const WRITE_BUFFER: usize = 8 * 1024;
+
+pub async fn upgrade(
+    State(state): State<AppState>,
+    Path(raw): Path<String>,
+    ws: WebSocketUpgrade,
+) -> Result<Response, HttpError> {
+    let requested = PadId::parse(&raw)?;
+    let (pad_id, read_only) = if requested.is_read_only() {
+        let ro = requested.to_string();
+        let pad = state
+            .blocking(move |store| store.pad_of_read_only_id(&ro))
+            .await?
+            .ok_or_else(|| HttpError::NotFound(format!("no pad has read-only id {requested}")))?;
+        (PadId::parse(&pad)?, true)
+    } else {
+        (requested, false)
+    };
+    let pad = state.registry.checkout(&pad_id).await?;
+    let max = state.config.max_message_bytes;
+    let tracker = state.tracker.clone();
+    Ok(ws
+        .max_message_size(max)
+        .max_frame_size(max)
+        .read_buffer_size(READ_BUFFER)
+        .write_buffer_size(WRITE_BUFFER)
+        .on_upgrade(move |socket| {
+            tracker.track_future(connection::serve(socket, pad, read_only, state))
+        })
+        .into_response())
+}

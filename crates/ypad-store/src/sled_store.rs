@@ -1,0 +1,419 @@
+//! The embedded backend: one sled database with a tree per kind of record.
+//!
+//! - `log`: `pad • rev` → `version • time_ms • author • update`
+//! - `checkpoints`: `pad • rev` → the merged state at that revision
+//! - `readonly`: `p • pad` → read-only id and `r • read-only id` → pad
+//! - `meta`: `pad` → `{"createdMs": …}`; the head revision and last-edited time are read from
+//!   the log itself, so they can never disagree with it.
+
+use std::path::Path;
+
+use sled::{Db, Tree};
+
+use crate::keys::{pad_of, pad_prefix, rev_key, rev_of};
+use crate::{LogEntry, PadMeta, Result, Store, StoreError, StoredPad};
+
+const ENTRY_VERSION: u8 = 1;
+
+#[derive(Clone)]
+pub struct SledStore {
+    db: Db,
+    log: Tree,
+    checkpoints: Tree,
+    meta: Tree,
+    readonly: Tree,
+}
+
+#[derive(serde::Serialize, serde::Deserialize)]
+#[serde(rename_all = "camelCase")]
+struct MetaRecord {
+    created_ms: u64,
+}
+
+impl SledStore {
+    /// Opens (or creates) the store in `dir`.
+    pub fn open(dir: impl AsRef<Path>) -> Result<SledStore> {
+        let db = sled::Config::new()
+            .path(dir)
+            // Durability is the server's group commit calling `flush`; a background flusher on
+            // its own schedule would only add fsyncs.
+            .flush_every_ms(None)
+            .cache_capacity(64 * 1024 * 1024)
+            .mode(sled::Mode::HighThroughput)
+            .open()?;
+        Self::from_db(db)
+    }
+
+    fn from_db(db: Db) -> Result<SledStore> {
+        Ok(SledStore {
+            log: db.open_tree("log")?,
+            checkpoints: db.open_tree("checkpoints")?,
+            meta: db.open_tree("meta")?,
+            readonly: db.open_tree("readonly")?,
+            db,
+        })
+    }
+
+    /// Bytes on disk, as sled counts them.
+    pub fn size_on_disk(&self) -> Result<u64> {
+        Ok(self.db.size_on_disk()?)
+    }
+
+    fn head(&self, pad: &str) -> Result<Option<(u64, u64)>> {
+        match self.log.scan_prefix(pad_prefix(pad)).next_back() {
+            None => Ok(None),
+            Some(kv) => {
+                let (key, value) = kv?;
+                let rev = rev_of(&key).ok_or_else(|| corrupt(pad, "log key"))?;
+                let entry = decode_entry(pad, rev, &value)?;
+                Ok(Some((rev, entry.time_ms)))
+            }
+        }
+    }
+
+    fn latest_checkpoint(&self, pad: &str, at_most: u64) -> Result<Option<(u64, Vec<u8>)>> {
+        let range = rev_key(pad, 0)..=rev_key(pad, at_most);
+        match self.checkpoints.range(range).next_back() {
+            None => Ok(None),
+            Some(kv) => {
+                let (key, value) = kv?;
+                let rev = rev_of(&key).ok_or_else(|| corrupt(pad, "checkpoint key"))?;
+                Ok(Some((rev, value.to_vec())))
+            }
+        }
+    }
+
+    fn meta_record(&self, pad: &str) -> Result<Option<MetaRecord>> {
+        match self.meta.get(pad_prefix(pad))? {
+            None => Ok(None),
+            Some(v) => serde_json::from_slice(&v)
+                .map(Some)
+                .map_err(|e| corrupt(pad, &format!("meta record: {e}"))),
+        }
+    }
+
+    fn meta_of(&self, pad: &str, record: MetaRecord) -> Result<PadMeta> {
+        let head = self.head(pad)?;
+        let checkpoint_rev = self
+            .latest_checkpoint(pad, u64::MAX)?
+            .map_or(0, |(rev, _)| rev);
+        Ok(PadMeta {
+            id: pad.to_owned(),
+            created_ms: record.created_ms,
+            last_edited_ms: head.map_or(record.created_ms, |(_, t)| t),
+            revisions: head.map_or(0, |(rev, _)| rev),
+            checkpoint_rev,
+        })
+    }
+
+    fn remove_prefix(tree: &Tree, prefix: &[u8]) -> Result<usize> {
+        let mut batch = sled::Batch::default();
+        let mut n = 0;
+        for key in tree.scan_prefix(prefix).keys() {
+            batch.remove(key?);
+            n += 1;
+        }
+        tree.apply_batch(batch)?;
+        Ok(n)
+    }
+}
+
+impl Store for SledStore {
+    fn load(&self, pad: &str) -> Result<Option<StoredPad>> {
+        let Some(record) = self.meta_record(pad)? else {
+            return Ok(None);
+        };
+        let meta = self.meta_of(pad, record)?;
+        let checkpoint = self.latest_checkpoint(pad, u64::MAX)?;
+        let from = checkpoint.as_ref().map_or(1, |(rev, _)| rev + 1);
+        let tail = self
+            .log(pad, from, meta.revisions)?
+            .into_iter()
+            .map(|e| e.update.to_vec())
+            .collect();
+        Ok(Some(StoredPad {
+            meta,
+            checkpoint: checkpoint.map(|(_, state)| state),
+            tail,
+        }))
+    }
+
+    fn meta(&self, pad: &str) -> Result<Option<PadMeta>> {
+        match self.meta_record(pad)? {
+            None => Ok(None),
+            Some(record) => self.meta_of(pad, record).map(Some),
+        }
+    }
+
+    fn create(&self, pad: &str, time_ms: u64) -> Result<bool> {
+        let record = serde_json::to_vec(&MetaRecord {
+            created_ms: time_ms,
+        })
+        .expect("a struct of integers serializes");
+        let swapped =
+            self.meta
+                .compare_and_swap(pad_prefix(pad), None as Option<&[u8]>, Some(record))?;
+        Ok(swapped.is_ok())
+    }
+
+    fn append(&self, entries: &[LogEntry]) -> Result<()> {
+        let mut batch = sled::Batch::default();
+        let mut first_of_pad: Vec<(&str, u64)> = Vec::new();
+        for e in entries {
+            batch.insert(rev_key(&e.pad, e.rev), encode_entry(e));
+            if !first_of_pad.iter().any(|(p, _)| *p == e.pad) {
+                first_of_pad.push((&e.pad, e.time_ms));
+            }
+        }
+        for (pad, time_ms) in first_of_pad {
+            self.create(pad, time_ms)?;
+        }
+        self.log.apply_batch(batch)?;
+        Ok(())
+    }
+
+    fn flush(&self) -> Result<()> {
+        self.db.flush()?;
+        Ok(())
+    }
+
+    fn log(&self, pad: &str, from: u64, to: u64) -> Result<Vec<LogEntry>> {
+        if from > to {
+            return Ok(Vec::new());
+        }
+        self.log
+            .range(rev_key(pad, from)..=rev_key(pad, to))
+            .map(|kv| {
+                let (key, value) = kv?;
+                let rev = rev_of(&key).ok_or_else(|| corrupt(pad, "log key"))?;
+                decode_entry(pad, rev, &value)
+            })
+            .collect()
+    }
+
+    fn compact(&self, pad: &str) -> Result<Option<u64>> {
+        let Some((head, _)) = self.head(pad)? else {
+            return Ok(None);
+        };
+        let checkpoint = self.latest_checkpoint(pad, head)?;
+        let from = checkpoint.as_ref().map_or(1, |(rev, _)| rev + 1);
+        if from > head {
+            return Ok(None);
+        }
+        let tail = self.log(pad, from, head)?;
+        let parts = checkpoint
+            .iter()
+            .map(|(_, state)| state.as_slice())
+            .chain(tail.iter().map(|e| &e.update[..]));
+        let merged = yrs::merge_updates_v1(parts)
+            .map_err(|e| corrupt(pad, &format!("updates do not merge: {e}")))?;
+        self.checkpoints.insert(rev_key(pad, head), merged)?;
+        Ok(Some(head))
+    }
+
+    fn checkpoint_at_or_before(&self, pad: &str, rev: u64) -> Result<Option<(u64, Vec<u8>)>> {
+        self.latest_checkpoint(pad, rev)
+    }
+
+    fn list(&self) -> Result<Vec<PadMeta>> {
+        let mut out = Vec::new();
+        for kv in self.meta.iter() {
+            let (key, _) = kv?;
+            let pad = pad_of(&key).ok_or_else(|| corrupt("?", "meta key"))?;
+            if let Some(meta) = self.meta(pad)? {
+                out.push(meta);
+            }
+        }
+        Ok(out)
+    }
+
+    fn delete(&self, pad: &str) -> Result<bool> {
+        let prefix = pad_prefix(pad);
+        let existed = self.meta.remove(&prefix)?.is_some();
+        Self::remove_prefix(&self.log, &prefix)?;
+        Self::remove_prefix(&self.checkpoints, &prefix)?;
+        if let Some(ro) = self.readonly.remove(ro_by_pad(pad))? {
+            self.readonly
+                .remove(pad_by_ro(&String::from_utf8_lossy(&ro)))?;
+        }
+        Ok(existed)
+    }
+
+    fn read_only_id(&self, pad: &str, candidate: &str) -> Result<String> {
+        let key = ro_by_pad(pad);
+        match self.readonly.compare_and_swap(
+            &key,
+            None as Option<&[u8]>,
+            Some(candidate.as_bytes()),
+        )? {
+            Ok(()) => {
+                self.readonly.insert(pad_by_ro(candidate), pad.as_bytes())?;
+                Ok(candidate.to_owned())
+            }
+            Err(existing) => {
+                let current = existing.current.unwrap_or_default();
+                String::from_utf8(current.to_vec()).map_err(|_| corrupt(pad, "read-only id"))
+            }
+        }
+    }
+
+    fn pad_of_read_only_id(&self, read_only_id: &str) -> Result<Option<String>> {
+        match self.readonly.get(pad_by_ro(read_only_id))? {
+            None => Ok(None),
+            Some(pad) => String::from_utf8(pad.to_vec())
+                .map(Some)
+                .map_err(|_| corrupt(read_only_id, "read-only mapping")),
+        }
+    }
+}
+
+fn ro_by_pad(pad: &str) -> Vec<u8> {
+    [b"p".as_slice(), pad.as_bytes()].concat()
+}
+
+fn pad_by_ro(read_only_id: &str) -> Vec<u8> {
+    [b"r".as_slice(), read_only_id.as_bytes()].concat()
+}
+
+fn encode_entry(e: &LogEntry) -> Vec<u8> {
+    let author = e.author.as_deref().unwrap_or("").as_bytes();
+    let author = &author[..author.len().min(u8::MAX as usize)];
+    let mut v = Vec::with_capacity(10 + author.len() + e.update.len());
+    v.push(ENTRY_VERSION);
+    v.extend_from_slice(&e.time_ms.to_be_bytes());
+    v.push(author.len() as u8);
+    v.extend_from_slice(author);
+    v.extend_from_slice(&e.update);
+    v
+}
+
+fn decode_entry(pad: &str, rev: u64, v: &[u8]) -> Result<LogEntry> {
+    let bad = || corrupt(pad, &format!("log entry of revision {rev}"));
+    let (&version, rest) = v.split_first().ok_or_else(bad)?;
+    if version != ENTRY_VERSION || rest.len() < 9 {
+        return Err(bad());
+    }
+    let time_ms = u64::from_be_bytes(rest[..8].try_into().map_err(|_| bad())?);
+    let author_len = rest[8] as usize;
+    let author = rest.get(9..9 + author_len).ok_or_else(bad)?;
+    let author = std::str::from_utf8(author).map_err(|_| bad())?;
+    Ok(LogEntry {
+        pad: pad.to_owned(),
+        rev,
+        time_ms,
+        author: (!author.is_empty()).then(|| author.to_owned()),
+        update: bytes::Bytes::copy_from_slice(&rest[9 + author_len..]),
+    })
+}
+
+fn corrupt(pad: &str, what: &str) -> StoreError {
+    StoreError::Corrupt {
+        pad: pad.to_owned(),
+        what: what.to_owned(),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use ypad_core::PadDoc;
+
+    fn entry(pad: &str, rev: u64, update: Vec<u8>) -> LogEntry {
+        LogEntry {
+            pad: pad.into(),
+            rev,
+            time_ms: 1000 + rev,
+            author: Some("a.x".into()),
+            update: update.into(),
+        }
+    }
+
+    /// Updates typing `text` one character at a time.
+    fn keystrokes(text: &str) -> Vec<Vec<u8>> {
+        let mut doc = PadDoc::with_client_id(7);
+        let mut typed = String::new();
+        text.chars()
+            .map(|c| {
+                typed.push(c);
+                doc.set_text(&typed).unwrap()
+            })
+            .collect()
+    }
+
+    #[test]
+    fn append_load_compact_reload() {
+        let dir = tempfile::tempdir().unwrap();
+        let store = SledStore::open(dir.path()).unwrap();
+        let ups = keystrokes("hello");
+        let entries: Vec<_> = ups
+            .iter()
+            .enumerate()
+            .map(|(i, u)| entry("p", i as u64 + 1, u.clone()))
+            .collect();
+        store.append(&entries[..3]).unwrap();
+        assert_eq!(store.compact("p").unwrap(), Some(3));
+        store.append(&entries[3..]).unwrap();
+        store.flush().unwrap();
+        drop(store);
+
+        let store = SledStore::open(dir.path()).unwrap();
+        let loaded = store.load("p").unwrap().unwrap();
+        assert_eq!(loaded.meta.revisions, 5);
+        assert_eq!(loaded.meta.checkpoint_rev, 3);
+        assert_eq!(loaded.meta.last_edited_ms, 1005);
+        assert_eq!(loaded.tail.len(), 2);
+        let doc = PadDoc::from_updates(loaded.updates()).unwrap();
+        assert_eq!(doc.text(), "hello");
+        assert_eq!(store.log("p", 2, 3).unwrap(), entries[1..3].to_vec());
+        assert_eq!(store.checkpoint_at_or_before("p", 2).unwrap(), None);
+        assert_eq!(store.compact("p").unwrap(), Some(5));
+        assert_eq!(store.compact("p").unwrap(), None);
+    }
+
+    #[test]
+    fn pads_are_separate_and_listed() {
+        let dir = tempfile::tempdir().unwrap();
+        let store = SledStore::open(dir.path()).unwrap();
+        assert!(store.load("a").unwrap().is_none());
+        assert!(store.create("a", 5).unwrap());
+        assert!(!store.create("a", 6).unwrap());
+        store
+            .append(&[entry("ab", 1, keystrokes("x")[0].clone())])
+            .unwrap();
+        let list = store.list().unwrap();
+        let ids: Vec<_> = list.iter().map(|m| (m.id.as_str(), m.revisions)).collect();
+        assert_eq!(ids, vec![("a", 0), ("ab", 1)]);
+        assert_eq!(store.load("a").unwrap().unwrap().tail.len(), 0);
+        assert!(store.delete("ab").unwrap());
+        assert!(store.load("ab").unwrap().is_none());
+        assert!(store.log("ab", 1, 10).unwrap().is_empty());
+    }
+
+    #[test]
+    fn read_only_ids_are_stable() {
+        let dir = tempfile::tempdir().unwrap();
+        let store = SledStore::open(dir.path()).unwrap();
+        assert_eq!(store.read_only_id("p", "r.1").unwrap(), "r.1");
+        assert_eq!(store.read_only_id("p", "r.2").unwrap(), "r.1");
+        assert_eq!(
+            store.pad_of_read_only_id("r.1").unwrap().as_deref(),
+            Some("p")
+        );
+        assert_eq!(store.pad_of_read_only_id("r.2").unwrap(), None);
+        store.delete("p").unwrap();
+        assert_eq!(store.pad_of_read_only_id("r.1").unwrap(), None);
+    }
+
+    #[test]
+    fn corrupt_entry_is_reported_for_that_pad_only() {
+        let dir = tempfile::tempdir().unwrap();
+        let store = SledStore::open(dir.path()).unwrap();
+        store
+            .append(&[entry("good", 1, keystrokes("g")[0].clone())])
+            .unwrap();
+        store.create("bad", 1).unwrap();
+        store.log.insert(rev_key("bad", 1), &[9u8, 9][..]).unwrap();
+        assert!(matches!(store.load("bad"), Err(StoreError::Corrupt { .. })));
+        assert!(store.load("good").unwrap().is_some());
+    }
+}

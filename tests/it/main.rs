@@ -1,0 +1,6 @@
+//! The workspace's integration tests, in one binary (one link step).
+
+mod bad_input;
+mod convergence;
+mod persistence;
+mod sync;
