@@ -2,5 +2,6 @@
 
 mod bad_input;
 mod convergence;
+mod interop;
 mod persistence;
 mod sync;

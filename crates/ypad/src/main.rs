@@ -1,5 +1,6 @@
 //! The `ypad` binary: parse arguments, set up logging, run the chosen command.
 
+use std::io::IsTerminal;
 use std::net::SocketAddr;
 use std::path::PathBuf;
 use std::process::ExitCode;
@@ -50,7 +51,9 @@ fn main() -> ExitCode {
             EnvFilter::try_from_default_env().unwrap_or_else(|_| EnvFilter::new("info")),
         )
         .with_writer(std::io::stderr)
+        .with_ansi(std::io::stderr().is_terminal())
         .init();
+    quiet_caught_panics();
     let cli = Cli::parse();
     let result = match cli.command.unwrap_or(Command::Serve(cli.serve)) {
         Command::Serve(args) => serve(args),
@@ -84,6 +87,24 @@ fn serve(args: ServeArgs) -> Result<(), Box<dyn std::error::Error>> {
         ypad_server::run(listener, config, shutdown_signal()).await?;
         Ok(())
     })
+}
+
+/// yrs asserts on some malformed input; ypad-core catches those panics and closes the
+/// offending connection. Report them as one log line instead of the default panic message.
+fn quiet_caught_panics() {
+    std::panic::set_hook(Box::new(|info| {
+        let location = info
+            .location()
+            .map(|l| format!("{}:{}", l.file(), l.line()))
+            .unwrap_or_default();
+        let message = info
+            .payload()
+            .downcast_ref::<&str>()
+            .map(|s| (*s).to_owned())
+            .or_else(|| info.payload().downcast_ref::<String>().cloned())
+            .unwrap_or_default();
+        tracing::warn!(%location, %message, "panic");
+    }));
 }
 
 /// Resolves on SIGINT or SIGTERM.

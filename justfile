@@ -1,0 +1,24 @@
+# ypad's everyday commands. Each is a one-liner around cargo or npm; CI runs the same ones.
+
+# Serve the editor on http://127.0.0.1:9001/ with data in ./ypad-data.
+run *ARGS:
+    cargo run --release -- {{ARGS}}
+
+# The whole test suite (installs npm packages and chromium as needed).
+test:
+    bash tests/run.sh
+
+# Formatting and lints, as CI checks them.
+lint:
+    cargo fmt --check && cargo clippy --all-targets -- -D warnings
+
+fmt:
+    cargo fmt
+
+# Rebuild the browser bundle in web/dist after changing web/src.
+web:
+    cd web && npm ci && npm run build
+
+# Benchmarks; results go to BENCHMARKS.md.
+bench *ARGS:
+    cargo run --release -p ypad-bench -- {{ARGS}}

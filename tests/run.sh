@@ -1,0 +1,44 @@
+#!/usr/bin/env bash
+# The whole test suite, from a fresh machine: installs what the tests need (npm packages from
+# the lockfiles, Debian's chromium for the browser tests), then runs the Rust tests, the stock-
+# Yjs interop tests and the browser tests against the real server binary.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+root=$(pwd)
+
+npm_ci() { (cd "$1" && npm ci --no-audit --no-fund --loglevel=error); }
+
+echo "== installing test dependencies"
+npm_ci tests/js
+if [ -f tests/browser/package.json ]; then
+  npm_ci tests/browser
+  if ! command -v chromium >/dev/null 2>&1; then
+    if [ "$(id -u)" -eq 0 ]; then
+      apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium >/dev/null
+    else
+      sudo apt-get update -qq && sudo DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium >/dev/null
+    fi
+  fi
+fi
+
+echo "== web bundle matches its sources"
+if [ -f web/package.json ]; then
+  npm_ci web
+  (cd web && npm run --silent check && npm run --silent build)
+  git diff --exit-code --stat -- web/dist || {
+    echo "web/dist is stale: run 'npm run build' in web/ and commit web/dist" >&2
+    exit 1
+  }
+fi
+
+echo "== Rust tests"
+cargo build -p ypad
+cargo test --workspace
+
+export YPAD_BIN="$root/target/debug/ypad"
+echo "== stock Yjs clients (Node)"
+(cd tests/js && npm test)
+if [ -f tests/browser/package.json ]; then
+  echo "== browser (headless Chromium)"
+  (cd tests/browser && npm test)
+fi
