@@ -31,7 +31,9 @@ async fn js_and_rust_clients_converge() {
         .spawn()
         .expect("node runs");
     let mut lines = BufReader::new(node.stdout.take().unwrap()).lines();
-    let first = within("the JS peer to type", lines.next_line()).await.unwrap();
+    let first = within("the JS peer to type", lines.next_line())
+        .await
+        .unwrap();
     assert_eq!(first.as_deref(), Some("typed"));
 
     rust.wait_text("js ").await;

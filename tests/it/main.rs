@@ -2,6 +2,7 @@
 
 mod bad_input;
 mod convergence;
+mod etherpad_api;
 mod interop;
 mod persistence;
 mod sync;

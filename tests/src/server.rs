@@ -25,12 +25,16 @@ impl TestServer {
         let addr = listener.local_addr().unwrap();
         let (stop, stopped) = oneshot::channel::<()>();
         let data_dir = config.data_dir.clone();
-        let task = tokio::spawn(async move {
-            ypad_server::run(listener, config, async {
-                let _ = stopped.await;
-            })
+        let server = ypad_server::Server::open(config)
             .await
-            .expect("server runs and shuts down cleanly");
+            .expect("store opens");
+        let task = tokio::spawn(async move {
+            server
+                .serve(listener, async {
+                    let _ = stopped.await;
+                })
+                .await
+                .expect("server runs and shuts down cleanly");
         });
         TestServer {
             addr,
@@ -82,6 +86,40 @@ impl TestServer {
             404 => None,
             other => panic!("unexpected status {other} reading pad {pad}"),
         }
+    }
+
+    /// The API key the server made in its data directory.
+    pub fn api_key(&self) -> String {
+        std::fs::read_to_string(self.data_dir.join("APIKEY.txt"))
+            .expect("the server wrote APIKEY.txt")
+            .trim()
+            .to_owned()
+    }
+
+    /// Calls an Etherpad API function with the key and `params` as a form body.
+    pub async fn api(&self, function: &str, params: &[(&str, &str)]) -> (u16, serde_json::Value) {
+        let key = self.api_key();
+        let mut form: Vec<(&str, &str)> = vec![("apikey", key.as_str())];
+        form.extend_from_slice(params);
+        let resp = reqwest::Client::new()
+            .post(self.http_url(&format!("/api/1.3.0/{function}")))
+            .form(&form)
+            .send()
+            .await
+            .unwrap();
+        let status = resp.status().as_u16();
+        (status, resp.json().await.unwrap_or(serde_json::Value::Null))
+    }
+
+    /// Calls the API and asserts success; returns `data`.
+    pub async fn api_ok(&self, function: &str, params: &[(&str, &str)]) -> serde_json::Value {
+        let (status, body) = self.api(function, params).await;
+        assert_eq!(
+            (status, &body["code"]),
+            (200, &serde_json::json!(0)),
+            "{function} {params:?}: {body}"
+        );
+        body["data"].clone()
     }
 
     pub async fn get_json(&self, path: &str) -> (u16, serde_json::Value) {

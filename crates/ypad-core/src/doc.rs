@@ -9,8 +9,11 @@ use std::panic::{AssertUnwindSafe, catch_unwind};
 use yrs::updates::decoder::Decode;
 use yrs::updates::encoder::Encode;
 use yrs::{
-    Doc, GetString, OffsetKind, Options, ReadTxn, StateVector, Text, TextRef, Transact, Update,
+    Array, ArrayRef, Doc, GetString, OffsetKind, Options, ReadTxn, StateVector, Text, TextRef,
+    Transact, Update,
 };
+
+use crate::chat::{self, CHAT_NAME, ChatMessage};
 
 /// Name of the shared text that holds a pad's body.
 pub const TEXT_NAME: &str = "text";
@@ -41,6 +44,7 @@ pub enum Applied {
 pub struct PadDoc {
     doc: Doc,
     text: TextRef,
+    chat: ArrayRef,
 }
 
 impl Default for PadDoc {
@@ -61,7 +65,8 @@ impl PadDoc {
         options.offset_kind = OffsetKind::Utf16;
         let doc = Doc::with_options(options);
         let text = doc.get_or_insert_text(TEXT_NAME);
-        PadDoc { doc, text }
+        let chat = doc.get_or_insert_array(CHAT_NAME);
+        PadDoc { doc, text, chat }
     }
 
     /// Rebuilds a document from stored updates (a snapshot first, then the log after it).
@@ -148,6 +153,17 @@ impl PadDoc {
         Some(txn.encode_update_v1())
     }
 
+    pub fn chat(&self) -> Vec<ChatMessage> {
+        chat::read(&self.chat, &self.doc.transact())
+    }
+
+    /// Appends a chat message. Returns the update.
+    pub fn push_chat(&mut self, message: &ChatMessage) -> Vec<u8> {
+        let mut txn = self.doc.transact_mut();
+        self.chat.push_back(&mut txn, chat::to_any(message));
+        txn.encode_update_v1()
+    }
+
     /// Appends `text` at the end of the pad. Returns the update.
     pub fn append_text(&mut self, text: &str) -> Option<Vec<u8>> {
         if text.is_empty() {
@@ -158,6 +174,16 @@ impl PadDoc {
         self.text.insert(&mut txn, len, text);
         Some(txn.encode_update_v1())
     }
+}
+
+/// An update that changes nothing.
+pub const EMPTY_UPDATE: &[u8] = Update::EMPTY_V1;
+
+/// Merges several updates into one, without a document.
+pub fn merge_updates(updates: &[Vec<u8>]) -> Result<Vec<u8>, ApplyError> {
+    guarded(|| yrs::merge_updates_v1(updates))
+        .map_err(ApplyError::Decode)?
+        .map_err(|e| ApplyError::Decode(e.to_string()))
 }
 
 /// The client id of server-side edits. A fixed value keeps server edits from minting a new
@@ -286,6 +312,28 @@ mod tests {
         assert_eq!(pad.set_text("héllo 😀 brave world\n"), None);
         pad.append_text("more");
         assert_eq!(pad.text(), "héllo 😀 brave world\nmore");
+    }
+
+    #[test]
+    fn chat_roundtrip_and_foreign_entries() {
+        let mut pad = PadDoc::new();
+        let msg = ChatMessage {
+            id: "m1".into(),
+            text: "<b>hi</b>".into(),
+            name: Some("Ann".into()),
+            color: Some("#ff0000".into()),
+            time: 42,
+            author_id: None,
+        };
+        let update = pad.push_chat(&msg);
+        let mut other = PadDoc::with_client_id(3);
+        other.apply_update(&update).unwrap();
+        {
+            let chat = other.doc().get_or_insert_array(CHAT_NAME);
+            let mut txn = other.doc().transact_mut();
+            chat.push_back(&mut txn, 17);
+        }
+        assert_eq!(other.chat(), vec![msg]);
     }
 
     #[test]

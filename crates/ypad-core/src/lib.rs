@@ -4,6 +4,7 @@
 //! The server crate drives it; tests drive it with plain byte vectors.
 
 pub mod awareness;
+pub mod chat;
 pub mod doc;
 pub mod pad_id;
 pub mod protocol;

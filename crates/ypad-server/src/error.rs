@@ -14,6 +14,8 @@ pub enum HttpError {
     #[error("invalid pad id: {0}")]
     BadPadId(#[from] PadIdError),
     #[error("{0}")]
+    BadRequest(String),
+    #[error("{0}")]
     NotFound(String),
     #[error("storage is unavailable")]
     Store(#[from] StoreError),
@@ -24,7 +26,7 @@ pub enum HttpError {
 impl HttpError {
     pub fn status(&self) -> StatusCode {
         match self {
-            HttpError::BadPadId(_) => StatusCode::BAD_REQUEST,
+            HttpError::BadPadId(_) | HttpError::BadRequest(_) => StatusCode::BAD_REQUEST,
             HttpError::NotFound(_) => StatusCode::NOT_FOUND,
             HttpError::Store(_) | HttpError::Load(_) => StatusCode::INTERNAL_SERVER_ERROR,
         }

@@ -5,22 +5,29 @@
 //! in `ypad-core`; persistence in `ypad-store`.
 
 mod api_v1;
+mod authors;
 pub mod clock;
 pub mod config;
 mod connection;
+mod diff;
 mod error;
+mod etherpad;
+pub mod history;
 pub mod live;
+mod pad_files;
 pub mod persist;
 pub mod registry;
 pub mod state;
+pub mod transfer;
 mod web;
 mod ws;
 
 use std::future::Future;
+use std::path::{Path, PathBuf};
 use std::sync::Arc;
 
 use axum::Router;
-use axum::extract::State;
+use axum::extract::{DefaultBodyLimit, State};
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Json};
 use axum::routing::get;
@@ -48,10 +55,24 @@ pub fn app(state: AppState) -> Router {
         .route("/", get(web::start_page))
         .route("/p/{pad}", get(web::pad_page))
         .route("/p/{pad}/timeslider", get(web::timeslider_page))
+        .route("/p/{pad}/export/{kind}", get(pad_files::export_head))
+        .route("/p/{pad}/{rev}/export/{kind}", get(pad_files::export_rev))
+        .route(
+            "/p/{pad}/import",
+            axum::routing::post(pad_files::import)
+                .layer(DefaultBodyLimit::max(pad_files::MAX_IMPORT_BYTES)),
+        )
         .route("/static/{*path}", get(web::asset))
         .route("/api/v1/pads", get(api_v1::list))
         .route("/api/v1/pads/{pad}", get(api_v1::meta))
         .route("/api/v1/pads/{pad}/text", get(api_v1::text))
+        .route("/api", get(etherpad::current_version))
+        .route(
+            "/api/{version}/{function}",
+            get(etherpad::call)
+                .post(etherpad::call)
+                .layer(DefaultBodyLimit::max(etherpad::MAX_BODY_BYTES)),
+        )
         .layer(CompressionLayer::new());
     Router::new()
         .route("/ws/{pad}", get(ws::upgrade))
@@ -81,25 +102,67 @@ pub async fn run(
     config: Config,
     shutdown: impl Future<Output = ()> + Send + 'static,
 ) -> Result<(), ServerError> {
-    let path = config.data_dir.clone();
-    let store = tokio::task::spawn_blocking(move || SledStore::open(&path))
-        .await
-        .map_err(|e| ServerError::OpenStore {
-            path: config.data_dir.display().to_string(),
-            cause: e.to_string(),
-        })?
-        .map_err(|e| ServerError::OpenStore {
-            path: config.data_dir.display().to_string(),
-            cause: e.to_string(),
-        })?;
-    serve(listener, config, Arc::new(store), shutdown).await
+    Server::open(config).await?.serve(listener, shutdown).await
 }
 
-/// Serves with a given store until `shutdown` resolves.
-pub async fn serve(
+/// A server whose store and API key are ready; [`Server::serve`] runs it.
+pub struct Server {
+    config: Config,
+    store: Arc<dyn Store>,
+    api_key: String,
+    api_key_path: PathBuf,
+}
+
+impl Server {
+    /// Opens the sled store in `config.data_dir` and reads (or makes) the API key.
+    pub async fn open(config: Config) -> Result<Server, ServerError> {
+        let dir = config.data_dir.clone();
+        let opened = tokio::task::spawn_blocking(move || {
+            let store = SledStore::open(&dir).map_err(|e| e.to_string())?;
+            let key = etherpad::load_or_create_api_key(&dir).map_err(|e| e.to_string())?;
+            Ok::<_, String>((store, key))
+        })
+        .await
+        .map_err(|e| e.to_string())
+        .and_then(|r| r);
+        let (store, (api_key, api_key_path)) = opened.map_err(|cause| ServerError::OpenStore {
+            path: config.data_dir.display().to_string(),
+            cause,
+        })?;
+        Ok(Server {
+            config,
+            store: Arc::new(store),
+            api_key,
+            api_key_path,
+        })
+    }
+
+    /// Where the Etherpad API key is kept.
+    pub fn api_key_path(&self) -> &Path {
+        &self.api_key_path
+    }
+
+    /// Serves until `shutdown` resolves, then closes every socket and flushes every pad.
+    pub async fn serve(
+        self,
+        listener: TcpListener,
+        shutdown: impl Future<Output = ()> + Send + 'static,
+    ) -> Result<(), ServerError> {
+        let Server {
+            config,
+            store,
+            api_key,
+            ..
+        } = self;
+        serve_with(listener, config, store, api_key, shutdown).await
+    }
+}
+
+async fn serve_with(
     listener: TcpListener,
     config: Config,
     store: Arc<dyn Store>,
+    api_key: String,
     shutdown: impl Future<Output = ()> + Send + 'static,
 ) -> Result<(), ServerError> {
     let (persister, threads) = Persister::start(store.clone(), config.checkpoint_every);
@@ -109,7 +172,7 @@ pub async fn serve(
         config.idle_evict,
     ));
     let sweep_every = config.sweep_every;
-    let state = AppState::new(config, store, registry.clone(), persister);
+    let state = AppState::new(config, store, registry.clone(), persister, api_key);
 
     let sweeper = {
         let registry = registry.clone();

@@ -146,6 +146,26 @@ impl LivePad {
         self.last_seq.store(seq, Ordering::Release);
     }
 
+    /// Takes the pad out of service (deleted, moved or overwritten): every connection is
+    /// closed, and the next checkout loads it afresh from the store.
+    pub fn retire(&self) {
+        let mut inner = self.lock();
+        self.poisoned.store(true, Ordering::Release);
+        for (_, outbox) in inner.conns.drain(..) {
+            outbox.kill.cancel();
+        }
+    }
+
+    /// Live awareness states: `(client id, JSON)`.
+    pub fn awareness_states(&self) -> Vec<(u64, String)> {
+        self.lock()
+            .pad
+            .awareness
+            .states()
+            .map(|(id, json)| (id, json.to_owned()))
+            .collect()
+    }
+
     fn poison(&self, inner: &mut Inner) {
         tracing::error!(pad = %self.id, "document poisoned by a panic inside yrs; reloading it");
         self.poisoned.store(true, Ordering::Release);

@@ -138,6 +138,14 @@ impl Registry {
         )))
     }
 
+    /// Unloads `id` at once, closing its connections (before a delete, move or overwrite).
+    pub fn retire(&self, id: &PadId) {
+        let slot = self.slots().remove(id);
+        if let Some(pad) = slot.as_ref().and_then(|s| s.get()) {
+            pad.retire();
+        }
+    }
+
     pub fn loaded(&self) -> Vec<Arc<LivePad>> {
         self.slots()
             .values()

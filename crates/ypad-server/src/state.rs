@@ -21,6 +21,8 @@ pub struct AppState {
     pub shutdown: CancellationToken,
     /// Tracks connection tasks so shutdown can wait for them to finish.
     pub tracker: TaskTracker,
+    /// The Etherpad API key (`{data-dir}/APIKEY.txt`).
+    pub api_key: Arc<str>,
     connections: Arc<AtomicUsize>,
 }
 
@@ -39,6 +41,7 @@ impl AppState {
         store: Arc<dyn Store>,
         registry: Arc<Registry>,
         persister: Persister,
+        api_key: String,
     ) -> Self {
         AppState {
             config: Arc::new(config),
@@ -47,6 +50,7 @@ impl AppState {
             persister,
             shutdown: CancellationToken::new(),
             tracker: TaskTracker::new(),
+            api_key: api_key.into(),
             connections: Arc::new(AtomicUsize::new(0)),
         }
     }

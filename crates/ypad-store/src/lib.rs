@@ -55,6 +55,28 @@ pub struct PadMeta {
     pub checkpoint_rev: u64,
 }
 
+/// An author: a person (a browser identity or an API-created author) edits are attributed to.
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct Author {
+    /// `a.` and 16 characters, as in Etherpad.
+    pub id: String,
+    pub name: Option<String>,
+    /// `#rrggbb`.
+    pub color: String,
+    pub created_ms: u64,
+}
+
+/// A revision someone starred, with a label.
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct SavedRevision {
+    pub rev: u64,
+    pub label: String,
+    pub author: Option<String>,
+    pub time_ms: u64,
+}
+
 #[derive(Debug, thiserror::Error)]
 pub enum StoreError {
     #[error("storage backend failed: {0}")]
@@ -93,4 +115,20 @@ pub trait Store: Send + Sync + 'static {
     fn read_only_id(&self, pad: &str, candidate: &str) -> Result<String>;
     /// The pad a read-only id belongs to.
     fn pad_of_read_only_id(&self, read_only_id: &str) -> Result<Option<String>>;
+    /// Copies a pad with its whole history to `to`, which must not exist.
+    fn copy(&self, from: &str, to: &str, time_ms: u64) -> Result<()>;
+
+    /// Creates or replaces an author.
+    fn put_author(&self, author: &Author) -> Result<()>;
+    fn author(&self, id: &str) -> Result<Option<Author>>;
+    /// The author mapped to `mapper` (an external user id), mapping `candidate` if none is.
+    fn author_for_mapper(&self, mapper: &str, candidate: &Author) -> Result<Author>;
+    /// Authors with at least one revision in `pad`, in id order.
+    fn authors_of_pad(&self, pad: &str) -> Result<Vec<String>>;
+    /// Pads `author` has a revision in, in id order.
+    fn pads_of_author(&self, author: &str) -> Result<Vec<String>>;
+
+    fn save_revision(&self, pad: &str, saved: &SavedRevision) -> Result<()>;
+    /// Saved revisions of `pad`, oldest first.
+    fn saved_revisions(&self, pad: &str) -> Result<Vec<SavedRevision>>;
 }

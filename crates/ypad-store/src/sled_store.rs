@@ -3,6 +3,9 @@
 //! - `log`: `pad • rev` → `version • time_ms • author • update`
 //! - `checkpoints`: `pad • rev` → the merged state at that revision
 //! - `readonly`: `p • pad` → read-only id and `r • read-only id` → pad
+//! - `authors`: author id → JSON; `mappers`: external id → author id
+//! - `pad_authors`: `pad • author` and `author_pads`: `author • pad`, both → nothing
+//! - `saved`: `pad • n` → JSON of a saved revision
 //! - `meta`: `pad` → `{"createdMs": …}`; the head revision and last-edited time are read from
 //!   the log itself, so they can never disagree with it.
 
@@ -11,7 +14,7 @@ use std::path::Path;
 use sled::{Db, Tree};
 
 use crate::keys::{pad_of, pad_prefix, rev_key, rev_of};
-use crate::{LogEntry, PadMeta, Result, Store, StoreError, StoredPad};
+use crate::{Author, LogEntry, PadMeta, Result, SavedRevision, Store, StoreError, StoredPad};
 
 const ENTRY_VERSION: u8 = 1;
 
@@ -22,6 +25,11 @@ pub struct SledStore {
     checkpoints: Tree,
     meta: Tree,
     readonly: Tree,
+    authors: Tree,
+    mappers: Tree,
+    pad_authors: Tree,
+    author_pads: Tree,
+    saved: Tree,
 }
 
 #[derive(serde::Serialize, serde::Deserialize)]
@@ -50,6 +58,11 @@ impl SledStore {
             checkpoints: db.open_tree("checkpoints")?,
             meta: db.open_tree("meta")?,
             readonly: db.open_tree("readonly")?,
+            authors: db.open_tree("authors")?,
+            mappers: db.open_tree("mappers")?,
+            pad_authors: db.open_tree("pad_authors")?,
+            author_pads: db.open_tree("author_pads")?,
+            saved: db.open_tree("saved")?,
             db,
         })
     }
@@ -106,6 +119,36 @@ impl SledStore {
         })
     }
 
+    fn index_authorship(&self, pad: &str, author: &str) -> Result<()> {
+        let mut key = pad_prefix(pad);
+        key.extend_from_slice(author.as_bytes());
+        self.pad_authors.insert(key, &[])?;
+        let mut key = pad_prefix(author);
+        key.extend_from_slice(pad.as_bytes());
+        self.author_pads.insert(key, &[])?;
+        Ok(())
+    }
+
+    /// The suffixes after `prefix` of the keys in `tree` that start with it.
+    fn suffixes(tree: &Tree, prefix: &[u8]) -> Result<Vec<String>> {
+        tree.scan_prefix(prefix)
+            .keys()
+            .map(|k| Ok(String::from_utf8_lossy(&k?[prefix.len()..]).into_owned()))
+            .collect()
+    }
+
+    /// Copies every `from • …` record of `tree` to `to • …`.
+    fn copy_prefixed(tree: &Tree, from: &str, to: &str) -> Result<()> {
+        let (src, dst) = (pad_prefix(from), pad_prefix(to));
+        let mut batch = sled::Batch::default();
+        for kv in tree.scan_prefix(&src) {
+            let (key, value) = kv?;
+            batch.insert([dst.as_slice(), &key[src.len()..]].concat(), value);
+        }
+        tree.apply_batch(batch)?;
+        Ok(())
+    }
+
     fn remove_prefix(tree: &Tree, prefix: &[u8]) -> Result<usize> {
         let mut batch = sled::Batch::default();
         let mut n = 0;
@@ -159,16 +202,25 @@ impl Store for SledStore {
     fn append(&self, entries: &[LogEntry]) -> Result<()> {
         let mut batch = sled::Batch::default();
         let mut first_of_pad: Vec<(&str, u64)> = Vec::new();
+        let mut authorship: Vec<(&str, &str)> = Vec::new();
         for e in entries {
             batch.insert(rev_key(&e.pad, e.rev), encode_entry(e));
             if !first_of_pad.iter().any(|(p, _)| *p == e.pad) {
                 first_of_pad.push((&e.pad, e.time_ms));
+            }
+            if let Some(author) = e.author.as_deref()
+                && !authorship.contains(&(e.pad.as_str(), author))
+            {
+                authorship.push((&e.pad, author));
             }
         }
         for (pad, time_ms) in first_of_pad {
             self.create(pad, time_ms)?;
         }
         self.log.apply_batch(batch)?;
+        for (pad, author) in authorship {
+            self.index_authorship(pad, author)?;
+        }
         Ok(())
     }
 
@@ -232,6 +284,13 @@ impl Store for SledStore {
         let existed = self.meta.remove(&prefix)?.is_some();
         Self::remove_prefix(&self.log, &prefix)?;
         Self::remove_prefix(&self.checkpoints, &prefix)?;
+        Self::remove_prefix(&self.saved, &prefix)?;
+        for author in Self::suffixes(&self.pad_authors, &prefix)? {
+            let mut key = pad_prefix(&author);
+            key.extend_from_slice(pad.as_bytes());
+            self.author_pads.remove(key)?;
+        }
+        Self::remove_prefix(&self.pad_authors, &prefix)?;
         if let Some(ro) = self.readonly.remove(ro_by_pad(pad))? {
             self.readonly
                 .remove(pad_by_ro(&String::from_utf8_lossy(&ro)))?;
@@ -255,6 +314,92 @@ impl Store for SledStore {
                 String::from_utf8(current.to_vec()).map_err(|_| corrupt(pad, "read-only id"))
             }
         }
+    }
+
+    fn copy(&self, from: &str, to: &str, time_ms: u64) -> Result<()> {
+        Self::copy_prefixed(&self.log, from, to)?;
+        Self::copy_prefixed(&self.checkpoints, from, to)?;
+        Self::copy_prefixed(&self.saved, from, to)?;
+        self.create(to, time_ms)?;
+        for author in self.authors_of_pad(from)? {
+            self.index_authorship(to, &author)?;
+        }
+        Ok(())
+    }
+
+    fn put_author(&self, author: &Author) -> Result<()> {
+        let json = serde_json::to_vec(author).expect("an author serializes");
+        self.authors.insert(author.id.as_bytes(), json)?;
+        Ok(())
+    }
+
+    fn author(&self, id: &str) -> Result<Option<Author>> {
+        match self.authors.get(id.as_bytes())? {
+            None => Ok(None),
+            Some(v) => serde_json::from_slice(&v)
+                .map(Some)
+                .map_err(|e| corrupt(id, &format!("author record: {e}"))),
+        }
+    }
+
+    fn author_for_mapper(&self, mapper: &str, candidate: &Author) -> Result<Author> {
+        let swap = self.mappers.compare_and_swap(
+            mapper.as_bytes(),
+            None as Option<&[u8]>,
+            Some(candidate.id.as_bytes()),
+        )?;
+        match swap {
+            Ok(()) => {
+                self.put_author(candidate)?;
+                Ok(candidate.clone())
+            }
+            Err(existing) => {
+                let id =
+                    String::from_utf8_lossy(&existing.current.unwrap_or_default()).into_owned();
+                match self.author(&id)? {
+                    Some(author) => Ok(author),
+                    None => {
+                        // The mapping outlived its author record; recreate it under the same id.
+                        let author = Author {
+                            id,
+                            ..candidate.clone()
+                        };
+                        self.put_author(&author)?;
+                        Ok(author)
+                    }
+                }
+            }
+        }
+    }
+
+    fn authors_of_pad(&self, pad: &str) -> Result<Vec<String>> {
+        Self::suffixes(&self.pad_authors, &pad_prefix(pad))
+    }
+
+    fn pads_of_author(&self, author: &str) -> Result<Vec<String>> {
+        Self::suffixes(&self.author_pads, &pad_prefix(author))
+    }
+
+    fn save_revision(&self, pad: &str, saved: &SavedRevision) -> Result<()> {
+        let prefix = pad_prefix(pad);
+        let next = match self.saved.scan_prefix(&prefix).keys().next_back() {
+            None => 0,
+            Some(key) => rev_of(&key?).map_or(0, |n| n + 1),
+        };
+        let json = serde_json::to_vec(saved).expect("a saved revision serializes");
+        self.saved.insert(rev_key(pad, next), json)?;
+        Ok(())
+    }
+
+    fn saved_revisions(&self, pad: &str) -> Result<Vec<SavedRevision>> {
+        self.saved
+            .scan_prefix(pad_prefix(pad))
+            .values()
+            .map(|v| {
+                serde_json::from_slice(&v?)
+                    .map_err(|e| corrupt(pad, &format!("saved revision: {e}")))
+            })
+            .collect()
     }
 
     fn pad_of_read_only_id(&self, read_only_id: &str) -> Result<Option<String>> {
@@ -387,6 +532,68 @@ mod tests {
         assert!(store.delete("ab").unwrap());
         assert!(store.load("ab").unwrap().is_none());
         assert!(store.log("ab", 1, 10).unwrap().is_empty());
+    }
+
+    #[test]
+    fn authors_saved_revisions_and_copies() {
+        let dir = tempfile::tempdir().unwrap();
+        let store = SledStore::open(dir.path()).unwrap();
+        let ann = Author {
+            id: "a.ann".into(),
+            name: Some("Ann".into()),
+            color: "#ff0000".into(),
+            created_ms: 1,
+        };
+        assert_eq!(store.author_for_mapper("ext-1", &ann).unwrap(), ann);
+        let other = Author {
+            id: "a.other".into(),
+            ..ann.clone()
+        };
+        assert_eq!(
+            store.author_for_mapper("ext-1", &other).unwrap().id,
+            "a.ann"
+        );
+        let ups = keystrokes("ab");
+        store
+            .append(&[entry("p", 1, ups[0].clone()), entry("p", 2, ups[1].clone())])
+            .unwrap();
+        assert_eq!(store.authors_of_pad("p").unwrap(), vec!["a.x"]);
+        assert_eq!(store.pads_of_author("a.x").unwrap(), vec!["p"]);
+        let saved = SavedRevision {
+            rev: 2,
+            label: "v1".into(),
+            author: None,
+            time_ms: 5,
+        };
+        store.save_revision("p", &saved).unwrap();
+        store
+            .save_revision(
+                "p",
+                &SavedRevision {
+                    rev: 1,
+                    ..saved.clone()
+                },
+            )
+            .unwrap();
+        assert_eq!(
+            store
+                .saved_revisions("p")
+                .unwrap()
+                .iter()
+                .map(|s| s.rev)
+                .collect::<Vec<_>>(),
+            vec![2, 1]
+        );
+        store.compact("p").unwrap();
+        store.copy("p", "q", 9).unwrap();
+        let copied = store.load("q").unwrap().unwrap();
+        assert_eq!(copied.meta.revisions, 2);
+        assert_eq!(PadDoc::from_updates(copied.updates()).unwrap().text(), "ab");
+        assert_eq!(store.saved_revisions("q").unwrap().len(), 2);
+        assert_eq!(store.pads_of_author("a.x").unwrap(), vec!["p", "q"]);
+        store.delete("p").unwrap();
+        assert_eq!(store.pads_of_author("a.x").unwrap(), vec!["q"]);
+        assert!(store.saved_revisions("p").unwrap().is_empty());
     }
 
     #[test]

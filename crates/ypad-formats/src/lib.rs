@@ -1,0 +1,14 @@
+//! ypad-formats: every file format ypad reads or writes, as pure functions over strings.
+//!
+//! It renders a pad's Markdown to a standalone, script-free HTML page or fragment
+//! ([`markdown`]), turns HTML (Etherpad's export or any page) into Markdown ([`html`]), and
+//! reads and writes Etherpad's `.etherpad` export with its full revision history, authors
+//! and chat ([`etherpad`]), including the Easysync changeset format underneath. It does no
+//! IO and knows nothing of the server, the store or Yjs: callers pass text and get text
+//! back, and tests drive it with plain strings and the real Etherpad exports in
+//! `tests/fixtures/etherpad`.
+
+pub mod etherpad;
+pub mod html;
+pub mod markdown;
+mod mdwrite;
