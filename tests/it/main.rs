@@ -4,5 +4,6 @@ mod bad_input;
 mod convergence;
 mod etherpad_api;
 mod interop;
+mod pad_files;
 mod persistence;
 mod sync;
