@@ -71,7 +71,7 @@ async fn bad_frames_close_only_their_connection() {
         bad.send(frame).await;
         assert_eq!(bad.wait_closed().await, Some(code), "{name}");
         // The pad and the other connections carry on.
-        let at = a.len();
+        let at = a.text_len();
         a.insert(at, &i.to_string()).await;
         let expected = a.text();
         b.wait_text(&expected).await;

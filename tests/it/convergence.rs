@@ -40,15 +40,15 @@ async fn random_edits_disconnects_and_a_restart_converge() {
             0..=4 if c.is_connected() => c.disconnect(),
             0..=14 if !c.is_connected() => c.reconnect(&server.ws_url("random")).await,
             0..=69 => {
-                let at = rng.random_range(0..=c.len());
+                let at = rng.random_range(0..=c.text_len());
                 let s: String = (0..rng.random_range(1..4))
                     .map(|_| char::from(rng.random_range(b'a'..=b'z')))
                     .collect();
                 c.insert(at, &s).await;
             }
-            _ if c.len() > 0 => {
-                let at = rng.random_range(0..c.len());
-                let n = rng.random_range(1..=(c.len() - at).min(3));
+            _ if c.text_len() > 0 => {
+                let at = rng.random_range(0..c.text_len());
+                let n = rng.random_range(1..=(c.text_len() - at).min(3));
                 c.delete(at, n).await;
             }
             _ => {}

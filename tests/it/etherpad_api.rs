@@ -3,6 +3,9 @@
 use serde_json::{Value, json};
 use ypad_tests::{Client, TestServer};
 
+/// API parameters, as name and value.
+type Params<'a> = &'a [(&'a str, &'a str)];
+
 async fn get(server: &TestServer, path: &str) -> (u16, Value) {
     server.get_json(path).await
 }
@@ -404,7 +407,7 @@ async fn error_cases() {
         .api_ok("createPad", &[("padID", "p"), ("text", "x")])
         .await;
     let long = "y".repeat(51);
-    let cases: &[(&str, &[(&str, &str)], &str)] = &[
+    let cases: &[(&str, Params, &str)] = &[
         ("getText", &[("padID", "nope")], "padID does not exist"),
         ("getText", &[], "padID is missing"),
         (

@@ -78,7 +78,8 @@ impl Client {
         self.text.get_string(&self.doc.transact())
     }
 
-    pub fn len(&self) -> u32 {
+    /// Length of the text in UTF-16 code units.
+    pub fn text_len(&self) -> u32 {
         self.text.len(&self.doc.transact())
     }
 

@@ -46,6 +46,7 @@ pub async fn list(
     State(state): State<AppState>,
     Query(q): Query<ListQuery>,
 ) -> Result<Json<serde_json::Value>, HttpError> {
+    state.persister.barrier().await;
     let mut pads = state.blocking(|store| store.list()).await?;
     if let Some(prefix) = &q.prefix {
         pads.retain(|m| m.id.starts_with(prefix.as_str()));
@@ -67,6 +68,8 @@ pub async fn meta(
     Path(raw): Path<String>,
 ) -> Result<Json<PadSummary>, HttpError> {
     let id = PadId::parse(&raw)?;
+    // Revisions accepted a moment ago may still be on their way to the store.
+    state.persister.barrier().await;
     let key = id.to_string();
     let candidate = format!("r.{}", &uuid::Uuid::new_v4().simple().to_string()[..16]);
     let (meta, read_only_id) = state

@@ -17,6 +17,8 @@ use crate::keys::{pad_of, pad_prefix, rev_key, rev_of};
 use crate::{Author, LogEntry, PadMeta, Result, SavedRevision, Store, StoreError, StoredPad};
 
 const ENTRY_VERSION: u8 = 1;
+/// How long [`SledStore::open`] waits for a lock that a just-closed store is releasing.
+const LOCK_GRACE: std::time::Duration = std::time::Duration::from_secs(2);
 
 #[derive(Clone)]
 pub struct SledStore {
@@ -41,6 +43,24 @@ struct MetaRecord {
 impl SledStore {
     /// Opens (or creates) the store in `dir`.
     pub fn open(dir: impl AsRef<Path>) -> Result<SledStore> {
+        // sled releases its file lock from background IO threads a moment after the last
+        // handle drops, so a store reopened right after closing (a restart in the same
+        // process) may find it still held for a few milliseconds.
+        let deadline = std::time::Instant::now() + LOCK_GRACE;
+        loop {
+            match Self::open_once(dir.as_ref()) {
+                Err(StoreError::Backend(sled::Error::Io(e)))
+                    if e.kind() == std::io::ErrorKind::WouldBlock
+                        && std::time::Instant::now() < deadline =>
+                {
+                    std::thread::sleep(std::time::Duration::from_millis(10));
+                }
+                other => return other,
+            }
+        }
+    }
+
+    fn open_once(dir: &Path) -> Result<SledStore> {
         let db = sled::Config::new()
             .path(dir)
             // Durability is the server's group commit calling `flush`; a background flusher on

@@ -7,6 +7,9 @@ use std::process::ExitCode;
 use std::time::Duration;
 
 use clap::{Args, Parser, Subcommand};
+use ypad_server::transfer::Format;
+
+mod transfer_cli;
 use tracing_subscriber::EnvFilter;
 
 #[derive(Parser)]
@@ -27,6 +30,69 @@ struct Cli {
 enum Command {
     /// Serve the editor, the y-websocket endpoint and the HTTP API (the default).
     Serve(ServeArgs),
+    /// Export pads to files: some by name, all with a prefix, or every pad.
+    Export(ExportCmd),
+    /// Import files into pads (.md, .txt, .html, .etherpad).
+    Import(ImportCmd),
+}
+
+/// Where `export` and `import` find pads.
+#[derive(Args)]
+struct Target {
+    /// Work on this data directory directly (the server must be stopped).
+    #[arg(long, env = "YPAD_DATA_DIR", default_value = "./ypad-data")]
+    data_dir: PathBuf,
+    /// Work through a running server instead, e.g. http://127.0.0.1:9001.
+    #[arg(long)]
+    server: Option<String>,
+    /// The server's API key (`APIKEY.txt` in its data directory).
+    #[arg(long, env = "YPAD_API_KEY")]
+    api_key: Option<String>,
+}
+
+impl Target {
+    fn source(self) -> transfer_cli::Source {
+        match self.server {
+            Some(url) => transfer_cli::Source::Server {
+                url: url.trim_end_matches('/').to_owned(),
+                api_key: self.api_key,
+            },
+            None => transfer_cli::Source::DataDir(self.data_dir),
+        }
+    }
+}
+
+#[derive(Args)]
+struct ExportCmd {
+    /// Pads to export; none means every pad (or every pad with --prefix).
+    pads: Vec<String>,
+    /// Export the pads whose id starts with this (e.g. one summit's).
+    #[arg(long)]
+    prefix: Option<String>,
+    /// md, txt, html or etherpad.
+    #[arg(long, default_value = "md", value_parser = parse_format)]
+    format: Format,
+    /// Directory to write one file per pad into.
+    #[arg(long)]
+    out: PathBuf,
+    #[command(flatten)]
+    target: Target,
+}
+
+#[derive(Args)]
+struct ImportCmd {
+    /// Files to import; each goes into the pad named like the file (without extension).
+    #[arg(required = true)]
+    files: Vec<PathBuf>,
+    /// Import the (single) file into this pad instead.
+    #[arg(long)]
+    pad: Option<String>,
+    #[command(flatten)]
+    target: Target,
+}
+
+fn parse_format(s: &str) -> Result<Format, String> {
+    Format::parse(s).ok_or_else(|| format!("unknown format {s:?}: use md, txt, html or etherpad"))
 }
 
 #[derive(Args, Clone)]
@@ -57,6 +123,22 @@ fn main() -> ExitCode {
     let cli = Cli::parse();
     let result = match cli.command.unwrap_or(Command::Serve(cli.serve)) {
         Command::Serve(args) => serve(args),
+        Command::Export(cmd) => transfer_cli::export(
+            cmd.target.source(),
+            transfer_cli::ExportArgs {
+                pads: cmd.pads,
+                prefix: cmd.prefix,
+                format: cmd.format,
+                out: cmd.out,
+            },
+        ),
+        Command::Import(cmd) => transfer_cli::import(
+            cmd.target.source(),
+            transfer_cli::ImportArgs {
+                files: cmd.files,
+                pad: cmd.pad,
+            },
+        ),
     };
     match result {
         Ok(()) => ExitCode::SUCCESS,
@@ -79,12 +161,14 @@ fn serve(args: ServeArgs) -> Result<(), Box<dyn std::error::Error>> {
         let mut config = ypad_server::Config::new(&args.data_dir);
         config.idle_evict = Duration::from_secs(args.idle_evict_secs);
         config.max_message_bytes = args.max_message_bytes;
+        let server = ypad_server::Server::open(config).await?;
+        println!("HTTP API key in {}", server.api_key_path().display());
         // Tests and scripts read the port from this line; keep its wording.
         println!(
             "ypad listening on http://{addr}/ (data in {})",
             args.data_dir.display()
         );
-        ypad_server::run(listener, config, shutdown_signal()).await?;
+        server.serve(listener, shutdown_signal()).await?;
         Ok(())
     })
 }

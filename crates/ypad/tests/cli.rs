@@ -1,0 +1,182 @@
+//! The `ypad` command line: export and import on a data directory and through a server.
+
+use std::io::{BufRead, BufReader};
+use std::path::{Path, PathBuf};
+use std::process::{Child, Command, Stdio};
+
+fn ypad() -> Command {
+    Command::new(env!("CARGO_BIN_EXE_ypad"))
+}
+
+fn fixture(name: &str) -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("../../../shared/fixtures/etherpad")
+        .join(name)
+}
+
+#[track_caller]
+fn run_ok(cmd: &mut Command) -> String {
+    let out = cmd.output().expect("ypad runs");
+    assert!(
+        out.status.success(),
+        "{cmd:?} failed: {}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    String::from_utf8_lossy(&out.stderr).into_owned()
+}
+
+/// A `ypad serve` process on a loopback port; killed on drop.
+struct Served {
+    child: Child,
+    url: String,
+}
+
+impl Served {
+    fn start(data: &Path) -> Served {
+        let mut child = ypad()
+            .args(["serve", "--listen", "127.0.0.1:0", "--data-dir"])
+            .arg(data)
+            .stdout(Stdio::piped())
+            .stderr(Stdio::null())
+            .spawn()
+            .unwrap();
+        let stdout = child.stdout.take().unwrap();
+        let url = BufReader::new(stdout)
+            .lines()
+            .map_while(Result::ok)
+            .find_map(|l| {
+                l.split("listening on ")
+                    .nth(1)
+                    .and_then(|rest| rest.split('/').nth(2))
+                    .map(|host| format!("http://{host}"))
+            })
+            .expect("ypad prints its URL");
+        Served { child, url }
+    }
+}
+
+impl Drop for Served {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+#[test]
+fn import_then_export_a_summit_on_a_data_directory() {
+    let data = tempfile::tempdir().unwrap();
+    let out = tempfile::tempdir().unwrap();
+    let notes = data.path().join("summit-intro.md");
+    std::fs::write(&notes, "# Intro\n").unwrap();
+    run_ok(
+        ypad()
+            .arg("import")
+            .arg(fixture("kilo-oslo-sessions.etherpad"))
+            .arg(fixture("ocata-tripleo-summary.etherpad"))
+            .arg("--data-dir")
+            .arg(data.path()),
+    );
+    run_ok(
+        ypad()
+            .arg("import")
+            .arg(&notes)
+            .args(["--pad", "summit-intro"])
+            .arg("--data-dir")
+            .arg(data.path()),
+    );
+    let log = run_ok(
+        ypad()
+            .args(["export", "--prefix", "kilo-", "--out"])
+            .arg(out.path())
+            .arg("--data-dir")
+            .arg(data.path()),
+    );
+    assert!(log.contains("exported 1 pad(s)"), "{log}");
+    let files: Vec<String> = std::fs::read_dir(out.path())
+        .unwrap()
+        .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
+        .collect();
+    assert_eq!(files, ["kilo-oslo-sessions.md"]);
+    let md = std::fs::read_to_string(out.path().join("kilo-oslo-sessions.md")).unwrap();
+    assert!(
+        md.contains("**") && md.lines().any(|l| l.starts_with("- ")),
+        "{md}"
+    );
+
+    // Every pad, in HTML.
+    run_ok(
+        ypad()
+            .args(["export", "--format", "html", "--out"])
+            .arg(out.path().join("all"))
+            .arg("--data-dir")
+            .arg(data.path()),
+    );
+    let mut all: Vec<String> = std::fs::read_dir(out.path().join("all"))
+        .unwrap()
+        .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
+        .collect();
+    all.sort();
+    assert_eq!(
+        all,
+        [
+            "kilo-oslo-sessions.html",
+            "ocata-tripleo-summary.html",
+            "summit-intro.html"
+        ]
+    );
+
+    // Errors name the problem and write nothing.
+    let bad = ypad()
+        .args(["export", "no-such-pad", "--out"])
+        .arg(out.path().join("none"))
+        .arg("--data-dir")
+        .arg(data.path())
+        .output()
+        .unwrap();
+    assert!(!bad.status.success());
+    assert!(String::from_utf8_lossy(&bad.stderr).contains("pad no-such-pad does not exist"));
+    let garbage = data.path().join("broken.etherpad");
+    std::fs::write(&garbage, "{").unwrap();
+    let bad = ypad()
+        .arg("import")
+        .arg(&garbage)
+        .arg("--data-dir")
+        .arg(data.path())
+        .output()
+        .unwrap();
+    assert!(!bad.status.success());
+    assert!(String::from_utf8_lossy(&bad.stderr).contains("broken.etherpad"));
+}
+
+#[test]
+fn export_and_import_through_a_running_server() {
+    let data = tempfile::tempdir().unwrap();
+    let out = tempfile::tempdir().unwrap();
+    let served = Served::start(data.path());
+    let key = std::fs::read_to_string(data.path().join("APIKEY.txt")).unwrap();
+    run_ok(
+        ypad()
+            .arg("import")
+            .arg(fixture("YVR-S-release-goals.etherpad"))
+            .args(["--server", &served.url, "--api-key", key.trim()]),
+    );
+    // The data directory is in use by the server: direct access is refused with a hint.
+    let locked = ypad()
+        .args(["export", "--out"])
+        .arg(out.path())
+        .arg("--data-dir")
+        .arg(data.path())
+        .output()
+        .unwrap();
+    assert!(!locked.status.success());
+    assert!(String::from_utf8_lossy(&locked.stderr).contains("--server"));
+
+    run_ok(
+        ypad()
+            .args(["export", "--format", "txt", "--out"])
+            .arg(out.path())
+            .args(["--server", &served.url, "--api-key", key.trim()]),
+    );
+    let txt = std::fs::read_to_string(out.path().join("YVR-S-release-goals.txt")).unwrap();
+    assert!(txt.starts_with("Stein release goals"), "{txt}");
+}
