@@ -21,6 +21,17 @@ if [ -f tests/browser/package.json ]; then
   fi
 fi
 
+# etherdump needs Python >= 3.12; pyenv on this kind of machine has one.
+python312=$(command -v python3.12 || ls -d "$HOME"/.pyenv/versions/3.1[2-9]*/bin/python 2>/dev/null | head -n 1 || true)
+if [ -z "$python312" ]; then
+  echo "the Python client tests need Python >= 3.12 (python3.12 on PATH or under ~/.pyenv)" >&2
+  exit 1
+fi
+if [ ! -x tests/py/.venv/bin/python ]; then
+  "$python312" -m venv tests/py/.venv
+fi
+tests/py/.venv/bin/pip install --quiet --disable-pip-version-check -r tests/py/requirements.txt
+
 echo "== web bundle matches its sources"
 if [ -f web/package.json ]; then
   npm_ci web
@@ -38,6 +49,8 @@ cargo test --workspace
 export YPAD_BIN="$root/target/debug/ypad"
 echo "== stock Yjs clients (Node)"
 (cd tests/js && npm test)
+echo "== Etherpad's Python clients"
+(cd tests/py && .venv/bin/python -m pytest -q -p no:cacheprovider .)
 if [ -f tests/browser/package.json ]; then
   echo "== browser (headless Chromium)"
   (cd tests/browser && npm test)
