@@ -131,6 +131,29 @@ async fn etherpad_files_import_with_history_authors_and_chat() {
             assert_eq!(m["time"], original["time"], "{name} chat {i}");
         }
 
+        // Authorship survives the move: every character belongs to one of the two authors,
+        // except the newline Etherpad itself puts in every new pad.
+        let (_, at_head) = server
+            .get_json(&format!("/api/v1/pads/{name}/revisions/{}", head + 1))
+            .await;
+        let text16: Vec<u16> = at_head["text"].as_str().unwrap().encode_utf16().collect();
+        let mut at = 0;
+        let mut span_authors = Vec::new();
+        for span in at_head["spans"].as_array().unwrap() {
+            let len = span[0].as_u64().unwrap() as usize;
+            let part = String::from_utf16(&text16[at..at + len]).unwrap();
+            at += len;
+            match span[1].as_str() {
+                Some(id) => {
+                    span_authors.push(at_head["authors"][id]["name"].as_str().unwrap().to_owned())
+                }
+                None => assert_eq!(part, "\n", "{name}: unattributed text"),
+            }
+        }
+        span_authors.sort();
+        span_authors.dedup();
+        assert_eq!(span_authors, ["Moderator", "Participant"], "{name}");
+
         // Playback: a middle revision is a prefix state of the typing, not the final text.
         let mid = server
             .api_ok(

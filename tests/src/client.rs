@@ -3,6 +3,7 @@
 use futures_util::{SinkExt, StreamExt};
 use tokio::net::TcpStream;
 use tokio_tungstenite::tungstenite::Message;
+use tokio_tungstenite::tungstenite::client::IntoClientRequest;
 use tokio_tungstenite::tungstenite::protocol::CloseFrame;
 use tokio_tungstenite::{MaybeTlsStream, WebSocketStream, connect_async};
 use ypad_core::protocol::{self, Message as Y};
@@ -26,6 +27,7 @@ pub struct Client {
     pub doc: Doc,
     pub text: TextRef,
     socket: Option<Socket>,
+    token: Option<String>,
 }
 
 impl Client {
@@ -37,6 +39,7 @@ impl Client {
             doc,
             text,
             socket: None,
+            token: None,
         }
     }
 
@@ -47,9 +50,24 @@ impl Client {
         c
     }
 
+    /// Connects with an identity cookie (`ypad_token`), as a browser does.
+    pub async fn connect_as(url: &str, client_id: u64, token: &str) -> Client {
+        let mut c = Client::new(client_id);
+        c.token = Some(token.to_owned());
+        c.reconnect(url).await;
+        c
+    }
+
     /// (Re)connects with the current document and waits until synced.
     pub async fn reconnect(&mut self, url: &str) {
-        let (socket, _) = connect_async(url).await.expect("websocket connects");
+        let mut request = url.into_client_request().expect("a websocket URL");
+        if let Some(token) = &self.token {
+            let cookie = format!("ypad_token={token}")
+                .parse()
+                .expect("a header value");
+            request.headers_mut().insert("cookie", cookie);
+        }
+        let (socket, _) = connect_async(request).await.expect("websocket connects");
         self.socket = Some(socket);
         let sv = self.doc.transact().state_vector().encode_v1();
         self.send_raw(protocol::encode_sync_step1(&sv).to_vec())
@@ -100,6 +118,17 @@ impl Client {
             txn.encode_update_v1()
         };
         self.send_update(&update).await;
+    }
+
+    /// The update holding everything this client has that a peer with `state_vector` lacks.
+    pub fn diff(&self, state_vector: &[u8]) -> Vec<u8> {
+        let sv = StateVector::decode_v1(state_vector).unwrap();
+        self.doc.transact().encode_state_as_update_v1(&sv)
+    }
+
+    /// Applies an update received out of band (another replica's edits).
+    pub fn merge(&mut self, update: &[u8]) {
+        self.apply(update);
     }
 
     async fn send_update(&mut self, update: &[u8]) {

@@ -9,8 +9,8 @@ use std::panic::{AssertUnwindSafe, catch_unwind};
 use yrs::updates::decoder::Decode;
 use yrs::updates::encoder::Encode;
 use yrs::{
-    Array, ArrayRef, Doc, GetString, OffsetKind, Options, ReadTxn, StateVector, Text, TextRef,
-    Transact, Update,
+    Any, Array, ArrayRef, Doc, GetString, OffsetKind, Options, Out, ReadTxn, Snapshot, StateVector,
+    Text, TextRef, Transact, Update,
 };
 
 use crate::chat::{self, CHAT_NAME, ChatMessage};
@@ -33,12 +33,26 @@ pub enum ApplyError {
 }
 
 /// Whether an applied update changed anything.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Applied {
     /// The update brought new content, deletions or pending parts: it is a revision.
-    Changed,
+    /// `inserted_by` lists the client ids whose content it inserted.
+    Changed { inserted_by: Vec<u64> },
     /// Everything in it was already known.
     Unchanged,
+}
+
+impl Applied {
+    pub fn is_changed(&self) -> bool {
+        matches!(self, Applied::Changed { .. })
+    }
+}
+
+/// A run of text inserted by one client: `len` UTF-16 code units by client `client`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize)]
+pub struct Span {
+    pub len: u32,
+    pub client: u64,
 }
 
 pub struct PadDoc {
@@ -121,15 +135,16 @@ impl PadDoc {
         let outcome = catch_unwind(AssertUnwindSafe(|| {
             let mut txn = doc.transact_mut();
             txn.apply_update(decoded)?;
-            let changed = !txn.insert_set().is_empty()
+            let inserted_by: Vec<u64> = txn.insert_set().client_ids().map(|c| c.get()).collect();
+            let changed = !inserted_by.is_empty()
                 || !txn.delete_set().is_empty()
                 || txn.store().pending_update().is_some()
                 || txn.store().pending_ds().is_some();
-            Ok::<_, yrs::error::UpdateError>(changed)
+            Ok::<_, yrs::error::UpdateError>(changed.then_some(inserted_by))
         }));
         match outcome {
-            Ok(Ok(true)) => Ok(Applied::Changed),
-            Ok(Ok(false)) => Ok(Applied::Unchanged),
+            Ok(Ok(Some(inserted_by))) => Ok(Applied::Changed { inserted_by }),
+            Ok(Ok(None)) => Ok(Applied::Unchanged),
             Ok(Err(e)) => Err(ApplyError::Rejected(e.to_string())),
             Err(_) => Err(ApplyError::Poisoned),
         }
@@ -151,6 +166,32 @@ impl PadDoc {
             self.text.insert(&mut txn, start, new_mid);
         }
         Some(txn.encode_update_v1())
+    }
+
+    /// Who inserted each part of the visible text, in order.
+    pub fn authorship(&self) -> Vec<Span> {
+        let mut txn = self.doc.transact_mut();
+        let now = txn.snapshot();
+        // Against an empty snapshot every visible item counts as added, which makes yrs report
+        // each item's id, and so the client that inserted it.
+        let chunks = self
+            .text
+            .diff_range(&mut txn, Some(&now), Some(&Snapshot::default()), |c| {
+                c.id.client.get()
+            });
+        let mut spans: Vec<Span> = Vec::with_capacity(chunks.len());
+        for chunk in chunks {
+            let len = match &chunk.insert {
+                Out::Any(Any::String(s)) => utf16_len(s),
+                _ => 1,
+            };
+            let client = chunk.ychange.unwrap_or(0);
+            match spans.last_mut() {
+                Some(last) if last.client == client => last.len += len,
+                _ => spans.push(Span { len, client }),
+            }
+        }
+        spans
     }
 
     pub fn chat(&self) -> Vec<ChatMessage> {
@@ -251,7 +292,12 @@ mod tests {
         let (doc, text) = client_doc(1);
         let u = edit(&doc, &text, 0, "hello");
         let mut pad = PadDoc::new();
-        assert_eq!(pad.apply_update(&u).unwrap(), Applied::Changed);
+        assert_eq!(
+            pad.apply_update(&u).unwrap(),
+            Applied::Changed {
+                inserted_by: vec![1]
+            }
+        );
         assert_eq!(pad.apply_update(&u).unwrap(), Applied::Unchanged);
         assert_eq!(pad.text(), "hello");
     }
@@ -334,6 +380,29 @@ mod tests {
             chat.push_back(&mut txn, 17);
         }
         assert_eq!(other.chat(), vec![msg]);
+    }
+
+    #[test]
+    fn authorship_follows_clients() {
+        let (a, at) = client_doc(11);
+        let (b, bt) = client_doc(22);
+        let mut pad = PadDoc::new();
+        pad.apply_update(&edit(&a, &at, 0, "hello")).unwrap();
+        let sv = b.transact().state_vector().encode_v1();
+        b.transact_mut()
+            .apply_update(Update::decode_v1(&pad.encode_diff(&sv).unwrap()).unwrap())
+            .unwrap();
+        pad.apply_update(&edit(&b, &bt, 2, "ÜÜ😀")).unwrap();
+        let spans = pad.authorship();
+        assert_eq!(
+            spans,
+            vec![
+                Span { len: 2, client: 11 },
+                Span { len: 4, client: 22 },
+                Span { len: 3, client: 11 }
+            ]
+        );
+        assert_eq!(pad.text(), "heÜÜ😀llo");
     }
 
     #[test]

@@ -53,6 +53,8 @@ pub struct AcceptedUpdate {
     pub payload: Range<usize>,
     /// The frame is already a `sync update` message, so it can be forwarded as is.
     pub frame_is_update: bool,
+    /// Client ids whose content the update inserted (for authorship).
+    pub inserted_by: Vec<u64>,
 }
 
 /// What the server must do after a frame.
@@ -131,8 +133,9 @@ impl Session {
                     }
                     return Ok(effects);
                 }
-                if pad.doc.apply_update(update)? == Applied::Changed {
+                if let Applied::Changed { inserted_by } = pad.doc.apply_update(update)? {
                     effects.update = Some(AcceptedUpdate {
+                        inserted_by,
                         payload: offset_in(frame, update),
                         frame_is_update: matches!(protocol::decode(frame), Ok(Message::Update(_))),
                     });

@@ -1,5 +1,7 @@
 //! The native JSON API for new scripts, under `/api/v1/pads`.
 
+use std::collections::HashMap;
+
 use axum::Json;
 use axum::extract::{Path, Query, State};
 use axum::http::header;
@@ -9,6 +11,7 @@ use ypad_core::PadId;
 use ypad_store::PadMeta;
 
 use crate::error::HttpError;
+use crate::history;
 use crate::state::AppState;
 
 #[derive(Deserialize)]
@@ -111,4 +114,155 @@ pub async fn text(
         pad.text(),
     )
         .into_response())
+}
+
+/// Names and colours of `ids`, as `{id: {name, color}}`.
+async fn author_table(
+    state: &AppState,
+    ids: Vec<String>,
+) -> Result<serde_json::Map<String, serde_json::Value>, HttpError> {
+    let authors = state
+        .blocking(move |store| -> Result<Vec<_>, ypad_store::StoreError> {
+            let mut out = Vec::new();
+            for id in ids {
+                if let Some(a) = store.author(&id)? {
+                    out.push(a);
+                }
+            }
+            Ok(out)
+        })
+        .await?;
+    Ok(authors
+        .into_iter()
+        .map(|a| {
+            (
+                a.id,
+                serde_json::json!({ "name": a.name, "color": a.color }),
+            )
+        })
+        .collect())
+}
+
+/// Client id → author of a pad: the live map if loaded, else the stored one.
+async fn client_map(state: &AppState, id: &PadId) -> Result<HashMap<u64, String>, HttpError> {
+    if let Some(pad) = state.registry.peek(id) {
+        return Ok(pad
+            .client_authors()
+            .into_iter()
+            .map(|(c, a)| (c, a.to_string()))
+            .collect());
+    }
+    let key = id.to_string();
+    Ok(state
+        .blocking(move |store| store.client_authors(&key))
+        .await?
+        .into_iter()
+        .collect())
+}
+
+/// `GET /api/v1/pads/{pad}/authorship`: which author each Yjs client id belongs to, with the
+/// authors' names and colours, for authorship colours in the editor.
+pub async fn authorship(
+    State(state): State<AppState>,
+    Path(raw): Path<String>,
+) -> Result<Json<serde_json::Value>, HttpError> {
+    let id = resolve(&state, &raw).await?;
+    let clients = client_map(&state, &id).await?;
+    let mut ids: Vec<String> = clients.values().cloned().collect();
+    ids.sort();
+    ids.dedup();
+    let authors = author_table(&state, ids).await?;
+    let clients: serde_json::Map<String, serde_json::Value> = clients
+        .into_iter()
+        .map(|(c, a)| (c.to_string(), serde_json::Value::String(a)))
+        .collect();
+    Ok(Json(
+        serde_json::json!({ "clients": clients, "authors": authors }),
+    ))
+}
+
+/// A pad id, or a read-only id resolved to its pad (read-only viewers see history too).
+async fn resolve(state: &AppState, raw: &str) -> Result<PadId, HttpError> {
+    let id = PadId::parse(raw)?;
+    if !id.is_read_only() {
+        return Ok(id);
+    }
+    let ro = id.to_string();
+    let pad = state
+        .blocking(move |s| s.pad_of_read_only_id(&ro))
+        .await?
+        .ok_or_else(|| HttpError::NotFound(format!("no pad has read-only id {id}")))?;
+    Ok(PadId::parse(&pad)?)
+}
+
+#[derive(Deserialize)]
+pub struct RangeQuery {
+    from: Option<u64>,
+    to: Option<u64>,
+}
+
+/// At most this many revisions per listing; the timeslider pages through the rest.
+const MAX_LISTED: u64 = 2000;
+
+/// `GET /api/v1/pads/{pad}/revisions?from=&to=`: revision times and authors, and the saved
+/// revisions.
+pub async fn revisions(
+    State(state): State<AppState>,
+    Path(raw): Path<String>,
+    Query(q): Query<RangeQuery>,
+) -> Result<Json<serde_json::Value>, HttpError> {
+    let id = resolve(&state, &raw).await?;
+    let head = history::head(&state, &id)
+        .await?
+        .ok_or_else(|| HttpError::NotFound(format!("pad {id} does not exist")))?;
+    let to = q.to.unwrap_or(head).min(head);
+    let from = q.from.unwrap_or(to.saturating_sub(MAX_LISTED - 1)).max(1);
+    let to = to.min(from.saturating_add(MAX_LISTED - 1));
+    let entries = history::entries(&state, &id, from, to).await?;
+    let listed: Vec<serde_json::Value> = entries
+        .iter()
+        .map(|e| serde_json::json!({ "rev": e.rev, "time": e.time_ms, "author": e.author }))
+        .collect();
+    let key = id.to_string();
+    let saved = state.blocking(move |s| s.saved_revisions(&key)).await?;
+    Ok(Json(
+        serde_json::json!({ "head": head, "revisions": listed, "saved": saved }),
+    ))
+}
+
+/// `GET /api/v1/pads/{pad}/revisions/{rev}`: the text at a revision with who wrote each part.
+pub async fn revision(
+    State(state): State<AppState>,
+    Path((raw, rev)): Path<(String, u64)>,
+) -> Result<Json<serde_json::Value>, HttpError> {
+    let id = resolve(&state, &raw).await?;
+    let head = history::head(&state, &id)
+        .await?
+        .ok_or_else(|| HttpError::NotFound(format!("pad {id} does not exist")))?;
+    if rev > head {
+        return Err(HttpError::NotFound(format!(
+            "revision {rev} is beyond the head revision {head}"
+        )));
+    }
+    let doc = history::doc_at(&state, &id, rev).await?;
+    let entry = history::entries(&state, &id, rev, rev).await?.pop();
+    let clients = client_map(&state, &id).await?;
+    let spans: Vec<serde_json::Value> = doc
+        .authorship()
+        .into_iter()
+        .map(|s| serde_json::json!([s.len, clients.get(&s.client)]))
+        .collect();
+    let mut ids: Vec<String> = clients.values().cloned().collect();
+    ids.sort();
+    ids.dedup();
+    let authors = author_table(&state, ids).await?;
+    Ok(Json(serde_json::json!({
+        "rev": rev,
+        "head": head,
+        "time": entry.as_ref().map(|e| e.time_ms),
+        "author": entry.and_then(|e| e.author),
+        "text": doc.text(),
+        "spans": spans,
+        "authors": authors,
+    })))
 }

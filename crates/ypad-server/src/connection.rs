@@ -1,6 +1,8 @@
 //! One WebSocket connection: greeting, then a loop over incoming frames, outbound frames and
 //! the ping timer, in a single task so that a connection costs one task and one queue.
 
+use std::sync::Arc;
+
 use axum::extract::ws::{CloseFrame, Message, WebSocket};
 use bytes::Bytes;
 use futures_util::{SinkExt, StreamExt};
@@ -23,12 +25,19 @@ pub const CLOSE_TOO_BIG: u16 = 1009;
 pub const CLOSE_INTERNAL: u16 = 1011;
 pub const CLOSE_TRY_LATER: u16 = 1013;
 
-pub async fn serve(socket: WebSocket, pad: PadGuard, read_only: bool, state: AppState) {
+/// Who is on the other end of a connection.
+pub struct Peer {
+    pub read_only: bool,
+    /// The author this connection writes as, when the browser has an identity.
+    pub author: Option<Arc<str>>,
+}
+
+pub async fn serve(socket: WebSocket, pad: PadGuard, peer: Peer, state: AppState) {
     let _counted = state.count_connection();
     let (mut sink, mut stream) = socket.split();
     let (tx, mut rx) = mpsc::channel::<Bytes>(state.config.outbox_frames);
     let kill = CancellationToken::new();
-    let mut session = Session::new(read_only);
+    let mut session = Session::new(peer.read_only);
     let (conn, greeting) = pad.join(
         &session,
         Outbox {
@@ -76,7 +85,7 @@ pub async fn serve(socket: WebSocket, pad: PadGuard, read_only: bool, state: App
                     };
                     last_heard = Instant::now();
                     match message {
-                        Message::Binary(frame) => match pad.receive(conn, &mut session, &frame) {
+                        Message::Binary(frame) => match pad.receive(conn, &mut session, peer.author.as_ref(), &frame) {
                             Ok(replies) => {
                                 if send_all(&mut sink, replies).await.is_err() {
                                     break None;

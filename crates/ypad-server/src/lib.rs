@@ -13,6 +13,7 @@ mod diff;
 mod error;
 mod etherpad;
 pub mod history;
+mod identity;
 pub mod live;
 mod pad_files;
 pub mod persist;
@@ -66,6 +67,10 @@ pub fn app(state: AppState) -> Router {
         .route("/api/v1/pads", get(api_v1::list))
         .route("/api/v1/pads/{pad}", get(api_v1::meta))
         .route("/api/v1/pads/{pad}/text", get(api_v1::text))
+        .route("/api/v1/pads/{pad}/authorship", get(api_v1::authorship))
+        .route("/api/v1/pads/{pad}/revisions", get(api_v1::revisions))
+        .route("/api/v1/pads/{pad}/revisions/{rev}", get(api_v1::revision))
+        .route("/api/v1/me", get(identity::me).post(identity::update_me))
         .route("/api", get(etherpad::current_version))
         .route(
             "/api/{version}/{function}",

@@ -3,8 +3,9 @@
 //! The critical section of an update is: apply to the document, queue the revision for the
 //! persister, hand the same bytes to every other outbox. Nothing in it awaits or does IO.
 
+use std::collections::HashMap;
 use std::sync::atomic::{AtomicBool, AtomicU64, AtomicUsize, Ordering};
-use std::sync::{Mutex, MutexGuard};
+use std::sync::{Arc, Mutex, MutexGuard};
 
 use bytes::Bytes;
 use tokio::sync::mpsc::{self, error::TrySendError};
@@ -45,18 +46,28 @@ pub struct LivePad {
 struct Inner {
     pad: Pad,
     head_rev: u64,
+    /// The author each Yjs client id belongs to: the author of the connection that first
+    /// wrote with it. Later relays of that content by others do not change it.
+    clients: HashMap<u64, Arc<str>>,
     next_conn: ConnId,
     /// A vector rather than a map: fan-out iterates it for every update.
     conns: Vec<(ConnId, Outbox)>,
 }
 
 impl LivePad {
-    pub fn new(id: PadId, doc: PadDoc, head_rev: u64, persister: Persister) -> Self {
+    pub fn new(
+        id: PadId,
+        doc: PadDoc,
+        head_rev: u64,
+        clients: HashMap<u64, Arc<str>>,
+        persister: Persister,
+    ) -> Self {
         LivePad {
             id,
             inner: Mutex::new(Inner {
                 pad: Pad::new(doc),
                 head_rev,
+                clients,
                 next_conn: 0,
                 conns: Vec::new(),
             }),
@@ -84,11 +95,13 @@ impl LivePad {
         (id, greeting)
     }
 
-    /// Handles one incoming frame; returns the frames to send back to this connection only.
+    /// Handles one incoming frame from a connection of `author`; returns the frames to send
+    /// back to this connection only.
     pub fn receive(
         &self,
         conn: ConnId,
         session: &mut Session,
+        author: Option<&Arc<str>>,
         frame: &Bytes,
     ) -> Result<Vec<Bytes>, SessionError> {
         let mut inner = self.lock();
@@ -109,7 +122,11 @@ impl LivePad {
             } else {
                 protocol::encode_update(&payload)
             };
-            self.commit(inner, payload, None);
+            let new_clients = match author {
+                Some(author) => claim_clients(&mut inner.clients, &accepted.inserted_by, author),
+                None => Vec::new(),
+            };
+            self.commit(inner, payload, author.map(|a| a.to_string()), new_clients);
             fan_out(&self.id, &mut inner.conns, &out, Some(conn));
         }
         if let Some(frame) = effects.awareness_frame(frame) {
@@ -129,12 +146,25 @@ impl LivePad {
         let inner = &mut *inner;
         let update = Bytes::from(f(&mut inner.pad.doc)?);
         let out = protocol::encode_update(&update);
-        self.commit(inner, update, author);
+        let server = ypad_core::doc::server_client_id();
+        let new_clients = match &author {
+            Some(a) if !inner.clients.contains_key(&server) => {
+                claim_clients(&mut inner.clients, &[server], &Arc::from(a.as_str()))
+            }
+            _ => Vec::new(),
+        };
+        self.commit(inner, update, author, new_clients);
         fan_out(&self.id, &mut inner.conns, &out, None);
         Some(inner.head_rev)
     }
 
-    fn commit(&self, inner: &mut Inner, update: Bytes, author: Option<String>) {
+    fn commit(
+        &self,
+        inner: &mut Inner,
+        update: Bytes,
+        author: Option<String>,
+        new_clients: Vec<u64>,
+    ) {
         inner.head_rev += 1;
         let seq = self.persister.append(LogEntry {
             pad: self.id.to_string(),
@@ -142,6 +172,7 @@ impl LivePad {
             time_ms: wall_ms(),
             author,
             update,
+            new_clients,
         });
         self.last_seq.store(seq, Ordering::Release);
     }
@@ -194,6 +225,15 @@ impl LivePad {
         }
     }
 
+    /// Client id → author, for authorship colours.
+    pub fn client_authors(&self) -> Vec<(u64, Arc<str>)> {
+        self.lock()
+            .clients
+            .iter()
+            .map(|(c, a)| (*c, a.clone()))
+            .collect()
+    }
+
     pub fn text(&self) -> String {
         self.lock().pad.doc.text()
     }
@@ -220,6 +260,23 @@ impl LivePad {
         self.persister
             .is_durable(self.last_seq.load(Ordering::Acquire))
     }
+}
+
+/// Records `author` as the owner of the clients in `inserted_by` that have no owner yet;
+/// returns those.
+fn claim_clients(
+    clients: &mut HashMap<u64, Arc<str>>,
+    inserted_by: &[u64],
+    author: &Arc<str>,
+) -> Vec<u64> {
+    let mut new = Vec::new();
+    for client in inserted_by {
+        if !clients.contains_key(client) {
+            clients.insert(*client, author.clone());
+            new.push(*client);
+        }
+    }
+    new
 }
 
 /// Queues `frame` for every connection but `except`. A connection whose queue is full is

@@ -118,12 +118,17 @@ impl Registry {
         let store = self.store.clone();
         let key = id.to_string();
         let started = std::time::Instant::now();
-        let (doc, head) = tokio::task::spawn_blocking(move || -> Result<_, LoadError> {
+        let (doc, head, clients) = tokio::task::spawn_blocking(move || -> Result<_, LoadError> {
+            let clients = store
+                .client_authors(&key)?
+                .into_iter()
+                .map(|(c, a)| (c, Arc::from(a)))
+                .collect();
             match store.load(&key)? {
-                None => Ok((PadDoc::new(), 0)),
+                None => Ok((PadDoc::new(), 0, clients)),
                 Some(stored) => {
                     let doc = PadDoc::from_updates(stored.updates())?;
-                    Ok((doc, stored.meta.revisions))
+                    Ok((doc, stored.meta.revisions, clients))
                 }
             }
         })
@@ -134,6 +139,7 @@ impl Registry {
             id.clone(),
             doc,
             head,
+            clients,
             self.persister.clone(),
         )))
     }

@@ -211,6 +211,7 @@ pub fn import_etherpad(
     let mut replicas: BTreeMap<&str, PadDoc> = BTreeMap::new();
     let mut master = PadDoc::new();
     let mut chat = imported.chat.iter().peekable();
+    let mut seen_authors: Vec<&str> = Vec::new();
     let mut entries = Vec::with_capacity(imported.revisions.len());
     let last = imported.revisions.len().saturating_sub(1);
     for (i, revision) in imported.revisions.iter().enumerate() {
@@ -249,7 +250,15 @@ pub fn import_etherpad(
             ypad_core::doc::merge_updates(&updates).map_err(LoadError::from)?
         };
         master.apply_update(&update).map_err(LoadError::from)?;
+        let author = revision.author_id.as_str();
+        let new_clients = if author.is_empty() || seen_authors.contains(&author) {
+            Vec::new()
+        } else {
+            seen_authors.push(author);
+            vec![client_id_of(author)]
+        };
         entries.push(LogEntry {
+            new_clients,
             pad: pad.to_owned(),
             rev: i as u64 + 1,
             time_ms: revision.time_ms,

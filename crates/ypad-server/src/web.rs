@@ -4,11 +4,12 @@
 //! visit so a new release is picked up at once.
 
 use axum::extract::Path;
-use axum::http::{HeaderValue, StatusCode, header};
+use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use ypad_core::PadId;
 
 use crate::error::HttpError;
+use crate::identity;
 
 #[derive(rust_embed::RustEmbed)]
 #[folder = "../../web/dist/"]
@@ -19,7 +20,16 @@ pub const CONTENT_SECURITY_POLICY: &str = "default-src 'self'; connect-src 'self
      style-src 'self' 'unsafe-inline'; img-src 'self' data:; object-src 'none'; \
      base-uri 'none'; frame-ancestors 'self'";
 
-fn page(name: &str) -> Response {
+/// A page, handing out an identity cookie on the first visit.
+fn page(name: &str, headers: &HeaderMap) -> Response {
+    let mut response = page_body(name);
+    if let Some(cookie) = identity::cookie_for(headers) {
+        response.headers_mut().insert(header::SET_COOKIE, cookie);
+    }
+    response
+}
+
+fn page_body(name: &str) -> Response {
     match Assets::get(name) {
         None => (StatusCode::NOT_FOUND, "the web client is not built").into_response(),
         Some(file) => (
@@ -44,18 +54,21 @@ fn page(name: &str) -> Response {
     }
 }
 
-pub async fn start_page() -> Response {
-    page("index.html")
+pub async fn start_page(headers: HeaderMap) -> Response {
+    page("index.html", &headers)
 }
 
-pub async fn pad_page(Path(raw): Path<String>) -> Result<Response, HttpError> {
+pub async fn pad_page(Path(raw): Path<String>, headers: HeaderMap) -> Result<Response, HttpError> {
     PadId::parse(&raw)?;
-    Ok(page("pad.html"))
+    Ok(page("pad.html", &headers))
 }
 
-pub async fn timeslider_page(Path(raw): Path<String>) -> Result<Response, HttpError> {
+pub async fn timeslider_page(
+    Path(raw): Path<String>,
+    headers: HeaderMap,
+) -> Result<Response, HttpError> {
     PadId::parse(&raw)?;
-    Ok(page("timeslider.html"))
+    Ok(page("timeslider.html", &headers))
 }
 
 pub async fn asset(Path(path): Path<String>) -> Response {

@@ -4,11 +4,13 @@
 //! pad that cannot load is an HTTP 500, not a socket that opens and dies.
 
 use axum::extract::{Path, State, WebSocketUpgrade};
+use axum::http::HeaderMap;
 use axum::response::{IntoResponse, Response};
 use ypad_core::PadId;
 
 use crate::connection;
 use crate::error::HttpError;
+use crate::identity;
 use crate::state::AppState;
 
 /// Small buffers: most frames are keystrokes, and per-connection memory is what limits how
@@ -19,6 +21,7 @@ const WRITE_BUFFER: usize = 8 * 1024;
 pub async fn upgrade(
     State(state): State<AppState>,
     Path(raw): Path<String>,
+    headers: HeaderMap,
     ws: WebSocketUpgrade,
 ) -> Result<Response, HttpError> {
     let requested = PadId::parse(&raw)?;
@@ -32,7 +35,9 @@ pub async fn upgrade(
     } else {
         (requested, false)
     };
+    let author = identity::author_id(&state, &headers).await?;
     let pad = state.registry.checkout(&pad_id).await?;
+    let peer = connection::Peer { read_only, author };
     let max = state.config.max_message_bytes;
     let tracker = state.tracker.clone();
     Ok(ws
@@ -40,8 +45,6 @@ pub async fn upgrade(
         .max_frame_size(max)
         .read_buffer_size(READ_BUFFER)
         .write_buffer_size(WRITE_BUFFER)
-        .on_upgrade(move |socket| {
-            tracker.track_future(connection::serve(socket, pad, read_only, state))
-        })
+        .on_upgrade(move |socket| tracker.track_future(connection::serve(socket, pad, peer, state)))
         .into_response())
 }

@@ -11,7 +11,7 @@ mod sled_store;
 pub use sled_store::SledStore;
 
 /// One revision of a pad: a yrs v1 update with when and by whom it was made.
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct LogEntry {
     pub pad: String,
     /// Revision number, from 1; revision 0 is the empty pad.
@@ -20,6 +20,8 @@ pub struct LogEntry {
     /// Author id (`a.…`), when known.
     pub author: Option<String>,
     pub update: bytes::Bytes,
+    /// Yjs client ids first seen in this revision; they belong to `author` from now on.
+    pub new_clients: Vec<u64>,
 }
 
 /// What a server needs to bring a pad into memory.
@@ -127,6 +129,9 @@ pub trait Store: Send + Sync + 'static {
     fn authors_of_pad(&self, pad: &str) -> Result<Vec<String>>;
     /// Pads `author` has a revision in, in id order.
     fn pads_of_author(&self, author: &str) -> Result<Vec<String>>;
+
+    /// Which author each Yjs client id of `pad` belongs to.
+    fn client_authors(&self, pad: &str) -> Result<Vec<(u64, String)>>;
 
     fn save_revision(&self, pad: &str, saved: &SavedRevision) -> Result<()>;
     /// Saved revisions of `pad`, oldest first.

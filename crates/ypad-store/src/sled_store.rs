@@ -6,6 +6,7 @@
 //! - `authors`: author id → JSON; `mappers`: external id → author id
 //! - `pad_authors`: `pad • author` and `author_pads`: `author • pad`, both → nothing
 //! - `saved`: `pad • n` → JSON of a saved revision
+//! - `clients`: `pad • client id` → the author whose edits carry that Yjs client id
 //! - `meta`: `pad` → `{"createdMs": …}`; the head revision and last-edited time are read from
 //!   the log itself, so they can never disagree with it.
 
@@ -32,6 +33,7 @@ pub struct SledStore {
     pad_authors: Tree,
     author_pads: Tree,
     saved: Tree,
+    clients: Tree,
 }
 
 #[derive(serde::Serialize, serde::Deserialize)]
@@ -83,6 +85,7 @@ impl SledStore {
             pad_authors: db.open_tree("pad_authors")?,
             author_pads: db.open_tree("author_pads")?,
             saved: db.open_tree("saved")?,
+            clients: db.open_tree("clients")?,
             db,
         })
     }
@@ -228,10 +231,14 @@ impl Store for SledStore {
             if !first_of_pad.iter().any(|(p, _)| *p == e.pad) {
                 first_of_pad.push((&e.pad, e.time_ms));
             }
-            if let Some(author) = e.author.as_deref()
-                && !authorship.contains(&(e.pad.as_str(), author))
-            {
-                authorship.push((&e.pad, author));
+            if let Some(author) = e.author.as_deref() {
+                if !authorship.contains(&(e.pad.as_str(), author)) {
+                    authorship.push((&e.pad, author));
+                }
+                for client in &e.new_clients {
+                    self.clients
+                        .insert(rev_key(&e.pad, *client), author.as_bytes())?;
+                }
             }
         }
         for (pad, time_ms) in first_of_pad {
@@ -305,6 +312,7 @@ impl Store for SledStore {
         Self::remove_prefix(&self.log, &prefix)?;
         Self::remove_prefix(&self.checkpoints, &prefix)?;
         Self::remove_prefix(&self.saved, &prefix)?;
+        Self::remove_prefix(&self.clients, &prefix)?;
         for author in Self::suffixes(&self.pad_authors, &prefix)? {
             let mut key = pad_prefix(&author);
             key.extend_from_slice(pad.as_bytes());
@@ -340,6 +348,7 @@ impl Store for SledStore {
         Self::copy_prefixed(&self.log, from, to)?;
         Self::copy_prefixed(&self.checkpoints, from, to)?;
         Self::copy_prefixed(&self.saved, from, to)?;
+        Self::copy_prefixed(&self.clients, from, to)?;
         self.create(to, time_ms)?;
         for author in self.authors_of_pad(from)? {
             self.index_authorship(to, &author)?;
@@ -398,6 +407,17 @@ impl Store for SledStore {
 
     fn pads_of_author(&self, author: &str) -> Result<Vec<String>> {
         Self::suffixes(&self.author_pads, &pad_prefix(author))
+    }
+
+    fn client_authors(&self, pad: &str) -> Result<Vec<(u64, String)>> {
+        self.clients
+            .scan_prefix(pad_prefix(pad))
+            .map(|kv| {
+                let (key, value) = kv?;
+                let client = rev_of(&key).ok_or_else(|| corrupt(pad, "client key"))?;
+                Ok((client, String::from_utf8_lossy(&value).into_owned()))
+            })
+            .collect()
     }
 
     fn save_revision(&self, pad: &str, saved: &SavedRevision) -> Result<()> {
@@ -468,6 +488,7 @@ fn decode_entry(pad: &str, rev: u64, v: &[u8]) -> Result<LogEntry> {
         time_ms,
         author: (!author.is_empty()).then(|| author.to_owned()),
         update: bytes::Bytes::copy_from_slice(&rest[9 + author_len..]),
+        new_clients: Vec::new(),
     })
 }
 
@@ -490,6 +511,7 @@ mod tests {
             time_ms: 1000 + rev,
             author: Some("a.x".into()),
             update: update.into(),
+            new_clients: Vec::new(),
         }
     }
 
@@ -574,10 +596,21 @@ mod tests {
             "a.ann"
         );
         let ups = keystrokes("ab");
+        let with_client = |rev: u64, update: Vec<u8>| LogEntry {
+            new_clients: vec![rev],
+            ..entry("p", rev, update)
+        };
         store
-            .append(&[entry("p", 1, ups[0].clone()), entry("p", 2, ups[1].clone())])
+            .append(&[
+                with_client(1, ups[0].clone()),
+                with_client(2, ups[1].clone()),
+            ])
             .unwrap();
         assert_eq!(store.authors_of_pad("p").unwrap(), vec!["a.x"]);
+        assert_eq!(
+            store.client_authors("p").unwrap(),
+            vec![(1, "a.x".to_owned()), (2, "a.x".to_owned())]
+        );
         assert_eq!(store.pads_of_author("a.x").unwrap(), vec!["p"]);
         let saved = SavedRevision {
             rev: 2,

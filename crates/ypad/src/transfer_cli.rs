@@ -248,6 +248,7 @@ fn set_text_offline(store: &SledStore, pad: &str, text: &str) -> CliResult<u64> 
             time_ms: now,
             author: None,
             update: update.into(),
+            new_clients: Vec::new(),
         }])?;
         store.flush()?;
         return Ok(head + 1);

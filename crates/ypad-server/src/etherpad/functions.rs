@@ -451,6 +451,7 @@ async fn copy_pad(state: &AppState, p: &Params, how: Copy) -> Result<Value, ApiE
                         time_ms: now,
                         author: None,
                         update: snapshot.into(),
+                        new_clients: Vec::new(),
                     }])?;
                     s.flush()
                 })
