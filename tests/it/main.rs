@@ -3,6 +3,7 @@
 mod bad_input;
 mod convergence;
 mod etherpad_api;
+mod faults;
 mod history;
 mod interop;
 mod pad_files;

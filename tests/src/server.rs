@@ -2,6 +2,7 @@
 
 use std::net::SocketAddr;
 use std::path::{Path, PathBuf};
+use std::sync::Arc;
 
 use tokio::sync::oneshot;
 use tokio::task::JoinHandle;
@@ -21,13 +22,25 @@ impl TestServer {
     }
 
     pub async fn start_with(config: Config) -> TestServer {
+        let server = ypad_server::Server::open(config.clone())
+            .await
+            .expect("store opens");
+        Self::serve(server, config).await
+    }
+
+    /// A server over `store` (a fault-injecting wrapper).
+    pub async fn start_with_store(config: Config, store: Arc<dyn ypad_store::Store>) -> TestServer {
+        let server = ypad_server::Server::with_store(config.clone(), store)
+            .await
+            .expect("server opens");
+        Self::serve(server, config).await
+    }
+
+    async fn serve(server: ypad_server::Server, config: Config) -> TestServer {
         let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
         let addr = listener.local_addr().unwrap();
         let (stop, stopped) = oneshot::channel::<()>();
         let data_dir = config.data_dir.clone();
-        let server = ypad_server::Server::open(config)
-            .await
-            .expect("store opens");
         let task = tokio::spawn(async move {
             server
                 .serve(listener, async {

@@ -23,6 +23,16 @@ pub struct Config {
     pub sweep_every: Duration,
     /// A pad's log is merged into a new checkpoint after this many revisions.
     pub checkpoint_every: u64,
+    /// Open WebSocket connections the server accepts; more get HTTP 503.
+    pub max_connections: usize,
+    /// Open connections one pad accepts; more get HTTP 503.
+    pub max_connections_per_pad: usize,
+    /// Sustained frames per second one connection may send (with a burst of ten times as
+    /// many); a faster sender is closed with 1008.
+    pub max_frames_per_sec: u32,
+    /// Largest pad text, in UTF-16 code units; an update that could grow a pad past it is
+    /// refused and its connection closed with 1009.
+    pub max_pad_chars: u64,
 }
 
 impl Config {
@@ -36,6 +46,10 @@ impl Config {
             idle_timeout: Duration::from_secs(75),
             sweep_every: Duration::from_secs(5),
             checkpoint_every: 1000,
+            max_connections: 20_000,
+            max_connections_per_pad: 5_000,
+            max_frames_per_sec: 200,
+            max_pad_chars: 8 * 1024 * 1024,
         }
     }
 }

@@ -20,6 +20,7 @@ use crate::state::AppState;
 const FRAMES_PER_FLUSH: usize = 256;
 
 pub const CLOSE_GOING_AWAY: u16 = 1001;
+pub const CLOSE_POLICY: u16 = 1008;
 pub const CLOSE_UNSUPPORTED: u16 = 1003;
 pub const CLOSE_TOO_BIG: u16 = 1009;
 pub const CLOSE_INTERNAL: u16 = 1011;
@@ -60,6 +61,7 @@ pub async fn serve(socket: WebSocket, pad: PadGuard, peer: Peer, state: AppState
         let mut ping = interval_at(Instant::now() + config.ping_every, config.ping_every);
         ping.set_missed_tick_behavior(MissedTickBehavior::Delay);
         let mut last_heard = Instant::now();
+        let mut budget = RateLimit::new(config.max_frames_per_sec);
         loop {
             tokio::select! {
                 // Shutdown and kill come first so a busy connection still stops promptly.
@@ -84,6 +86,22 @@ pub async fn serve(socket: WebSocket, pad: PadGuard, peer: Peer, state: AppState
                         }
                     };
                     last_heard = Instant::now();
+                    if !budget.take(last_heard) {
+                        tracing::warn!(pad = %pad.id, conn, "frame rate over the limit; closing");
+                        break Some((CLOSE_POLICY, "too many messages"));
+                    }
+                    if let Message::Binary(frame) = &message
+                        && is_write(frame)
+                    {
+                        if !state.persister.is_healthy() {
+                            tracing::warn!(pad = %pad.id, conn, "storage unavailable; refusing a write");
+                            break Some((CLOSE_TRY_LATER, "storage unavailable"));
+                        }
+                        if pad.text_len() + frame.len() as u64 > config.max_pad_chars {
+                            tracing::warn!(pad = %pad.id, conn, "pad size limit reached; refusing a write");
+                            break Some((CLOSE_TOO_BIG, "pad is full"));
+                        }
+                    }
                     match message {
                         Message::Binary(frame) => match pad.receive(conn, &mut session, peer.author.as_ref(), &frame) {
                             Ok(replies) => {
@@ -137,6 +155,43 @@ pub async fn serve(socket: WebSocket, pad: PadGuard, peer: Peer, state: AppState
             reason: reason.into(),
         };
         let _ = sink.send(Message::Close(Some(frame))).await;
+    }
+}
+
+/// A sync step 2 or update: a frame that writes to the pad.
+fn is_write(frame: &[u8]) -> bool {
+    frame.len() >= 2 && frame[0] == 0 && (frame[1] == 1 || frame[1] == 2)
+}
+
+/// A token bucket over incoming frames: `rate` a second, bursts of ten seconds' worth.
+struct RateLimit {
+    rate: f64,
+    burst: f64,
+    tokens: f64,
+    at: Instant,
+}
+
+impl RateLimit {
+    fn new(rate: u32) -> Self {
+        let rate = f64::from(rate.max(1));
+        RateLimit {
+            rate,
+            burst: rate * 10.0,
+            tokens: rate * 10.0,
+            at: Instant::now(),
+        }
+    }
+
+    fn take(&mut self, now: Instant) -> bool {
+        let elapsed = now.saturating_duration_since(self.at).as_secs_f64();
+        self.at = now;
+        self.tokens = (self.tokens + elapsed * self.rate).min(self.burst);
+        if self.tokens >= 1.0 {
+            self.tokens -= 1.0;
+            true
+        } else {
+            false
+        }
     }
 }
 

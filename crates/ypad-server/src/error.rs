@@ -17,6 +17,8 @@ pub enum HttpError {
     BadRequest(String),
     #[error("{0}")]
     NotFound(String),
+    #[error("{0}")]
+    Busy(String),
     #[error("storage is unavailable")]
     Store(#[from] StoreError),
     #[error("pad could not be loaded")]
@@ -28,6 +30,7 @@ impl HttpError {
         match self {
             HttpError::BadPadId(_) | HttpError::BadRequest(_) => StatusCode::BAD_REQUEST,
             HttpError::NotFound(_) => StatusCode::NOT_FOUND,
+            HttpError::Busy(_) => StatusCode::SERVICE_UNAVAILABLE,
             HttpError::Store(_) | HttpError::Load(_) => StatusCode::INTERNAL_SERVER_ERROR,
         }
     }

@@ -142,6 +142,22 @@ impl Server {
         })
     }
 
+    /// A server over a given store (a test's fault-injecting wrapper, a future networked
+    /// store); the API key still lives in `config.data_dir`.
+    pub async fn with_store(config: Config, store: Arc<dyn Store>) -> Result<Server, ServerError> {
+        let dir = config.data_dir.clone();
+        let (api_key, api_key_path) =
+            tokio::task::spawn_blocking(move || etherpad::load_or_create_api_key(&dir))
+                .await
+                .map_err(|e| std::io::Error::other(e.to_string()))??;
+        Ok(Server {
+            config,
+            store,
+            api_key,
+            api_key_path,
+        })
+    }
+
     /// Where the Etherpad API key is kept.
     pub fn api_key_path(&self) -> &Path {
         &self.api_key_path

@@ -238,6 +238,11 @@ impl LivePad {
         self.lock().pad.doc.text()
     }
 
+    /// Length of the pad's text in UTF-16 code units.
+    pub fn text_len(&self) -> u64 {
+        u64::from(self.lock().pad.doc.text_len())
+    }
+
     pub fn head_rev(&self) -> u64 {
         self.lock().head_rev
     }

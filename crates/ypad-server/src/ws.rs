@@ -35,8 +35,18 @@ pub async fn upgrade(
     } else {
         (requested, false)
     };
+    if state.connections() >= state.config.max_connections {
+        return Err(HttpError::Busy(
+            "the server has too many connections".into(),
+        ));
+    }
     let author = identity::author_id(&state, &headers).await?;
     let pad = state.registry.checkout(&pad_id).await?;
+    if pad.connections() >= state.config.max_connections_per_pad {
+        return Err(HttpError::Busy(format!(
+            "pad {pad_id} has too many connections"
+        )));
+    }
     let peer = connection::Peer { read_only, author };
     let max = state.config.max_message_bytes;
     let tracker = state.tracker.clone();

@@ -109,6 +109,18 @@ struct ServeArgs {
     /// Largest WebSocket message accepted, in bytes; larger ones close the connection (1009).
     #[arg(long, env = "YPAD_MAX_MESSAGE_BYTES", default_value_t = 16 * 1024 * 1024)]
     max_message_bytes: usize,
+    /// Open WebSocket connections the server accepts.
+    #[arg(long, env = "YPAD_MAX_CONNECTIONS", default_value_t = 20_000)]
+    max_connections: usize,
+    /// Open WebSocket connections one pad accepts.
+    #[arg(long, env = "YPAD_MAX_CONNECTIONS_PER_PAD", default_value_t = 5_000)]
+    max_connections_per_pad: usize,
+    /// Sustained messages per second one connection may send (bursts of 10× are allowed).
+    #[arg(long, env = "YPAD_MAX_FRAMES_PER_SEC", default_value_t = 200)]
+    max_frames_per_sec: u32,
+    /// Largest pad, in characters (UTF-16 code units).
+    #[arg(long, env = "YPAD_MAX_PAD_CHARS", default_value_t = 8 * 1024 * 1024)]
+    max_pad_chars: u64,
 }
 
 fn main() -> ExitCode {
@@ -161,6 +173,10 @@ fn serve(args: ServeArgs) -> Result<(), Box<dyn std::error::Error>> {
         let mut config = ypad_server::Config::new(&args.data_dir);
         config.idle_evict = Duration::from_secs(args.idle_evict_secs);
         config.max_message_bytes = args.max_message_bytes;
+        config.max_connections = args.max_connections;
+        config.max_connections_per_pad = args.max_connections_per_pad;
+        config.max_frames_per_sec = args.max_frames_per_sec;
+        config.max_pad_chars = args.max_pad_chars;
         let server = ypad_server::Server::open(config).await?;
         println!("HTTP API key in {}", server.api_key_path().display());
         // Tests and scripts read the port from this line; keep its wording.

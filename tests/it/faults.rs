@@ -1,0 +1,250 @@
+//! Faults and limits: slow readers, floods, full pads, a failing store, a corrupt pad.
+
+use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, Ordering};
+
+use ypad_server::Config;
+use ypad_store::{
+    Author, LogEntry, PadMeta, SavedRevision, SledStore, Store, StoreError, StoredPad,
+};
+use ypad_tests::{Client, TestServer, within};
+
+#[tokio::test]
+async fn a_slow_reader_is_disconnected_never_skipped() {
+    let dir = tempfile::tempdir().unwrap();
+    let mut config = Config::new(dir.path());
+    config.outbox_frames = 16;
+    config.max_frames_per_sec = 1_000_000;
+    let server = TestServer::start_with(config).await;
+    let url = server.ws_url("slow");
+    let mut writer = Client::connect(&url, 1).await;
+    // Handshake done, then it stops reading: its socket buffers fill, then its outbox.
+    let mut slow = Client::connect(&url, 2).await;
+    let chunk = "x".repeat(1024);
+    let mut closed = None;
+    for i in 0..40_000u32 {
+        writer.insert(i * 1024, &chunk).await;
+        if i % 500 == 0 {
+            let (_, health) = server.get_json("/health").await;
+            if health["connections"] == 1 {
+                closed = Some(i);
+                break;
+            }
+        }
+    }
+    assert!(closed.is_some(), "the slow reader was never disconnected");
+    // Reading now, the slow client finds its stream ends in a 1013 close, not a gap.
+    assert_eq!(slow.wait_closed().await, Some(1013));
+    assert!(writer.is_connected(), "the fast writer was not affected");
+    // It reconnects and resyncs to everything.
+    slow.reconnect(&url).await;
+    assert_eq!(slow.text(), writer.text());
+    server.stop().await;
+}
+
+#[tokio::test]
+async fn limits_close_with_clear_codes() {
+    let dir = tempfile::tempdir().unwrap();
+    let mut config = Config::new(dir.path());
+    config.max_frames_per_sec = 20;
+    config.max_connections_per_pad = 2;
+    config.max_pad_chars = 100;
+    let server = TestServer::start_with(config).await;
+    let url = server.ws_url("limited");
+    let mut a = Client::connect(&url, 1).await;
+    let mut b = Client::connect(&url, 2).await;
+    // A third connection to the pad is refused before the upgrade.
+    let err = tokio_tungstenite::connect_async(&url)
+        .await
+        .expect_err("pad is full of connections");
+    match err {
+        tokio_tungstenite::tungstenite::Error::Http(resp) => assert_eq!(resp.status(), 503),
+        other => panic!("{other}"),
+    }
+    // A pad past its size limit.
+    a.insert(0, "fits").await;
+    b.wait_text("fits").await;
+    a.insert(4, &"y".repeat(200)).await;
+    assert_eq!(a.wait_closed().await, Some(1009));
+    assert_eq!(server.text("limited").await.as_deref(), Some("fits"));
+    // A flood of frames.
+    for clock in 1..=400 {
+        b.send_awareness(clock, "{}").await;
+    }
+    assert_eq!(b.wait_closed().await, Some(1008));
+    server.stop().await;
+}
+
+/// A store whose writes fail while `failing` is set, as a full or read-only disk would.
+struct FlakyStore {
+    inner: SledStore,
+    failing: Arc<AtomicBool>,
+}
+
+impl FlakyStore {
+    fn check(&self) -> Result<(), StoreError> {
+        if self.failing.load(Ordering::SeqCst) {
+            return Err(StoreError::Backend(sled::Error::Io(std::io::Error::other(
+                "no space left on device",
+            ))));
+        }
+        Ok(())
+    }
+}
+
+impl Store for FlakyStore {
+    fn load(&self, pad: &str) -> Result<Option<StoredPad>, StoreError> {
+        self.inner.load(pad)
+    }
+    fn meta(&self, pad: &str) -> Result<Option<PadMeta>, StoreError> {
+        self.inner.meta(pad)
+    }
+    fn create(&self, pad: &str, time_ms: u64) -> Result<bool, StoreError> {
+        self.check()?;
+        self.inner.create(pad, time_ms)
+    }
+    fn append(&self, entries: &[LogEntry]) -> Result<(), StoreError> {
+        self.check()?;
+        self.inner.append(entries)
+    }
+    fn flush(&self) -> Result<(), StoreError> {
+        self.check()?;
+        self.inner.flush()
+    }
+    fn log(&self, pad: &str, from: u64, to: u64) -> Result<Vec<LogEntry>, StoreError> {
+        self.inner.log(pad, from, to)
+    }
+    fn compact(&self, pad: &str) -> Result<Option<u64>, StoreError> {
+        self.check()?;
+        self.inner.compact(pad)
+    }
+    fn checkpoint_at_or_before(
+        &self,
+        pad: &str,
+        rev: u64,
+    ) -> Result<Option<(u64, Vec<u8>)>, StoreError> {
+        self.inner.checkpoint_at_or_before(pad, rev)
+    }
+    fn list(&self) -> Result<Vec<PadMeta>, StoreError> {
+        self.inner.list()
+    }
+    fn delete(&self, pad: &str) -> Result<bool, StoreError> {
+        self.check()?;
+        self.inner.delete(pad)
+    }
+    fn read_only_id(&self, pad: &str, candidate: &str) -> Result<String, StoreError> {
+        self.inner.read_only_id(pad, candidate)
+    }
+    fn pad_of_read_only_id(&self, id: &str) -> Result<Option<String>, StoreError> {
+        self.inner.pad_of_read_only_id(id)
+    }
+    fn copy(&self, from: &str, to: &str, time_ms: u64) -> Result<(), StoreError> {
+        self.check()?;
+        self.inner.copy(from, to, time_ms)
+    }
+    fn put_author(&self, author: &Author) -> Result<(), StoreError> {
+        self.inner.put_author(author)
+    }
+    fn author(&self, id: &str) -> Result<Option<Author>, StoreError> {
+        self.inner.author(id)
+    }
+    fn author_for_mapper(&self, mapper: &str, candidate: &Author) -> Result<Author, StoreError> {
+        self.inner.author_for_mapper(mapper, candidate)
+    }
+    fn authors_of_pad(&self, pad: &str) -> Result<Vec<String>, StoreError> {
+        self.inner.authors_of_pad(pad)
+    }
+    fn pads_of_author(&self, author: &str) -> Result<Vec<String>, StoreError> {
+        self.inner.pads_of_author(author)
+    }
+    fn client_authors(&self, pad: &str) -> Result<Vec<(u64, String)>, StoreError> {
+        self.inner.client_authors(pad)
+    }
+    fn save_revision(&self, pad: &str, saved: &SavedRevision) -> Result<(), StoreError> {
+        self.check()?;
+        self.inner.save_revision(pad, saved)
+    }
+    fn saved_revisions(&self, pad: &str) -> Result<Vec<SavedRevision>, StoreError> {
+        self.inner.saved_revisions(pad)
+    }
+}
+
+async fn wait_health(server: &TestServer, status: &str) {
+    within(&format!("health {status}"), async {
+        loop {
+            let (_, h) = server.get_json("/health").await;
+            if h["status"] == status {
+                break;
+            }
+            tokio::task::yield_now().await;
+        }
+    })
+    .await;
+}
+
+#[tokio::test]
+async fn a_failing_store_refuses_writes_and_loses_nothing() {
+    let dir = tempfile::tempdir().unwrap();
+    let failing = Arc::new(AtomicBool::new(false));
+    let store = FlakyStore {
+        inner: SledStore::open(dir.path()).unwrap(),
+        failing: failing.clone(),
+    };
+    let server = TestServer::start_with_store(Config::new(dir.path()), Arc::new(store)).await;
+    let url = server.ws_url("disk");
+    let mut a = Client::connect(&url, 1).await;
+    a.insert(0, "stored").await;
+    let mut probe = Client::connect(&url, 2).await;
+    probe.wait_text("stored").await;
+
+    failing.store(true, Ordering::SeqCst);
+    a.insert(6, " pending").await;
+    probe.wait_text("stored pending").await;
+    wait_health(&server, "unhealthy").await;
+    // Further writes are refused with 1013 while the store fails; reads still work.
+    a.insert(0, "refused ").await;
+    assert_eq!(a.wait_closed().await, Some(1013));
+    assert_eq!(server.text("disk").await.as_deref(), Some("stored pending"));
+
+    // The store recovers: the pending revision is written, nothing was lost.
+    failing.store(false, Ordering::SeqCst);
+    wait_health(&server, "ok").await;
+    drop((a, probe));
+    let server = server.restart().await;
+    assert_eq!(server.text("disk").await.as_deref(), Some("stored pending"));
+    server.stop().await;
+}
+
+#[tokio::test]
+async fn a_corrupt_pad_fails_alone() {
+    let dir = tempfile::tempdir().unwrap();
+    let server = TestServer::start(dir.path()).await;
+    for pad in ["good", "bad"] {
+        let mut c = Client::connect(&server.ws_url(pad), 1).await;
+        c.insert(0, pad).await;
+        let mut probe = Client::connect(&server.ws_url(pad), 2).await;
+        probe.wait_text(pad).await;
+    }
+    let data = server.data_dir().to_owned();
+    server.stop().await;
+    {
+        // Overwrite the bad pad's first revision with garbage, as a torn write might.
+        let db = sled::open(&data).unwrap();
+        let log = db.open_tree("log").unwrap();
+        let mut key = vec![3u8];
+        key.extend_from_slice(b"bad");
+        key.extend_from_slice(&1u64.to_be_bytes());
+        assert!(log.insert(key, &[1u8, 0, 0][..]).unwrap().is_some());
+        db.flush().unwrap();
+    }
+    let server = TestServer::start(&data).await;
+    match tokio_tungstenite::connect_async(server.ws_url("bad")).await {
+        Err(tokio_tungstenite::tungstenite::Error::Http(resp)) => assert_eq!(resp.status(), 500),
+        other => panic!("a corrupt pad must not open: {:?}", other.map(|_| ())),
+    }
+    let good = Client::connect(&server.ws_url("good"), 3).await;
+    assert_eq!(good.text(), "good");
+    let (status, _) = server.get_json("/health").await;
+    assert_eq!(status, 200);
+    server.stop().await;
+}
