@@ -22,3 +22,7 @@ web:
 # Benchmarks; results go to BENCHMARKS.md.
 bench *ARGS:
     cargo run --release -p ypad-bench -- {{ARGS}}
+
+# Hostile-input fuzzing of the protocol session; CASES sets how many random frame sequences.
+fuzz CASES="200000":
+    PROPTEST_CASES={{CASES}} cargo test --release -p ypad-core --test fuzz_session
