@@ -1,0 +1,176 @@
+// Helpers for the browser tests: start the real ypad server binary ($YPAD_BIN) on a free port with a
+// fresh data directory, launch Debian's headless Chromium through playwright-core, and open pads as
+// named users. Nothing here sleeps to synchronise: every wait is for a condition, with a deadline.
+
+import { spawn } from "node:child_process";
+import { mkdtemp, rm } from "node:fs/promises";
+import { tmpdir } from "node:os";
+import path from "node:path";
+import { chromium } from "playwright-core";
+
+/** Longest wait for any one condition in the page. */
+export const WAIT_MS = 15_000;
+/** Longest wait for the server to print its address. */
+const SERVER_START_MS = 30_000;
+
+const CHROMIUM = process.env.CHROMIUM_PATH || "/usr/bin/chromium";
+const CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking", "--disable-component-update"];
+
+/**
+ * Start `$YPAD_BIN serve --listen 127.0.0.1:0 --data-dir <fresh temp dir>` and wait for the line
+ * `listening on http://127.0.0.1:PORT` on its stdout.
+ */
+export async function startServer() {
+  const bin = process.env.YPAD_BIN;
+  if (!bin) throw new Error("set YPAD_BIN to the ypad server binary, e.g. target/debug/ypad");
+  const dataDir = await mkdtemp(path.join(tmpdir(), "ypad-browser-test-"));
+  const child = spawn(bin, ["serve", "--listen", "127.0.0.1:0", "--data-dir", dataDir], {
+    stdio: ["ignore", "pipe", "pipe"],
+    env: { ...process.env, RUST_LOG: process.env.RUST_LOG ?? "info" },
+  });
+  let output = "";
+  child.stderr.on("data", (d) => {
+    output += d;
+  });
+  const url = await new Promise((resolve, reject) => {
+    let stdout = "";
+    const timer = setTimeout(() => fail(new Error(`server printed no "listening on" line within ${SERVER_START_MS} ms`)), SERVER_START_MS);
+    const fail = (err) => {
+      clearTimeout(timer);
+      child.kill("SIGKILL");
+      reject(new Error(`${err.message}\n--- server stdout ---\n${stdout}\n--- server stderr ---\n${output}`));
+    };
+    child.on("error", fail);
+    child.on("exit", (code) => fail(new Error(`server exited early with code ${code}`)));
+    child.stdout.on("data", (d) => {
+      stdout += d;
+      output += d;
+      const m = /listening on (http:\/\/127\.0\.0\.1:\d+)/.exec(stdout);
+      if (m) {
+        clearTimeout(timer);
+        child.removeAllListeners("exit");
+        resolve(m[1]);
+      }
+    });
+  });
+  return {
+    url,
+    output: () => output,
+    async stop() {
+      if (child.exitCode === null) {
+        const exited = new Promise((r) => child.once("exit", r));
+        child.kill("SIGTERM");
+        const timer = setTimeout(() => child.kill("SIGKILL"), 5_000);
+        await exited;
+        clearTimeout(timer);
+      }
+      await rm(dataDir, { recursive: true, force: true });
+    },
+  };
+}
+
+export function launchBrowser() {
+  return chromium.launch({ executablePath: CHROMIUM, args: CHROMIUM_ARGS, headless: true });
+}
+
+/** A pad id no other test uses. */
+export function uniquePad(prefix) {
+  return `${prefix}-${Date.now().toString(36)}-${Math.random().toString(36).slice(2, 8)}`;
+}
+
+/**
+ * A browser context (its own storage, like a separate person) whose ypad identity is `name` in
+ * `color`. `viewport` defaults to a laptop screen.
+ */
+export async function newUser(browser, { name, color, viewport = { width: 1280, height: 800 } }) {
+  const context = await browser.newContext({ viewport });
+  await context.addInitScript(
+    ([n, c]) => {
+      // Also runs on error pages (offline reload), where storage is off limits.
+      try {
+        if (!localStorage.getItem("ypad:user")) localStorage.setItem("ypad:user", JSON.stringify({ name: n, color: c }));
+      } catch {}
+    },
+    [name, color],
+  );
+  return context;
+}
+
+/**
+ * Problems a page reported: uncaught exceptions and Content-Security-Policy violations (the server
+ * sends a strict CSP, so anything inline or fetched from elsewhere shows up here).
+ */
+const problems = new WeakMap();
+
+export function pageProblems(page) {
+  return problems.get(page) ?? [];
+}
+
+/** Open `/p/{pad}` in a new page of `context` and wait until it is connected and synced. */
+export async function openPad(context, baseUrl, pad) {
+  const page = await context.newPage();
+  page.setDefaultTimeout(WAIT_MS);
+  const seen = [];
+  problems.set(page, seen);
+  page.on("pageerror", (err) => seen.push(`uncaught: ${err.message}`));
+  page.on("console", (msg) => {
+    if (/Content.Security.Policy/i.test(msg.text())) seen.push(`csp: ${msg.text()}`);
+  });
+  await page.goto(`${baseUrl}/p/${encodeURIComponent(pad)}`);
+  await waitConnected(page);
+  return page;
+}
+
+export async function waitConnected(page) {
+  await page.locator('#status[data-status="connected"]').waitFor({ timeout: WAIT_MS });
+}
+
+/**
+ * In the page: the editor's text, lines joined with "\n", without remote carets' name labels; or,
+ * given `needle`, whether that text contains it.
+ */
+function readEditorText(needle) {
+  const text = Array.from(document.querySelectorAll(".cm-content .cm-line"), (line) => {
+    const copy = line.cloneNode(true);
+    for (const w of copy.querySelectorAll(".cm-ySelectionCaret, .cm-widgetBuffer, .cm-placeholder")) w.remove();
+    return copy.textContent.replace(/\u2060/g, "");
+  }).join("\n");
+  return needle === undefined ? text : text.includes(needle);
+}
+
+/** The editor's text as the person sees it. */
+export function editorText(page) {
+  return page.evaluate(readEditorText);
+}
+
+/**
+ * Wait until the editor's text contains `needle`. The predicate is passed as a function, not a
+ * string: Playwright evaluates a function once and reuses it, while a string would be eval'd on
+ * every poll, which the pad page's Content-Security-Policy (no 'unsafe-eval') forbids.
+ */
+export async function waitForText(page, needle) {
+  await page.waitForFunction(readEditorText, needle, { timeout: WAIT_MS });
+}
+
+/** Put the cursor at the end of the document and type `text`. */
+export async function typeAtEnd(page, text) {
+  await page.locator(".cm-content").click();
+  await page.keyboard.press("Control+End");
+  await page.keyboard.type(text);
+}
+
+/**
+ * GET `url` until it answers 2xx, then return its JSON. For server state that has no push
+ * notification (a pad's metadata appears once its first edit is stored); bounded by WAIT_MS.
+ */
+export async function pollJson(request, url) {
+  const deadline = Date.now() + WAIT_MS;
+  let last = "no answer";
+  while (Date.now() < deadline) {
+    const res = await request.get(url, { failOnStatusCode: false });
+    if (res.ok()) return res.json();
+    last = `${res.status()} ${await res.text()}`;
+    await new Promise((r) => setTimeout(r, 100)); // retry interval of the poll
+  }
+  throw new Error(`GET ${url} did not succeed within ${WAIT_MS} ms; last answer: ${last}`);
+}

@@ -1,0 +1,58 @@
+// Toolbar icons: small stroked SVGs built from static path data (no icon font, nothing fetched).
+
+const SVG_NS = "http://www.w3.org/2000/svg";
+
+type Shape = string | { circle: [number, number, number]; fill?: boolean } | { rect: [number, number, number, number, number] };
+
+const ICONS: Record<string, Shape[]> = {
+  bold: ["M7 4h6.5a4 4 0 0 1 0 8H7z", "M7 12h7.5a4 4 0 0 1 0 8H7z"],
+  italic: ["M19 4h-9", "M14 20H5", "M15 4 9 20"],
+  strike: ["M16 5.5C15.2 4.6 13.8 4 12 4c-2.8 0-4.5 1.5-4.5 3.5 0 1.3.7 2.4 2.2 3", "M4 12h16", "M15.8 14.5c.4.6.7 1.2.7 2 0 2-1.9 3.5-4.5 3.5-2 0-3.6-.7-4.5-1.8"],
+  heading: ["M6 4v16", "M18 4v16", "M6 12h12"],
+  bullets: ["M9 6h11", "M9 12h11", "M9 18h11", { circle: [4.5, 6, 1.3], fill: true }, { circle: [4.5, 12, 1.3], fill: true }, { circle: [4.5, 18, 1.3], fill: true }],
+  numbers: ["M10 6h10", "M10 12h10", "M10 18h10", "M4 4.5 5.3 4v4.5", "M3.8 11a1.3 1.3 0 0 1 2.5.4c0 1-2.5 1.6-2.5 2.8h2.6", "M3.8 16.3h2.4l-1.3 1.4a1.2 1.2 0 1 1-1 1.9"],
+  task: [{ rect: [3.5, 3.5, 17, 17, 3] }, "m8 12 3 3 5-6"],
+  link: ["M10 13a5 5 0 0 0 7.5.5l3-3a5 5 0 0 0-7-7l-1.7 1.7", "M14 11a5 5 0 0 0-7.5-.5l-3 3a5 5 0 0 0 7 7l1.7-1.7"],
+  undo: ["M9 14 4 9l5-5", "M4 9h10.5a5.5 5.5 0 0 1 0 11H11"],
+  redo: ["m15 14 5-5-5-5", "M20 9H9.5a5.5 5.5 0 0 0 0 11H13"],
+  lineNumbers: ["M4 9h16", "M4 15h16", "M10 3 8 21", "M16 3l-2 18"],
+  share: [{ circle: [18, 5, 2.6] }, { circle: [6, 12, 2.6] }, { circle: [18, 19, 2.6] }, "m8.3 13.3 7.4 4.4", "m15.7 6.3-7.4 4.4"],
+  users: ["M16 20v-1.5a4 4 0 0 0-4-4H6a4 4 0 0 0-4 4V20", { circle: [9, 7.5, 3.5] }, "M22 20v-1.5a4 4 0 0 0-3-3.9", "M16 4.1a3.5 3.5 0 0 1 0 6.8"],
+  chat: ["M21 15a2 2 0 0 1-2 2H7l-4 4V5a2 2 0 0 1 2-2h14a2 2 0 0 1 2 2z"],
+  close: ["M6 6l12 12", "M18 6 6 18"],
+  copy: [{ rect: [8, 8, 13, 13, 2] }, "M16 8V5a2 2 0 0 0-2-2H5a2 2 0 0 0-2 2v9a2 2 0 0 0 2 2h3"],
+};
+
+export type IconName = keyof typeof ICONS;
+
+export function icon(name: IconName): SVGSVGElement {
+  const svg = document.createElementNS(SVG_NS, "svg");
+  svg.setAttribute("viewBox", "0 0 24 24");
+  svg.setAttribute("class", `icon icon-${name}`);
+  svg.setAttribute("aria-hidden", "true");
+  svg.setAttribute("focusable", "false");
+  for (const shape of ICONS[name] ?? []) {
+    let el: SVGElement;
+    if (typeof shape === "string") {
+      el = document.createElementNS(SVG_NS, "path");
+      el.setAttribute("d", shape);
+    } else if ("circle" in shape) {
+      el = document.createElementNS(SVG_NS, "circle");
+      const [cx, cy, r] = shape.circle;
+      el.setAttribute("cx", String(cx));
+      el.setAttribute("cy", String(cy));
+      el.setAttribute("r", String(r));
+      if (shape.fill) el.setAttribute("class", "filled");
+    } else {
+      el = document.createElementNS(SVG_NS, "rect");
+      const [x, y, w, hgt, rx] = shape.rect;
+      el.setAttribute("x", String(x));
+      el.setAttribute("y", String(y));
+      el.setAttribute("width", String(w));
+      el.setAttribute("height", String(hgt));
+      el.setAttribute("rx", String(rx));
+    }
+    svg.appendChild(el);
+  }
+  return svg;
+}

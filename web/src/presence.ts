@@ -1,0 +1,155 @@
+// Presence: who you are on this pad and who else is here. Your name and colour live in localStorage
+// (so every pad remembers them) and in the Yjs awareness state `{ user: { name, color, colorLight } }`,
+// which y-codemirror.next also reads to draw remote carets with names. The user list shows everyone
+// whose awareness state has a `user`, with "you" marked and your own name and colour editable.
+
+import type { Awareness } from "y-protocols/awareness";
+import { append, h, loadLocal, safeColor, storeLocal } from "./dom";
+
+export interface Identity {
+  name: string;
+  color: string;
+}
+
+export interface AwarenessUser extends Identity {
+  colorLight: string;
+}
+
+const IDENTITY_KEY = "ypad:user";
+const MAX_NAME_CHARS = 40;
+
+/** Colours that read well as a caret and, at 20 % opacity, as a selection in light and dark themes. */
+const PALETTE = [
+  "#e6194b", "#3cb44b", "#4363d8", "#f58231", "#911eb4", "#14a3a3", "#d6336c", "#2f9e44",
+  "#1c7ed6", "#e8590c", "#7048e8", "#0c8599", "#c2255c", "#5c940d", "#9c36b5", "#b7791f",
+];
+
+function randomIdentity(): Identity {
+  const n = crypto.getRandomValues(new Uint16Array(2));
+  return { name: `Guest ${1000 + (n[0]! % 9000)}`, color: PALETTE[n[1]! % PALETTE.length]! };
+}
+
+/** Trim and bound a name typed by you or sent by a peer. */
+export function cleanName(value: unknown): string {
+  const s = typeof value === "string" ? value.replace(/\s+/g, " ").trim() : "";
+  return [...s].slice(0, MAX_NAME_CHARS).join("") || "Anonymous";
+}
+
+/** Your identity: remembered in localStorage, or a fresh random one (then remembered). */
+export function loadIdentity(): Identity {
+  try {
+    const raw = JSON.parse(loadLocal(IDENTITY_KEY) ?? "null") as Partial<Identity> | null;
+    if (raw && typeof raw.name === "string" && typeof raw.color === "string") {
+      return { name: cleanName(raw.name), color: safeColor(raw.color, PALETTE[0]) };
+    }
+  } catch {
+    /* corrupt entry: start afresh */
+  }
+  const fresh = randomIdentity();
+  storeLocal(IDENTITY_KEY, JSON.stringify(fresh));
+  return fresh;
+}
+
+export function awarenessUser(id: Identity): AwarenessUser {
+  return { name: id.name, color: id.color, colorLight: `${id.color}33` };
+}
+
+/**
+ * Peers' colours end up in style attributes that y-codemirror.next writes for remote carets and
+ * selections; rewrite anything that is not a plain hex colour before the editor draws it.
+ */
+function sanitiseRemoteUsers(awareness: Awareness, clientIds: number[]): void {
+  for (const id of clientIds) {
+    if (id === awareness.clientID) continue;
+    const user = (awareness.getStates().get(id) as { user?: Record<string, unknown> } | undefined)?.user;
+    if (!user || typeof user !== "object") continue;
+    const color = safeColor(user.color);
+    if (user.color !== color) user.color = color;
+    if (typeof user.colorLight !== "string" || !/^#[0-9a-fA-F]{6}([0-9a-fA-F]{2})?$/.test(user.colorLight)) {
+      user.colorLight = `${color}33`;
+    }
+    if (typeof user.name !== "string") user.name = cleanName(user.name);
+  }
+}
+
+export interface Presence {
+  /** Your current identity (used for chat messages). */
+  me(): Identity;
+}
+
+export interface PresenceElements {
+  /** Holds your own editable row. */
+  self: HTMLElement;
+  /** The list of the other people on the pad. */
+  list: HTMLElement;
+  /** Shows how many people are here (toolbar badge and panel heading). */
+  counts: HTMLElement[];
+}
+
+export function setupPresence(awareness: Awareness, els: PresenceElements): Presence {
+  let me = loadIdentity();
+  awareness.setLocalStateField("user", awarenessUser(me));
+
+  const update = (next: Identity): void => {
+    me = next;
+    storeLocal(IDENTITY_KEY, JSON.stringify(me));
+    awareness.setLocalStateField("user", awarenessUser(me));
+  };
+
+  // Your own row is built once and kept, so re-rendering the others never steals focus from it.
+  const colorInput = h("input", {
+    type: "color",
+    class: "user-color-input",
+    value: me.color,
+    title: "Your colour",
+    "aria-label": "Your colour",
+  });
+  const nameInput = h("input", {
+    type: "text",
+    class: "user-name-input",
+    value: me.name,
+    maxlength: MAX_NAME_CHARS,
+    placeholder: "Your name",
+    title: "Your name, as others see it",
+    "aria-label": "Your name",
+    autocomplete: "nickname",
+  });
+  colorInput.addEventListener("input", () => update({ ...me, color: safeColor(colorInput.value, me.color) }));
+  nameInput.addEventListener("input", () => update({ ...me, name: cleanName(nameInput.value) }));
+  nameInput.addEventListener("change", () => {
+    nameInput.value = me.name;
+  });
+  nameInput.addEventListener("keydown", (e) => {
+    if (e.key === "Enter") nameInput.blur();
+  });
+  els.self.replaceChildren(colorInput, nameInput, h("span", { class: "you-tag" }, "you"));
+
+  const render = (): void => {
+    const others: AwarenessUser[] = [];
+    awareness.getStates().forEach((state, clientId) => {
+      if (clientId === awareness.clientID) return;
+      const user = (state as { user?: Partial<AwarenessUser> }).user;
+      if (!user || typeof user !== "object") return;
+      others.push({ name: cleanName(user.name), color: safeColor(user.color), colorLight: "" });
+    });
+    others.sort((a, b) => a.name.localeCompare(b.name));
+    els.list.replaceChildren(
+      ...others.map((u) => {
+        const swatch = h("span", { class: "user-swatch", "aria-hidden": "true" });
+        swatch.style.backgroundColor = u.color;
+        const li = h("li", { class: "user" }, swatch, h("span", { class: "user-name" }, u.name));
+        return li;
+      }),
+    );
+    if (others.length === 0) append(els.list, h("li", { class: "user-empty" }, "Nobody else is here yet."));
+    for (const c of els.counts) c.textContent = String(others.length + 1);
+  };
+  // Registered before the editor exists, so this runs before y-codemirror.next redraws carets.
+  awareness.on("change", ({ added, updated }: { added: number[]; updated: number[] }) => {
+    sanitiseRemoteUsers(awareness, [...added, ...updated]);
+    render();
+  });
+  render();
+
+  return { me: () => me };
+}
