@@ -266,3 +266,53 @@ pub async fn revision(
         "authors": authors,
     })))
 }
+
+#[derive(Deserialize)]
+pub struct SaveRequest {
+    rev: Option<u64>,
+    label: Option<String>,
+}
+
+/// `POST /api/v1/pads/{pad}/saved` with `{"rev", "label"}`: star a revision (default: the
+/// head) as this browser's author.
+pub async fn save_revision(
+    State(state): State<AppState>,
+    Path(raw): Path<String>,
+    headers: axum::http::HeaderMap,
+    Json(req): Json<SaveRequest>,
+) -> Result<Json<serde_json::Value>, HttpError> {
+    let id = PadId::parse(&raw)?;
+    if id.is_read_only() {
+        return Err(HttpError::BadRequest(
+            "a read-only link cannot save revisions".into(),
+        ));
+    }
+    let head = history::head(&state, &id)
+        .await?
+        .ok_or_else(|| HttpError::NotFound(format!("pad {id} does not exist")))?;
+    let rev = req.rev.unwrap_or(head);
+    if rev > head {
+        return Err(HttpError::BadRequest(format!(
+            "revision {rev} is beyond the head revision {head}"
+        )));
+    }
+    let label = req.label.unwrap_or_else(|| format!("Revision {rev}"));
+    if label.chars().count() > 200 {
+        return Err(HttpError::BadRequest(
+            "label is longer than 200 characters".into(),
+        ));
+    }
+    let author = crate::identity::author_id(&state, &headers).await?;
+    let saved = ypad_store::SavedRevision {
+        rev,
+        label,
+        author: author.map(|a| a.to_string()),
+        time_ms: crate::clock::wall_ms(),
+    };
+    let key = id.to_string();
+    let record = saved.clone();
+    state
+        .blocking(move |s| s.save_revision(&key, &record))
+        .await?;
+    Ok(Json(serde_json::to_value(saved).unwrap_or_default()))
+}

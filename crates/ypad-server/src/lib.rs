@@ -70,7 +70,12 @@ pub fn app(state: AppState) -> Router {
         .route("/api/v1/pads/{pad}/authorship", get(api_v1::authorship))
         .route("/api/v1/pads/{pad}/revisions", get(api_v1::revisions))
         .route("/api/v1/pads/{pad}/revisions/{rev}", get(api_v1::revision))
+        .route(
+            "/api/v1/pads/{pad}/saved",
+            axum::routing::post(api_v1::save_revision),
+        )
         .route("/api/v1/me", get(identity::me).post(identity::update_me))
+        .route("/sw.js", get(web::service_worker))
         .route("/api", get(etherpad::current_version))
         .route(
             "/api/{version}/{function}",

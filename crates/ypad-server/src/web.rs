@@ -4,7 +4,7 @@
 //! visit so a new release is picked up at once.
 
 use axum::extract::Path;
-use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
+use axum::http::{HeaderMap, HeaderName, HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use ypad_core::PadId;
 
@@ -96,5 +96,28 @@ pub async fn asset(Path(path): Path<String>) -> Response {
             )
                 .into_response()
         }
+    }
+}
+
+/// `GET /sw.js`: the service worker that lets a pad page load while offline. Served from the
+/// root so that it may control `/p/…` pages.
+pub async fn service_worker() -> Response {
+    match Assets::get("sw.js") {
+        None => StatusCode::NOT_FOUND.into_response(),
+        Some(file) => (
+            [
+                (
+                    header::CONTENT_TYPE,
+                    HeaderValue::from_static("text/javascript; charset=utf-8"),
+                ),
+                (header::CACHE_CONTROL, HeaderValue::from_static("no-cache")),
+                (
+                    HeaderName::from_static("service-worker-allowed"),
+                    HeaderValue::from_static("/"),
+                ),
+            ],
+            file.data,
+        )
+            .into_response(),
     }
 }
