@@ -22,7 +22,13 @@ if [ -f tests/browser/package.json ]; then
 fi
 
 # etherdump needs Python >= 3.12; pyenv on this kind of machine has one.
-python312=$(command -v python3.12 || ls -d "$HOME"/.pyenv/versions/3.1[2-9]*/bin/python 2>/dev/null | head -n 1 || true)
+python312=""
+for candidate in "$HOME"/.pyenv/versions/3.1[2-9]*/bin/python python3.13 python3.12 python3; do
+  if "$candidate" -c 'import sys; sys.exit(sys.version_info < (3, 12))' >/dev/null 2>&1; then
+    python312=$candidate
+    break
+  fi
+done
 if [ -z "$python312" ]; then
   echo "the Python client tests need Python >= 3.12 (python3.12 on PATH or under ~/.pyenv)" >&2
   exit 1

@@ -37,7 +37,8 @@ pub fn to_html_document(markdown: &str, title: &str) -> String {
 
 /// The HTML fragment for `markdown`: what goes inside `<body>`.
 pub fn to_html_body(markdown: &str) -> String {
-    let options = Options::ENABLE_TABLES | Options::ENABLE_STRIKETHROUGH | Options::ENABLE_TASKLISTS;
+    let options =
+        Options::ENABLE_TABLES | Options::ENABLE_STRIKETHROUGH | Options::ENABLE_TASKLISTS;
     let events = TextMergeStream::new(Parser::new_ext(markdown, options));
     let mut html = String::with_capacity(markdown.len() * 3 / 2);
     pulldown_cmark::html::push_html(&mut html, safe_events(events));
@@ -123,7 +124,8 @@ fn safe_url(url: CowStr<'_>, image: bool) -> CowStr<'_> {
 }
 
 /// True for URLs a browser would run as script: `javascript:`, `vbscript:`, and `data:`
-/// except, for images, `data:image/…`.
+/// except `data:image/…` (an SVG image runs script when opened as a page, but not as an
+/// `<img>`, so it is kept only for images).
 pub(crate) fn is_script_url(url: &str, image: bool) -> bool {
     // Browsers drop leading control characters and spaces and ignore tabs and newlines
     // anywhere in a URL, so "\x01java\tscript:" is still `javascript:`.
@@ -139,18 +141,22 @@ pub(crate) fn is_script_url(url: &str, image: bool) -> bool {
     }
     match scheme.as_str() {
         "javascript" | "vbscript" => true,
-        "data" => !(image && is_data_image(url)),
+        "data" => match data_image_type(url) {
+            Some(kind) => !image && kind.starts_with("svg"),
+            None => true,
+        },
         _ => false,
     }
 }
 
-fn is_data_image(url: &str) -> bool {
+/// The subtype of a `data:image/…` URL (`png;base64,…`), lower case.
+fn data_image_type(url: &str) -> Option<String> {
     let compact: String = url
         .chars()
         .filter(|c| !c.is_whitespace() && !c.is_ascii_control())
         .collect::<String>()
         .to_ascii_lowercase();
-    compact.starts_with("data:image/")
+    compact.strip_prefix("data:image/").map(str::to_owned)
 }
 
 /// Splits text so that bare `http://`/`https://` URLs become links.
@@ -201,15 +207,25 @@ fn find_urls(text: &str) -> Vec<(usize, usize)> {
             .map_or(text.len(), |i| found + i);
         loop {
             let url = &text[found..end];
-            let Some(last) = url.chars().next_back() else { break };
+            let Some(last) = url.chars().next_back() else {
+                break;
+            };
             let unbalanced = last == ')' && url.matches('(').count() < url.matches(')').count();
-            if matches!(last, '.' | ',' | ':' | ';' | '!' | '?' | '\'' | '*' | '_' | '~') || unbalanced {
+            if matches!(
+                last,
+                '.' | ',' | ':' | ';' | '!' | '?' | '\'' | '*' | '_' | '~'
+            ) || unbalanced
+            {
                 end -= last.len_utf8();
             } else {
                 break;
             }
         }
-        let scheme_len = if text[found..].starts_with("https://") { 8 } else { 7 };
+        let scheme_len = if text[found..].starts_with("https://") {
+            8
+        } else {
+            7
+        };
         if starts_word && end > found + scheme_len {
             out.push((found, end));
         }
@@ -245,24 +261,55 @@ mod tests {
     /// no script URL.
     fn check_inert(markdown: &str) {
         const TAGS: &[&str] = &[
-            "p", "a", "img", "strong", "em", "del", "code", "pre", "ul", "ol", "li", "br",
-            "blockquote", "hr", "h1", "h2", "h3", "h4", "h5", "h6", "table", "thead", "tbody",
-            "tr", "th", "td", "input",
+            "p",
+            "a",
+            "img",
+            "strong",
+            "em",
+            "del",
+            "code",
+            "pre",
+            "ul",
+            "ol",
+            "li",
+            "br",
+            "blockquote",
+            "hr",
+            "h1",
+            "h2",
+            "h3",
+            "h4",
+            "h5",
+            "h6",
+            "table",
+            "thead",
+            "tbody",
+            "tr",
+            "th",
+            "td",
+            "input",
         ];
-        const ATTRS: &[&str] = &["href", "src", "alt", "title", "type", "checked", "disabled", "start", "style", "class"];
+        const ATTRS: &[&str] = &[
+            "href", "src", "alt", "title", "type", "checked", "disabled", "start", "style", "class",
+        ];
         let html = to_html_body(markdown);
         for tag in html.split('<').skip(1) {
             let tag = &tag[..tag.find('>').unwrap_or(tag.len())];
             let tag = tag.trim_start_matches('/').trim_end_matches('/');
             let mut parts = tag.split_whitespace();
             let name = parts.next().unwrap_or("");
-            assert!(TAGS.contains(&name), "{markdown:?} made <{tag}> in {html:?}");
+            assert!(
+                TAGS.contains(&name),
+                "{markdown:?} made <{tag}> in {html:?}"
+            );
             for attr in parts {
                 let (key, value) = attr.split_once('=').unwrap_or((attr, ""));
                 assert!(ATTRS.contains(&key), "{markdown:?} made {attr} in {html:?}");
                 let value = value.trim_matches('"').to_ascii_lowercase();
                 assert!(
-                    !value.starts_with("javascript") && !value.starts_with("vbscript") && !value.starts_with("data:text"),
+                    !value.starts_with("javascript")
+                        && !value.starts_with("vbscript")
+                        && !value.starts_with("data:text"),
                     "{markdown:?} made {attr} in {html:?}"
                 );
             }
@@ -272,9 +319,18 @@ mod tests {
     #[test]
     fn renders_commonmark_and_extensions() {
         check("# Title\n", "<h1>Title</h1>\n");
-        check("**b** *i* ~~s~~ `c`\n", "<p><strong>b</strong> <em>i</em> <del>s</del> <code>c</code></p>\n");
-        check("- a\n  - b\n", "<ul>\n<li>a\n<ul>\n<li>b</li>\n</ul>\n</li>\n</ul>\n");
-        check("- [x] done\n", "<ul>\n<li><input disabled=\"\" type=\"checkbox\" checked=\"\"/>\ndone</li>\n</ul>\n");
+        check(
+            "**b** *i* ~~s~~ `c`\n",
+            "<p><strong>b</strong> <em>i</em> <del>s</del> <code>c</code></p>\n",
+        );
+        check(
+            "- a\n  - b\n",
+            "<ul>\n<li>a\n<ul>\n<li>b</li>\n</ul>\n</li>\n</ul>\n",
+        );
+        check(
+            "- [x] done\n",
+            "<ul>\n<li><input disabled=\"\" type=\"checkbox\" checked=\"\"/>\ndone</li>\n</ul>\n",
+        );
         check(
             "| a | b |\n| - | - |\n| 1 | 2 |\n",
             "<table><thead><tr><th>a</th><th>b</th></tr></thead><tbody>\n<tr><td>1</td><td>2</td></tr>\n</tbody></table>\n",
@@ -288,26 +344,70 @@ mod tests {
 
     #[test]
     fn raw_html_is_shown_as_text() {
-        check("<script>alert(1)</script>\n", "<p>&lt;script&gt;alert(1)&lt;/script&gt;</p>\n");
-        check("a <b onclick=x>b</b>\n", "<p>a &lt;b onclick=x&gt;b&lt;/b&gt;</p>\n");
-        check("<div>\nx\n</div>\n", "<p>&lt;div&gt;<br />\nx<br />\n&lt;/div&gt;</p>\n");
+        check(
+            "<script>alert(1)</script>\n",
+            "<p>&lt;script&gt;alert(1)&lt;/script&gt;</p>\n",
+        );
+        check(
+            "a <b onclick=x>b</b>\n",
+            "<p>a &lt;b onclick=x&gt;b&lt;/b&gt;</p>\n",
+        );
+        check(
+            "<div>\nx\n</div>\n",
+            "<p>&lt;div&gt;<br />\nx<br />\n&lt;/div&gt;</p>\n",
+        );
         check("<!-- c -->\n", "<p>&lt;!-- c --&gt;</p>\n");
     }
 
     #[test]
     fn script_urls_are_defused() {
         check("[x](javascript:alert(1))\n", "<p><a href=\"#\">x</a></p>\n");
-        check("[x]( JaVaScRiPt:alert(1))\n", "<p><a href=\"#\">x</a></p>\n");
-        check("[x](java&#9;script:alert(1))\n", "<p><a href=\"#\">x</a></p>\n");
+        check(
+            "[x]( JaVaScRiPt:alert(1))\n",
+            "<p><a href=\"#\">x</a></p>\n",
+        );
+        check(
+            "[x](java&#9;script:alert(1))\n",
+            "<p><a href=\"#\">x</a></p>\n",
+        );
         check("[x](vbscript:msgbox)\n", "<p><a href=\"#\">x</a></p>\n");
-        check("[x](data:text/html,<script>)\n", "<p><a href=\"#\">x</a></p>\n");
+        check(
+            "[x](data:text/html,<script>)\n",
+            "<p><a href=\"#\">x</a></p>\n",
+        );
         check("[x](<data:text/html,x>)\n", "<p><a href=\"#\">x</a></p>\n");
-        check("![i](data:image/png;base64,AAAA)\n", "<p><img src=\"data:image/png;base64,AAAA\" alt=\"i\" /></p>\n");
-        check("[i](data:image/png;base64,AAAA)\n", "<p><a href=\"#\">i</a></p>\n");
-        check("![i](javascript:x)\n", "<p><img src=\"#\" alt=\"i\" /></p>\n");
-        check("<javascript:alert(1)>\n", "<p><a href=\"#\">javascript:alert(1)</a></p>\n");
-        check("[x][r]\n\n[r]: javascript:alert(1)\n", "<p><a href=\"#\">x</a></p>\n");
-        check("[ok](https://example.org/a?b=1)\n", "<p><a href=\"https://example.org/a?b=1\">ok</a></p>\n");
+        check(
+            "![i](data:image/png;base64,AAAA)\n",
+            "<p><img src=\"data:image/png;base64,AAAA\" alt=\"i\" /></p>\n",
+        );
+        check(
+            "[i](data:image/png;base64,AAAA)\n",
+            "<p><a href=\"data:image/png;base64,AAAA\">i</a></p>\n",
+        );
+        check(
+            "[i](data:image/svg+xml,<svg>)\n",
+            "<p><a href=\"#\">i</a></p>\n",
+        );
+        check(
+            "![i](data:image/svg+xml;base64,AAAA)\n",
+            "<p><img src=\"data:image/svg+xml;base64,AAAA\" alt=\"i\" /></p>\n",
+        );
+        check(
+            "![i](javascript:x)\n",
+            "<p><img src=\"#\" alt=\"i\" /></p>\n",
+        );
+        check(
+            "<javascript:alert(1)>\n",
+            "<p><a href=\"#\">javascript:alert(1)</a></p>\n",
+        );
+        check(
+            "[x][r]\n\n[r]: javascript:alert(1)\n",
+            "<p><a href=\"#\">x</a></p>\n",
+        );
+        check(
+            "[ok](https://example.org/a?b=1)\n",
+            "<p><a href=\"https://example.org/a?b=1\">ok</a></p>\n",
+        );
         check("[rel](/p/other)\n", "<p><a href=\"/p/other\">rel</a></p>\n");
     }
 
@@ -341,8 +441,30 @@ mod tests {
             "<p>(<a href=\"http://x.org/wiki/A_(b)\">http://x.org/wiki/A_(b)</a>)</p>\n",
         );
         check("`https://x.org`\n", "<p><code>https://x.org</code></p>\n");
-        check("[https://x.org](https://y.org)\n", "<p><a href=\"https://y.org\">https://x.org</a></p>\n");
-        check("xhttps://x.org https://\n", "<p>xhttps://x.org https://</p>\n");
+        check(
+            "[https://x.org](https://y.org)\n",
+            "<p><a href=\"https://y.org\">https://x.org</a></p>\n",
+        );
+        check(
+            "xhttps://x.org https://\n",
+            "<p>xhttps://x.org https://</p>\n",
+        );
+    }
+
+    #[test]
+    fn survives_hostile_nesting() {
+        for attack in [
+            "> ".repeat(50_000),
+            "[".repeat(50_000),
+            "*a".repeat(50_000),
+            (0..2_000)
+                .map(|i| format!("{}- x\n", "  ".repeat(i)))
+                .collect(),
+            "<div>".repeat(50_000),
+        ] {
+            let html = to_html_body(&attack);
+            assert!(!html.contains("<div"), "{}", &html[..80]);
+        }
     }
 
     #[test]

@@ -152,10 +152,6 @@ impl Attributed {
         }
     }
 
-    pub fn text(&self) -> String {
-        String::from_utf16_lossy(&self.text)
-    }
-
     pub fn same_text(&self, other: &Self) -> bool {
         self.text == other.text
     }
@@ -349,7 +345,9 @@ mod tests {
             text: start.into(),
             attribs: format!("|1+{}", base36(start.encode_utf16().count())),
         };
-        let got = atext.apply(&Changeset::parse(cs).unwrap(), &pool()).unwrap_err();
+        let got = atext
+            .apply(&Changeset::parse(cs).unwrap(), &pool())
+            .unwrap_err();
         assert_eq!(got.to_string(), err);
     }
 
@@ -381,9 +379,21 @@ mod tests {
     #[test]
     fn bad_changesets_say_why() {
         check_err("ab\n", "Z:4>1*0+1$x", "expected old length 4, text has 3");
-        check_err("ab\n", "Z:3>0=5$", "`=5` at 0 runs past the end of the text (3 code units)");
-        check_err("ab\n", "Z:3>2*0+2$x", "the char bank holds 1 code units but the ops insert more");
-        check_err("ab\n", "Z:3>2*0+1$x", "expected new length 5, the result has 4");
+        check_err(
+            "ab\n",
+            "Z:3>0=5$",
+            "`=5` at 0 runs past the end of the text (3 code units)",
+        );
+        check_err(
+            "ab\n",
+            "Z:3>2*0+2$x",
+            "the char bank holds 1 code units but the ops insert more",
+        );
+        check_err(
+            "ab\n",
+            "Z:3>2*0+1$x",
+            "expected new length 5, the result has 4",
+        );
         check_err("ab\n", "Z:3>1*z+1$x", "attribute *z is not in the pool");
     }
 

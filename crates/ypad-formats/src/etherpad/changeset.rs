@@ -116,7 +116,11 @@ mod tests {
     }
 
     fn check_splice(old: &str, new: &str, expected: &str) {
-        assert_eq!(Changeset::splice(old, new, &[0]).to_string(), expected, "{old:?} -> {new:?}");
+        assert_eq!(
+            Changeset::splice(old, new, &[0]).to_string(),
+            expected,
+            "{old:?} -> {new:?}"
+        );
     }
 
     #[test]

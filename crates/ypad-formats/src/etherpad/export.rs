@@ -125,7 +125,11 @@ fn author_records(pad: &ExportPad, revisions: &[ExportRevision]) -> BTreeMap<Str
         .iter()
         .map(|r| (r.author_id.as_str(), r.time_ms))
         .chain(pad.chat.iter().map(|m| (m.author_id.as_str(), m.time_ms)))
-        .chain(pad.saved_revisions.iter().map(|s| (s.author_id.as_str(), s.time_ms)))
+        .chain(
+            pad.saved_revisions
+                .iter()
+                .map(|s| (s.author_id.as_str(), s.time_ms)),
+        )
         .chain(pad.authors.iter().map(|a| (a.id.as_str(), 0)));
     for (id, time) in activity.filter(|(id, _)| !id.is_empty()) {
         let seen = last_seen.entry(id).or_insert(0);

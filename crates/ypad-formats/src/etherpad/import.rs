@@ -46,7 +46,21 @@ fn bad(key: &str, problem: impl Into<String>) -> ImportError {
 
 /// Reads an `.etherpad` export (Etherpad 1.8 and later) into revisions of Markdown.
 pub fn import(json: &str) -> Result<ImportedPad, ImportError> {
-    let value: Value = serde_json::from_str(json).map_err(|e| ImportError::NotJson(e.to_string()))?;
+    let mut revisions = Vec::new();
+    let pad = import_with(json, |revision| revisions.push(revision))?;
+    Ok(ImportedPad { revisions, ..pad })
+}
+
+/// Like [`import`], but hands each revision to `on_revision` as soon as it is rebuilt rather
+/// than keeping them all: every revision is the whole pad, so a long history adds up (20 000
+/// revisions of a 150 kB pad are 1.5 GB). The returned pad's `revisions` is empty. Errors can
+/// come after some revisions were handed over; those must then be discarded.
+pub fn import_with(
+    json: &str,
+    on_revision: impl FnMut(ImportedRevision),
+) -> Result<ImportedPad, ImportError> {
+    let value: Value =
+        serde_json::from_str(json).map_err(|e| ImportError::NotJson(e.to_string()))?;
     let records = value.as_object().ok_or(ImportError::NotObject)?;
     let pad_id = find_pad_id(records)?;
     let pad_key = format!("pad:{pad_id}");
@@ -65,21 +79,16 @@ pub fn import(json: &str) -> Result<ImportedPad, ImportError> {
             Attributed::from_atext(&atext).map_err(|e| bad(&pad_key, format!("atext: {e}")))
         })?;
 
-    let (mut revisions, replayed) = replay(records, &pad_id, head, &pool)?;
-    if !replayed.same_text(&stored_head) {
-        return Err(ImportError::HeadMismatch { head });
-    }
-    // The pad record is what Etherpad shows; should its attributes differ from the replay's,
-    // it wins.
-    if replayed != stored_head
-        && let Some(last) = revisions.last_mut()
-    {
-        last.markdown = lines::to_markdown(&stored_head, &pool);
-    }
-    let head_text = revisions.last().map(|r| r.markdown.clone()).unwrap_or_default();
+    let replayed = replay(records, &pad_id, head, &pool, on_revision, &stored_head)?;
     let saved_revisions = saved_revisions(pad);
     let chat_records = chat_records(records, &pad_id);
-    let authors = authors(records, &pool, &revisions, &chat_records, &saved_revisions);
+    let authors = authors(
+        records,
+        &pool,
+        &replayed.authors,
+        &chat_records,
+        &saved_revisions,
+    );
     let chat = chat_records
         .into_iter()
         .map(|mut message| {
@@ -94,11 +103,11 @@ pub fn import(json: &str) -> Result<ImportedPad, ImportError> {
         .collect();
     Ok(ImportedPad {
         pad_id,
-        revisions,
+        revisions: Vec::new(),
         authors,
         chat,
         saved_revisions,
-        head_text,
+        head_text: replayed.head_text,
     })
 }
 
@@ -110,21 +119,35 @@ fn find_pad_id(records: &Map<String, Value>) -> Result<String, ImportError> {
         .filter(|id| !id.is_empty() && !id.contains(':'));
     let first = ids.next().ok_or(ImportError::NoPadRecord)?;
     if let Some(second) = ids.next() {
-        return Err(ImportError::SeveralPads(first.to_owned(), second.to_owned()));
+        return Err(ImportError::SeveralPads(
+            first.to_owned(),
+            second.to_owned(),
+        ));
     }
     Ok(first.to_owned())
 }
 
-/// Replays revisions 0..=head from Etherpad's empty pad (`"\n"`): each revision's Markdown,
-/// and the attributed text at head.
+/// What a replay leaves besides the revisions it handed over.
+struct Replayed {
+    head_text: String,
+    /// Revision authors in order of first appearance.
+    authors: Vec<String>,
+}
+
+/// Replays revisions 0..=head from Etherpad's empty pad (`"\n"`), handing each one over as
+/// Markdown, and checks the result against the pad record's text.
 fn replay(
     records: &Map<String, Value>,
     pad_id: &str,
     head: u64,
     pool: &AttributePool,
-) -> Result<(Vec<ImportedRevision>, Attributed), ImportError> {
+    mut on_revision: impl FnMut(ImportedRevision),
+    stored_head: &Attributed,
+) -> Result<Replayed, ImportError> {
     let mut text = Attributed::new();
-    let mut out = Vec::new();
+    let mut authors: Vec<String> = Vec::new();
+    // Held back one step: the head revision may still change below.
+    let mut pending: Option<ImportedRevision> = None;
     for rev in 0..=head {
         let key = format!("pad:{pad_id}:revs:{rev}");
         let record = records.get(&key).ok_or(ImportError::MissingRevision(rev))?;
@@ -132,8 +155,8 @@ fn replay(
             .get("changeset")
             .and_then(Value::as_str)
             .ok_or_else(|| bad(&key, "no `changeset` string"))?;
-        let changeset =
-            Changeset::parse(changeset).map_err(|source| ImportError::BadChangeset { rev, source })?;
+        let changeset = Changeset::parse(changeset)
+            .map_err(|source| ImportError::BadChangeset { rev, source })?;
         text.apply(&changeset, pool)
             .map_err(|source| ImportError::DoesNotApply { rev, source })?;
         let meta = record.get("meta");
@@ -148,16 +171,34 @@ fn replay(
             text = stored;
         }
         let field = |name| meta.and_then(|m| m.get(name));
-        let markdown = lines::to_markdown(&text, pool);
-        let revision = ImportedRevision {
+        let author_id = field("author").and_then(Value::as_str).unwrap_or("");
+        if !author_id.is_empty() && !authors.iter().any(|a| a == author_id) {
+            authors.push(author_id.to_owned());
+        }
+        if let Some(previous) = pending.take() {
+            on_revision(previous);
+        }
+        pending = Some(ImportedRevision {
             rev,
-            author_id: field("author").and_then(Value::as_str).unwrap_or("").to_owned(),
+            author_id: author_id.to_owned(),
             time_ms: field("timestamp").and_then(time_ms).unwrap_or(0),
-            markdown,
-        };
-        out.push(revision);
+            markdown: lines::to_markdown(&text, pool),
+        });
     }
-    Ok((out, text))
+    if !text.same_text(stored_head) {
+        return Err(ImportError::HeadMismatch { head });
+    }
+    let Some(mut last) = pending else {
+        return Err(ImportError::MissingRevision(0));
+    };
+    // The pad record is what Etherpad shows; should its attributes differ from the replay's,
+    // it wins.
+    if text != *stored_head {
+        last.markdown = lines::to_markdown(stored_head, pool);
+    }
+    let head_text = last.markdown.clone();
+    on_revision(last);
+    Ok(Replayed { head_text, authors })
 }
 
 /// Etherpad writes times as JavaScript numbers: milliseconds, occasionally fractional.
@@ -224,18 +265,26 @@ fn chat_records(records: &Map<String, Value>, pad_id: &str) -> Vec<ChatMessage> 
 fn authors(
     records: &Map<String, Value>,
     pool: &AttributePool,
-    revisions: &[ImportedRevision],
+    revision_authors: &[String],
     chat: &[ChatMessage],
     saved: &[SavedRevision],
 ) -> Vec<ImportedAuthor> {
     let mut ids: Vec<&str> = Vec::new();
-    let mentioned = revisions
+    let mentioned = revision_authors
         .iter()
-        .map(|r| r.author_id.as_str())
-        .chain(pool.iter().filter(|(_, k, _)| *k == "author").map(|(_, _, v)| v))
+        .map(String::as_str)
+        .chain(
+            pool.iter()
+                .filter(|(_, k, _)| *k == "author")
+                .map(|(_, _, v)| v),
+        )
         .chain(chat.iter().map(|m| m.author_id.as_str()))
         .chain(saved.iter().map(|s| s.author_id.as_str()))
-        .chain(records.keys().filter_map(|k| k.strip_prefix("globalAuthor:")));
+        .chain(
+            records
+                .keys()
+                .filter_map(|k| k.strip_prefix("globalAuthor:")),
+        );
     for id in mentioned {
         if !id.is_empty() && !ids.contains(&id) {
             ids.push(id);

@@ -7,6 +7,10 @@ use super::atext::{Attributed, LineView};
 use super::pool::AttributePool;
 use crate::mdwrite::{self, Block, Line, Span, Style};
 
+/// Etherpad's editor nests lists 8 deep (16 for indents); a file may claim any depth, and
+/// each level costs indentation on every line.
+const MAX_LEVEL: usize = 16;
+
 /// What a line's marker says about the line.
 #[derive(Default)]
 pub(crate) struct LineAttrs<'a> {
@@ -37,7 +41,8 @@ pub(crate) fn analyze<'a>(line: &LineView<'a>, pool: &'a AttributePool) -> Analy
     };
     let list = pool.value_of(marker, "list").and_then(|v| {
         let split = v.find(|c: char| c.is_ascii_digit())?;
-        Some((&v[..split], v[split..].parse().ok()?))
+        let level: usize = v[split..].parse().ok()?;
+        Some((&v[..split], level.min(MAX_LEVEL)))
     });
     let attrs = LineAttrs {
         list,
@@ -83,6 +88,7 @@ pub(crate) fn to_lines(atext: &Attributed, pool: &AttributePool) -> Vec<Line> {
                     0,
                     Block::Code {
                         lang: String::new(),
+                        in_item: false,
                     },
                 ),
                 (None, Some(h)) => match h.strip_prefix('h').and_then(|n| n.parse().ok()) {

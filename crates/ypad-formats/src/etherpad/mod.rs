@@ -21,7 +21,7 @@ mod tests;
 pub use atext::{AText, ATextError, ApplyError};
 pub use changeset::Changeset;
 pub use export::export;
-pub use import::{ImportError, import};
+pub use import::{ImportError, import, import_with};
 pub use model::{
     ChatMessage, ExportAuthor, ExportPad, ExportRevision, ImportedAuthor, ImportedPad,
     ImportedRevision, SavedRevision,

@@ -56,7 +56,11 @@ pub enum ParseError {
 
 /// Parses a base-36 number as Etherpad writes them (`0-9a-z`).
 pub fn parse_base36(s: &str) -> Result<usize, ParseError> {
-    if s.is_empty() || !s.bytes().all(|b| b.is_ascii_digit() || b.is_ascii_lowercase()) {
+    if s.is_empty()
+        || !s
+            .bytes()
+            .all(|b| b.is_ascii_digit() || b.is_ascii_lowercase())
+    {
         return Err(ParseError::BadNumber(s.to_owned()));
     }
     usize::from_str_radix(s, 36).map_err(|_| ParseError::BadNumber(s.to_owned()))

@@ -78,7 +78,9 @@ impl AttributePool {
     }
 
     pub fn get(&self, num: u32) -> Option<(&str, &str)> {
-        self.attribs.get(&num).map(|(k, v)| (k.as_str(), v.as_str()))
+        self.attribs
+            .get(&num)
+            .map(|(k, v)| (k.as_str(), v.as_str()))
     }
 
     /// The number of `[key, value]`, adding it if it is new.
@@ -131,7 +133,8 @@ mod tests {
 
     #[test]
     fn reads_and_writes_num_to_attrib() {
-        let json = json!({"numToAttrib": {"0": ["author", "a.x"], "1": ["bold", true]}, "nextNum": 2});
+        let json =
+            json!({"numToAttrib": {"0": ["author", "a.x"], "1": ["bold", true]}, "nextNum": 2});
         let mut pool = AttributePool::from_json(&json).unwrap();
         assert_eq!(pool.get(0), Some(("author", "a.x")));
         assert_eq!(pool.get(1), Some(("bold", "true")));

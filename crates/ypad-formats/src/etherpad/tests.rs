@@ -16,7 +16,11 @@ macro_rules! fixture {
     ($name:literal) => {
         Fixture {
             name: $name,
-            etherpad: include_str!(concat!("../../tests/fixtures/etherpad/", $name, ".etherpad")),
+            etherpad: include_str!(concat!(
+                "../../tests/fixtures/etherpad/",
+                $name,
+                ".etherpad"
+            )),
             txt: include_str!(concat!("../../tests/fixtures/etherpad/", $name, ".txt")),
             html: include_str!(concat!("../../tests/fixtures/etherpad/", $name, ".html")),
         }
@@ -32,7 +36,8 @@ fn fixtures() -> [Fixture; 3] {
 }
 
 fn record<'a>(json: &'a serde_json::Value, key: &str) -> &'a serde_json::Value {
-    json.get(key).unwrap_or_else(|| panic!("fixture has no `{key}`"))
+    json.get(key)
+        .unwrap_or_else(|| panic!("fixture has no `{key}`"))
 }
 
 #[test]
@@ -108,7 +113,12 @@ fn fixtures_import_as_markdown() {
         let head = json[format!("pad:{}", f.name)]["head"].as_u64().unwrap();
         assert_eq!(pad.pad_id, f.name);
         assert_eq!(pad.revisions.len() as u64, head + 1, "{}", f.name);
-        assert!(pad.revisions.iter().enumerate().all(|(i, r)| r.rev == i as u64));
+        assert!(
+            pad.revisions
+                .iter()
+                .enumerate()
+                .all(|(i, r)| r.rev == i as u64)
+        );
         assert_eq!(pad.revisions.last().unwrap().markdown, pad.head_text);
 
         let title = f.txt.lines().next().unwrap();
@@ -127,10 +137,31 @@ fn fixtures_import_as_markdown() {
 
         // Revision 0 is Etherpad's DirtyDB warning, by the system author; 1 deletes it.
         assert_eq!(pad.revisions[0].author_id, "");
-        assert!(pad.revisions[0].markdown.contains("Warning: DirtyDB is used."));
+        assert!(
+            pad.revisions[0]
+                .markdown
+                .contains("Warning: DirtyDB is used.")
+        );
         assert_eq!(pad.revisions[1].markdown, "\n");
         assert!(pad.revisions[2].time_ms > pad.revisions[1].time_ms);
     }
+}
+
+#[test]
+fn import_with_hands_over_the_same_revisions() {
+    let f = &fixtures()[1];
+    let whole = import(f.etherpad).unwrap();
+    let mut handed = Vec::new();
+    let pad = import_with(f.etherpad, |r| handed.push(r)).unwrap();
+    assert!(pad.revisions.is_empty());
+    assert_eq!(handed, whole.revisions);
+    assert_eq!(
+        ImportedPad {
+            revisions: handed,
+            ..pad
+        },
+        whole
+    );
 }
 
 #[test]
@@ -158,12 +189,22 @@ fn fixtures_import_authors_and_chat() {
         let chat: Vec<_> = pad
             .chat
             .iter()
-            .map(|m| (m.text.as_str(), m.author_id.as_str(), m.author_name.as_deref()))
+            .map(|m| {
+                (
+                    m.text.as_str(),
+                    m.author_id.as_str(),
+                    m.author_name.as_deref(),
+                )
+            })
             .collect();
         assert_eq!(
             chat,
             [
-                ("Welcome to the session", moderator.id.as_str(), Some("Moderator")),
+                (
+                    "Welcome to the session",
+                    moderator.id.as_str(),
+                    Some("Moderator")
+                ),
                 (
                     "Thanks, joining from the back row",
                     participant.id.as_str(),
@@ -183,10 +224,19 @@ fn fixture_revisions_show_typing_in_order() {
         assert_eq!(pad.revisions[rev].markdown, expected, "revision {rev}");
     };
     check(2, "Stein relea\n");
-    check(6, "Stein release goals\nGoals should be **operator facing**\n");
-    check(7, "Stein release goals\nGoals should be **operator facing and ful**\n");
+    check(
+        6,
+        "Stein release goals\nGoals should be **operator facing**\n",
+    );
+    check(
+        7,
+        "Stein release goals\nGoals should be **operator facing and ful**\n",
+    );
     // Revision 8 italicises "ful" and types "ly baked" in bold italic.
-    check(8, "Stein release goals\nGoals should be **operator facing and *fully baked***\n");
+    check(
+        8,
+        "Stein release goals\nGoals should be **operator facing and *fully baked***\n",
+    );
     // An empty bullet: the blank line keeps `-` from underlining the line above into a
     // heading.
     check(
@@ -220,7 +270,12 @@ fn strip_txt_list_prefix(line: &str) -> String {
 fn html_export_converts_to_the_same_markdown() {
     for f in fixtures() {
         let pad = import(f.etherpad).unwrap();
-        assert_eq!(crate::html::to_markdown(f.html), pad.head_text, "{}", f.name);
+        assert_eq!(
+            crate::html::to_markdown(f.html),
+            pad.head_text,
+            "{}",
+            f.name
+        );
     }
 }
 
@@ -310,7 +365,12 @@ fn export_round_trips_non_ascii_in_utf16_lengths() {
 
 #[test]
 fn export_adds_etherpads_final_newline() {
-    let pad = import(&export(&sample_pad(&["", "no newline", "crlf\r\nline\r\n"]))).unwrap();
+    let pad = import(&export(&sample_pad(&[
+        "",
+        "no newline",
+        "crlf\r\nline\r\n",
+    ])))
+    .unwrap();
     let got: Vec<&str> = pad.revisions.iter().map(|r| r.markdown.as_str()).collect();
     assert_eq!(got, ["\n", "no newline\n", "crlf\nline\n"]);
 }
@@ -326,7 +386,10 @@ fn export_round_trips_authors_chat_and_saved_revisions() {
         .collect();
     assert_eq!(
         authors,
-        [("a.alice", Some("Alice"), "#ffc7c7"), ("a.bob", None, "#c7d5ff")]
+        [
+            ("a.alice", Some("Alice"), "#ffc7c7"),
+            ("a.bob", None, "#c7d5ff")
+        ]
     );
     assert_eq!(back.chat[0], pad.chat[0]);
     assert_eq!(back.chat[1].text, "hello");
@@ -345,13 +408,19 @@ fn export_writes_records_etherpad_expects() {
     assert_eq!(pad["publicStatus"], false);
     assert!(pad["passwordHash"].is_null());
     assert_eq!(pad["atext"]["text"], "line 100\n");
-    assert_eq!(pad["pool"]["numToAttrib"]["0"], serde_json::json!(["author", "a.alice"]));
+    assert_eq!(
+        pad["pool"]["numToAttrib"]["0"],
+        serde_json::json!(["author", "a.alice"])
+    );
     assert_eq!(pad["savedRevisions"][0]["revNum"], 1);
     assert_eq!(pad["savedRevisions"][0]["id"].as_str().unwrap().len(), 10);
     // Checkpoints on revisions 0 and 100 only.
     assert!(json["pad:notes:revs:0"]["meta"]["atext"].is_object());
     assert!(json["pad:notes:revs:1"]["meta"].get("atext").is_none());
-    assert_eq!(json["pad:notes:revs:100"]["meta"]["atext"]["text"], "line 100\n");
+    assert_eq!(
+        json["pad:notes:revs:100"]["meta"]["atext"]["text"],
+        "line 100\n"
+    );
     assert_eq!(json["pad:notes:revs:100"]["meta"]["pool"]["nextNum"], 2);
     assert_eq!(json["pad:notes:revs:0"]["changeset"], "Z:1>6*0+6$line 0");
     assert_eq!(json["pad:notes:revs:1"]["changeset"], "Z:7>0=5-1*1+1$1");
@@ -397,9 +466,18 @@ fn pad_json(head: u64, text: &str, revs: &[&str]) -> String {
 
 #[test]
 fn import_errors_name_the_problem() {
-    check_error("{", "not JSON: EOF while parsing an object at line 1 column 1");
-    check_error("[]", "not an Etherpad export: the top level is not a JSON object");
-    check_error(r#"{"globalAuthor:a.x":{}}"#, "no pad record (key `pad:{id}`)");
+    check_error(
+        "{",
+        "not JSON: EOF while parsing an object at line 1 column 1",
+    );
+    check_error(
+        "[]",
+        "not an Etherpad export: the top level is not a JSON object",
+    );
+    check_error(
+        r#"{"globalAuthor:a.x":{}}"#,
+        "no pad record (key `pad:{id}`)",
+    );
     check_error(
         r#"{"pad:a":{},"pad:b":{}}"#,
         "more than one pad record (`pad:a` and `pad:b`)",
@@ -438,7 +516,11 @@ fn import_checks_checkpoints() {
 fn import_reads_read_only_exports_and_ignores_unknown_keys() {
     let json = pad_json(0, "hi\n", &["Z:1>2*0+2$hi"])
         .replace("pad:p", "pad:r.abc123")
-        .replacen('{', r#"{"plugin:thing":{"x":1},"readonly2pad:r.abc123":"p","#, 1);
+        .replacen(
+            '{',
+            r#"{"plugin:thing":{"x":1},"readonly2pad:r.abc123":"p","#,
+            1,
+        );
     let pad = import(&json).unwrap();
     assert_eq!(pad.pad_id, "r.abc123");
     assert_eq!(pad.head_text, "hi\n");
@@ -476,7 +558,12 @@ const LIST_POOL: &[(&str, &str)] = &[
 #[test]
 fn line_attributes_become_markdown_blocks() {
     check_markdown("*Title\nx\n", "*0*4+1|1+6|1+2", LIST_POOL, "## Title\nx\n");
-    check_markdown("*a\n*b\n", "*0*2+1|1+2*0*6+1|1+2", LIST_POOL, "1. a\n   1. b\n");
+    check_markdown(
+        "*a\n*b\n",
+        "*0*2+1|1+2*0*6+1|1+2",
+        LIST_POOL,
+        "1. a\n   1. b\n",
+    );
     check_markdown("*quote\n", "*0*3+1|1+6", LIST_POOL, "> quote\n");
     check_markdown(
         "*fn x()\n*  y\n",
@@ -486,5 +573,50 @@ fn line_attributes_become_markdown_blocks() {
     );
     check_markdown("*third\n", "*0*2*7+1|1+6", LIST_POOL, "3. third\n");
     // Bold and underline: underline has no Markdown, so only `**` remains.
-    check_markdown("*bold under\n", "*0*1+1*8+5*9+5|1+1", LIST_POOL, "- **bold** under\n");
+    check_markdown(
+        "*bold under\n",
+        "*0*1+1*8+5*9+5|1+1",
+        LIST_POOL,
+        "- **bold** under\n",
+    );
+}
+
+/// Random edits with newlines, emoji and Markdown-looking characters: every revision must
+/// come back exactly, across the checkpoints at revisions 0, 100 and 200.
+#[test]
+fn random_histories_round_trip() {
+    const ALPHABET: &[&str] = &[
+        "a", "b ", "\n", "\n\n", "é", "😀", "ß", "*", "#", "- ", "\t", "$", "|", "+",
+    ];
+    for seed in 1..=5u64 {
+        let mut state = seed.wrapping_mul(0x9e37_79b9_7f4a_7c15) | 1;
+        let mut next = |n: usize| {
+            state ^= state << 13;
+            state ^= state >> 7;
+            state ^= state << 17;
+            (state % n as u64) as usize
+        };
+        let mut text: Vec<char> = Vec::new();
+        let mut texts = Vec::new();
+        for _ in 0..220 {
+            let at = next(text.len() + 1);
+            let removed = next(4).min(text.len() - at);
+            text.drain(at..at + removed);
+            for k in 0..next(4) {
+                let piece: Vec<char> = ALPHABET[next(ALPHABET.len())].chars().collect();
+                for (j, c) in piece.into_iter().enumerate() {
+                    text.insert((at + k + j).min(text.len()), c);
+                }
+            }
+            let mut s: String = text.iter().collect();
+            s.push('\n');
+            texts.push(s);
+        }
+        let texts: Vec<&str> = texts.iter().map(String::as_str).collect();
+        let json = export(&sample_pad(&texts));
+        let back = import(&json).unwrap_or_else(|e| panic!("seed {seed}: {e}"));
+        for (i, (revision, text)) in back.revisions.iter().zip(&texts).enumerate() {
+            assert_eq!(revision.markdown, *text, "seed {seed}, revision {i}");
+        }
+    }
 }

@@ -5,6 +5,7 @@
 //! HTML import of the same pad identical.
 
 mod inline;
+mod verify;
 
 pub(crate) use inline::{link_destination, render as render_inline};
 
@@ -31,8 +32,12 @@ pub(crate) enum Block {
     },
     /// More text of the list item above, after a line break inside it.
     Continuation,
-    /// One line of a code block; consecutive ones share a fence.
-    Code { lang: String },
+    /// One line of a code block; consecutive ones share a fence. `in_item` code belongs to
+    /// the list item above (HTML `<li>…<pre>`), indented under it.
+    Code {
+        lang: String,
+        in_item: bool,
+    },
     Rule,
     TableRow(Vec<Vec<Span>>),
 }
@@ -52,15 +57,6 @@ pub(crate) struct Span {
     pub style: Style,
     pub link: Option<String>,
     pub verbatim: bool,
-}
-
-impl Span {
-    pub fn plain(text: impl Into<String>) -> Self {
-        Self {
-            text: text.into(),
-            ..Self::default()
-        }
-    }
 }
 
 impl Line {
@@ -88,10 +84,14 @@ enum Prev {
     Blank,
     /// A line holding paragraph text that a following plain line would lazily join:
     /// a paragraph, a list item, a continuation.
-    Text { in_list: bool },
+    Text {
+        in_list: bool,
+    },
     Closed,
     Table,
 }
+
+const MAX_NUMBER: u64 = 999_999_999;
 
 struct Frame {
     ordered: bool,
@@ -103,7 +103,8 @@ struct Frame {
 struct Writer {
     out: String,
     lists: Vec<Frame>,
-    fence: Option<(String, usize)>,
+    /// The open code fence, its quote depth and its indentation.
+    fence: Option<(String, usize, String)>,
     table_cols: usize,
     prev_quote: usize,
     prev: Option<Prev>,
@@ -150,13 +151,13 @@ impl Writer {
     }
 
     fn close_fence(&mut self) {
-        if let Some((fence, quote)) = self.fence.take() {
-            self.emit(quote, &fence, Prev::Closed);
+        if let Some((fence, quote, indent)) = self.fence.take() {
+            self.emit(quote, &format!("{indent}{fence}"), Prev::Closed);
         }
     }
 
     fn line(&mut self, line: &Line, rest: &[Line]) {
-        if let Some((_, quote)) = &self.fence
+        if let Some((_, quote, _)) = &self.fence
             && (!matches!(line.block, Block::Code { .. }) || *quote != line.quote)
         {
             self.close_fence();
@@ -213,14 +214,19 @@ impl Writer {
                 let body = format!("{}{}", " ".repeat(indent), render_inline(&line.spans));
                 self.emit(q, &body, Prev::Text { in_list: true });
             }
-            Block::Code { lang } => {
+            Block::Code { lang, in_item } => {
                 if self.fence.is_none() {
-                    self.lists.clear();
+                    if !in_item {
+                        self.lists.clear();
+                    }
+                    let indent = " ".repeat(self.lists.iter().map(|f| f.width).sum());
                     let fence = fence_for(line, rest);
-                    self.emit(q, &format!("{fence}{lang}"), Prev::Closed);
-                    self.fence = Some((fence, q));
+                    self.emit(q, &format!("{indent}{fence}{lang}"), Prev::Closed);
+                    self.fence = Some((fence, q, indent));
                 }
-                self.emit(q, &line.code_text(), Prev::Closed);
+                let indent = self.fence.as_ref().map_or("", |(_, _, i)| i.as_str());
+                let text = format!("{indent}{}", line.code_text());
+                self.emit(q, &text, Prev::Closed);
             }
             Block::Rule => {
                 self.lists.clear();
@@ -241,10 +247,11 @@ impl Writer {
         if !continues {
             self.lists.truncate(depth - 1);
         }
+        // CommonMark list numbers have at most nine digits.
         let number = if continues {
-            self.lists[depth - 1].number + 1
+            (self.lists[depth - 1].number + 1).min(MAX_NUMBER)
         } else {
-            start.filter(|n| *n > 0).unwrap_or(1)
+            start.filter(|n| (1..=MAX_NUMBER).contains(n)).unwrap_or(1)
         };
         let body = render_inline(&line.spans);
         // A list may interrupt a paragraph only when it starts at 1 and its first item is
@@ -282,9 +289,10 @@ impl Writer {
             self.lists.clear();
             self.blank_unless_fresh(q);
             self.table_cols = std::iter::once(line)
-                .chain(rest.iter().take_while(|l| {
-                    matches!(l.block, Block::TableRow(_)) && l.quote == q
-                }))
+                .chain(
+                    rest.iter()
+                        .take_while(|l| matches!(l.block, Block::TableRow(_)) && l.quote == q),
+                )
                 .filter_map(|l| match &l.block {
                     Block::TableRow(c) => Some(c.len()),
                     _ => None,
@@ -334,6 +342,16 @@ pub(crate) fn longest_run(text: &str, c: char) -> usize {
 }
 
 #[cfg(test)]
+impl Span {
+    pub fn plain(text: impl Into<String>) -> Self {
+        Self {
+            text: text.into(),
+            ..Self::default()
+        }
+    }
+}
+
+#[cfg(test)]
 mod tests {
     use super::*;
 
@@ -370,6 +388,7 @@ mod tests {
             0,
             Block::Code {
                 lang: String::new(),
+                in_item: false,
             },
             vec![Span::plain(text)],
         )
@@ -392,11 +411,19 @@ mod tests {
             "- a\n  - b\n- c\n",
         );
         check(
-            &[number(1, None, "a"), number(1, None, "b"), bullet(2, "c"), number(1, None, "d")],
+            &[
+                number(1, None, "a"),
+                number(1, None, "b"),
+                bullet(2, "c"),
+                number(1, None, "d"),
+            ],
             "1. a\n2. b\n   - c\n3. d\n",
         );
         check(&[bullet(3, "deep")], "- deep\n");
-        check(&[number(1, Some(4), "d"), number(1, Some(9), "e")], "4. d\n5. e\n");
+        check(
+            &[number(1, Some(4), "d"), number(1, Some(9), "e")],
+            "4. d\n5. e\n",
+        );
     }
 
     #[test]

@@ -4,7 +4,10 @@
 //! import does: `<br>` and block elements end a line, lists become list items by depth,
 //! inline elements become styles. The lines then go through the same Markdown writer as an
 //! `.etherpad` import, so an Etherpad pad's HTML export and its `.etherpad` export give the
-//! same Markdown. Underline has no Markdown and is dropped; script-capable links are too.
+//! same Markdown. Underline has no Markdown, so underlined text stays plain; links with
+//! script-capable URLs keep only their text.
+
+mod nesting;
 
 use scraper::{ElementRef, Html, Node};
 
@@ -13,7 +16,7 @@ use crate::mdwrite::{self, Block, Line, Span, Style};
 
 /// Converts an HTML document or fragment into Markdown.
 pub fn to_markdown(html: &str) -> String {
-    let document = Html::parse_document(html);
+    let document = Html::parse_document(&nesting::bound_nesting(html, nesting::MAX_NESTING));
     let mut walker = Walker::default();
     walker.children(document.root_element());
     walker.end_line(false);
@@ -24,6 +27,11 @@ pub fn to_markdown(html: &str) -> String {
     mdwrite::write(&lines)
 }
 
+/// How deep the walk recurses; deeper content is kept as plain text of the element at this
+/// depth, so that no page can exhaust the stack (nesting is bounded before parsing too, but
+/// the parser may still nest more than the tags say).
+const MAX_DEPTH: usize = 256;
+
 /// Elements whose content is not page text.
 const SKIPPED: &[&str] = &[
     "head", "script", "style", "template", "noscript", "title", "iframe", "object", "embed",
@@ -32,9 +40,32 @@ const SKIPPED: &[&str] = &[
 
 /// Elements that start and end a line but are not paragraphs of their own.
 const LINE_BLOCKS: &[&str] = &[
-    "div", "section", "article", "header", "footer", "main", "nav", "aside", "figure",
-    "figcaption", "address", "dl", "dt", "dd", "details", "summary", "form", "fieldset",
-    "legend", "center", "caption", "hgroup", "search", "dialog", "body", "html",
+    "div",
+    "section",
+    "article",
+    "header",
+    "footer",
+    "main",
+    "nav",
+    "aside",
+    "figure",
+    "figcaption",
+    "address",
+    "dl",
+    "dt",
+    "dd",
+    "details",
+    "summary",
+    "form",
+    "fieldset",
+    "legend",
+    "center",
+    "caption",
+    "hgroup",
+    "search",
+    "dialog",
+    "body",
+    "html",
 ];
 
 #[derive(Clone, Copy)]
@@ -69,6 +100,7 @@ struct Walker {
     /// Table cells of the row being read, and whether the walk is inside a cell.
     row: Option<Vec<Vec<Span>>>,
     in_cell: bool,
+    depth: usize,
 }
 
 fn is_blank(line: &Line) -> bool {
@@ -77,6 +109,13 @@ fn is_blank(line: &Line) -> bool {
 
 impl Walker {
     fn children(&mut self, element: ElementRef<'_>) {
+        if self.depth >= MAX_DEPTH {
+            for text in element.text() {
+                self.text(text);
+            }
+            return;
+        }
+        self.depth += 1;
         for child in element.children() {
             match child.value() {
                 Node::Text(text) => self.text(text),
@@ -88,6 +127,7 @@ impl Walker {
                 _ => {}
             }
         }
+        self.depth -= 1;
     }
 
     fn element(&mut self, element: ElementRef<'_>) {
@@ -178,7 +218,10 @@ impl Walker {
     fn list(&mut self, element: ElementRef<'_>, ordered: bool) {
         self.end_line(false);
         let indent = element.value().classes().any(|c| c == "indent");
-        let start = element.value().attr("start").and_then(|s| s.trim().parse().ok());
+        let start = element
+            .value()
+            .attr("start")
+            .and_then(|s| s.trim().parse().ok());
         self.lists.push(List {
             ordered,
             indent,
@@ -228,7 +271,15 @@ impl Walker {
     }
 
     fn pre(&mut self, element: ElementRef<'_>) {
-        self.paragraph_break();
+        // Inside a list item a blank line would make the list loose; the fence separates.
+        let separate = |w: &mut Self| {
+            if w.items > 0 {
+                w.end_line(false);
+            } else {
+                w.paragraph_break();
+            }
+        };
+        separate(self);
         self.pre += 1;
         self.children(element);
         if !self.spans.is_empty() {
@@ -236,7 +287,7 @@ impl Walker {
         }
         self.pre -= 1;
         self.pre_lang.clear();
-        self.paragraph_break();
+        separate(self);
     }
 
     fn table_row(&mut self, element: ElementRef<'_>) {
@@ -287,7 +338,8 @@ impl Walker {
                 .map(|s| s.text.as_str())
                 .collect();
             let text = text.trim();
-            if text == href || format!("mailto:{text}") == href {
+            let bare_url = href.starts_with("http://") || href.starts_with("https://");
+            if bare_url && text == href {
                 for span in &mut self.spans[first_span..] {
                     if span.link.as_deref() == Some(&href) {
                         span.link = None;
@@ -408,6 +460,7 @@ impl Walker {
             Some(block) => block,
             None if self.pre > 0 => Block::Code {
                 lang: self.pre_lang.clone(),
+                in_item: self.items > 0,
             },
             None if self.items > 0 => Block::Continuation,
             None => Block::Paragraph,
@@ -423,7 +476,8 @@ impl Walker {
     fn push_line(&mut self, block: Block, spans: Vec<Span>) {
         if std::mem::take(&mut self.blank_before) && self.lines.last().is_some_and(|l| !is_blank(l))
         {
-            self.lines.push(Line::new(self.quote, Block::Paragraph, Vec::new()));
+            self.lines
+                .push(Line::new(self.quote, Block::Paragraph, Vec::new()));
         }
         self.lines.push(Line::new(self.quote, block, spans));
     }
@@ -439,8 +493,21 @@ fn is_block(name: &str) -> bool {
     LINE_BLOCKS.contains(&name)
         || matches!(
             name,
-            "p" | "br" | "h1" | "h2" | "h3" | "h4" | "h5" | "h6" | "ul" | "ol" | "menu" | "li"
-                | "blockquote" | "pre" | "hr" | "table"
+            "p" | "br"
+                | "h1"
+                | "h2"
+                | "h3"
+                | "h4"
+                | "h5"
+                | "h6"
+                | "ul"
+                | "ol"
+                | "menu"
+                | "li"
+                | "blockquote"
+                | "pre"
+                | "hr"
+                | "table"
         )
 }
 
@@ -469,7 +536,10 @@ mod tests {
 
     #[test]
     fn inline_styles() {
-        check("<b>bold</b> <i>it</i> <u>under</u> <s>gone</s>", "**bold** *it* under ~~gone~~\n");
+        check(
+            "<b>bold</b> <i>it</i> <u>under</u> <s>gone</s>",
+            "**bold** *it* under ~~gone~~\n",
+        );
         check("a<strong> b </strong>c", "a **b** c\n");
         check("<em>x <strong>y</strong></em>", "*x **y***\n");
         check("use <code>a|b</code> here", "use `a|b` here\n");
@@ -481,7 +551,10 @@ mod tests {
         check("one<br>two<br>", "one\ntwo\n");
         check("one<br><br>two", "one\n\ntwo\n");
         check("<p>one\n  two</p><p>three</p>", "one two\n\nthree\n");
-        check("<div>a</div><div>b</div><div><br></div><div>c</div>", "a\nb\n\nc\n");
+        check(
+            "<div>a</div><div>b</div><div><br></div><div>c</div>",
+            "a\nb\n\nc\n",
+        );
         check("<p>&nbsp;&nbsp;x &amp; &lt;y&gt;</p>", "  x & <y>\n");
     }
 
@@ -493,36 +566,83 @@ mod tests {
 
     #[test]
     fn lists() {
-        check("<ul><li>a</li><li>b<ul><li>c</li></ul></li></ul>", "- a\n- b\n  - c\n");
-        check("<ol start=\"3\"><li>x</li><li>y</li></ol>after", "3. x\n4. y\n\nafter\n");
+        check(
+            "<ul><li>a</li><li>b<ul><li>c</li></ul></li></ul>",
+            "- a\n- b\n  - c\n",
+        );
+        check(
+            "<ol start=\"3\"><li>x</li><li>y</li></ol>after",
+            "3. x\n4. y\n\nafter\n",
+        );
         check("<ol><li>x<ol><li>y</li></ol></li></ol>", "1. x\n   1. y\n");
         check("<ul><li><p>a</p><p>b</p></li></ul>", "- a\n  b\n");
         check("<ul><li>a<br>b</li></ul>", "- a\n  b\n");
         check("<ul><li></li><li>x</li></ul>", "-\n- x\n");
         check("<ul><li><ul><li>skip</li></ul></li></ul>", "- skip\n");
-        check("<ul class=\"indent\"><li>moved in</li></ul>", "> moved in\n");
-        check("<ul><li><input type=checkbox checked> done</li></ul>", "- [x] done\n");
+        check(
+            "<ul class=\"indent\"><li>moved in</li></ul>",
+            "> moved in\n",
+        );
+        check(
+            "<ul><li><input type=checkbox checked> done</li></ul>",
+            "- [x] done\n",
+        );
     }
 
     #[test]
     fn links_and_images() {
-        check("<a href=\"https://e.org\">site</a>", "[site](https://e.org)\n");
-        check("<a href=\"https://e.org/x\">https://e.org/x</a>", "https://e.org/x\n");
+        check(
+            "<a href=\"https://e.org\">site</a>",
+            "[site](https://e.org)\n",
+        );
+        check(
+            "<a href=\"https://e.org/x\">https://e.org/x</a>",
+            "https://e.org/x\n",
+        );
         check("<a href=\"javascript:alert(1)\">x</a>", "x\n");
         check("<a>anchor</a>", "anchor\n");
-        check("<img src=\"/i.png\" alt=\"a [b]\">", "![a \\[b\\]](/i.png)\n");
+        check(
+            "<img src=\"/i.png\" alt=\"a [b]\">",
+            "![a \\[b\\]](/i.png)\n",
+        );
         check("<img src=\"javascript:x\">", "");
     }
 
     #[test]
+    fn code_in_a_list_item_stays_in_it() {
+        check(
+            "<ol><li>Run:<pre><code>a\n\nb</code></pre></li><li>Done</li></ol>",
+            "1. Run:\n   ```\n   a\n   \n   b\n   ```\n2. Done\n",
+        );
+    }
+
+    #[test]
     fn blocks() {
-        check("<pre><code class=\"language-rust\">fn x() {\n    y\n}\n</code></pre>", "```rust\nfn x() {\n    y\n}\n```\n");
-        check("<blockquote><p>a</p><p>b</p></blockquote>c", "> a\n>\n> b\n\nc\n");
+        check(
+            "<pre><code class=\"language-rust\">fn x() {\n    y\n}\n</code></pre>",
+            "```rust\nfn x() {\n    y\n}\n```\n",
+        );
+        check(
+            "<blockquote><p>a</p><p>b</p></blockquote>c",
+            "> a\n>\n> b\n\nc\n",
+        );
         check("a<hr>b", "a\n\n---\n\nb\n");
         check(
             "<table><tr><th>h1</th><th>h2</th></tr><tr><td>a<br>b</td><td>|</td></tr></table>",
             "| h1 | h2 |\n| --- | --- |\n| a b | \\| |\n",
         );
+    }
+
+    #[test]
+    fn survives_hostile_nesting() {
+        let deep = format!(
+            "{}x{}",
+            "<div><b>".repeat(50_000),
+            "</b></div>".repeat(50_000)
+        );
+        assert_eq!(to_markdown(&deep), "**x**\n");
+        let lists = format!("{}y", "<ul><li>".repeat(5_000));
+        assert!(to_markdown(&lists).ends_with("- y\n"));
     }
 
     #[test]
