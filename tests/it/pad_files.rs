@@ -281,14 +281,18 @@ async fn imports_replace_text_and_bad_files_change_nothing() {
         ("e.md", b"\xff\xfe\xfa", "not UTF-8"),
     ];
     for (filename, bytes, needle) in cases {
-        let (s, body) = upload(&server, "imp", filename, bytes.to_vec()).await;
+        // Into a new pad, where an .etherpad file may go: the file itself is what is wrong.
+        let (s, body) = upload(&server, "fresh", filename, bytes.to_vec()).await;
         assert_eq!(s, 400, "{filename}: {body}");
         assert!(
             body["error"].as_str().unwrap().contains(needle),
             "{filename}: {body}"
         );
+        let (s, body) = upload(&server, "imp", filename, bytes.to_vec()).await;
+        assert_eq!(s, 400, "{filename}: {body}");
     }
     assert_eq!(server.text("imp").await, Some(text));
+    assert_eq!(server.text("fresh").await, None);
     // An .etherpad file goes into a new pad only.
     let (s, body) = upload(
         &server,

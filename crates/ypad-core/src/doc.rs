@@ -205,6 +205,17 @@ impl PadDoc {
         txn.encode_update_v1()
     }
 
+    /// Inserts `text` at `index` (UTF-16 code units, clamped to the end). Returns the update.
+    pub fn insert(&mut self, index: u32, text: &str) -> Option<Vec<u8>> {
+        if text.is_empty() {
+            return None;
+        }
+        let mut txn = self.doc.transact_mut();
+        let index = index.min(self.text.len(&txn));
+        self.text.insert(&mut txn, index, text);
+        Some(txn.encode_update_v1())
+    }
+
     /// Appends `text` at the end of the pad. Returns the update.
     pub fn append_text(&mut self, text: &str) -> Option<Vec<u8>> {
         if text.is_empty() {

@@ -140,7 +140,8 @@ pub async fn import(
     }
     let (name, bytes) =
         upload.ok_or_else(|| HttpError::BadRequest("the upload has no `file` field".into()))?;
-    let parsed = tokio::task::spawn_blocking(move || transfer::read_file(&name, &bytes))
+    let file = name.clone();
+    let parsed = tokio::task::spawn_blocking(move || transfer::read_file(&file, &bytes))
         .await
         .map_err(|e| HttpError::BadRequest(format!("unreadable upload: {e}")))??;
     let head = match parsed {
@@ -149,15 +150,25 @@ pub async fn import(
             pad.edit(None, |doc| doc.set_text(&text));
             pad.head_rev()
         }
-        Import::Etherpad(imported) => {
+        Import::Etherpad(json) => {
+            if crate::history::head(&state, &id)
+                .await?
+                .is_some_and(|head| head > 0)
+            {
+                return Err(TransferError::PadNotEmpty(id.to_string()).into());
+            }
             // The whole history is written straight to the store, so the pad must not be
             // live meanwhile; it loads afresh on its next connection.
             state.registry.retire(&id);
             state.persister.barrier().await;
             let key = id.to_string();
             state
-                .blocking(move |s| transfer::import_etherpad(s, &key, &imported))
-                .await?
+                .blocking(move |s| transfer::import_etherpad(s, &key, &json))
+                .await
+                .map_err(|e| match e {
+                    TransferError::BadFile(why) => TransferError::BadFile(format!("{name}: {why}")),
+                    other => other,
+                })?
         }
     };
     Ok(

@@ -7,7 +7,7 @@ use std::collections::BTreeMap;
 use bytes::Bytes;
 use ypad_core::PadDoc;
 use ypad_core::chat::ChatMessage;
-use ypad_formats::etherpad::{self, ExportAuthor, ExportPad, ExportRevision, ImportedPad};
+use ypad_formats::etherpad::{self, ExportAuthor, ExportPad, ExportRevision, ImportedRevision};
 use ypad_store::{Author, LogEntry, SavedRevision, Store};
 
 use crate::clock::wall_ms;
@@ -161,8 +161,8 @@ fn etherpad_export(store: &dyn Store, pad: &str, rev: u64) -> Result<String, Tra
 pub enum Import {
     /// New text for the pad, as one revision.
     Text(String),
-    /// A whole Etherpad pad with its history.
-    Etherpad(Box<ImportedPad>),
+    /// An Etherpad export (its JSON), to be replayed revision by revision.
+    Etherpad(String),
 }
 
 /// Reads an uploaded file by its name's extension (Markdown, text, HTML or `.etherpad`).
@@ -178,25 +178,150 @@ pub fn read_file(filename: &str, bytes: &[u8]) -> Result<Import, TransferError> 
     match ext.as_str() {
         "md" | "markdown" | "txt" | "text" | "" => Ok(Import::Text(text()?.replace("\r\n", "\n"))),
         "html" | "htm" => Ok(Import::Text(ypad_formats::html::to_markdown(text()?))),
-        "etherpad" | "json" => etherpad::import(text()?)
-            .map(|pad| Import::Etherpad(Box::new(pad)))
-            .map_err(|e| TransferError::BadFile(format!("{filename}: {e}"))),
+        "etherpad" | "json" => Ok(Import::Etherpad(text()?.to_owned())),
         other => Err(TransferError::BadFile(format!(
             "{filename}: unsupported file type .{other} (use .md, .txt, .html or .etherpad)"
         ))),
     }
 }
 
-/// Writes an Etherpad pad's whole history into `pad`, which must have no revisions. Each
-/// Etherpad author edits through a client id of its own, so authorship stays in the CRDT.
-/// Returns the new head revision.
-pub fn import_etherpad(
-    store: &dyn Store,
-    pad: &str,
-    imported: &ImportedPad,
-) -> Result<u64, TransferError> {
+/// Turns an Etherpad history into ypad revisions. Each Etherpad author edits through a Yjs
+/// client id of its own (and chats through another), so authorship stays in the CRDT.
+struct Replayer {
+    pad: String,
+    /// One replica per author, each brought up to date before its author's next edit.
+    replicas: BTreeMap<u64, PadDoc>,
+    master: PadDoc,
+    entries: Vec<LogEntry>,
+    seen_clients: Vec<u64>,
+    failed: Option<LoadError>,
+}
+
+impl Replayer {
+    /// Makes an edit as `client`, on that client's replica brought up to date first.
+    fn edit(
+        &mut self,
+        client: u64,
+        f: impl FnOnce(&mut PadDoc) -> Option<Vec<u8>>,
+    ) -> Result<Option<Vec<u8>>, LoadError> {
+        let replica = self
+            .replicas
+            .entry(client)
+            .or_insert_with(|| PadDoc::with_client_id(client));
+        let missing = self.master.encode_diff(&replica.state_vector())?;
+        replica.apply_update(&missing)?;
+        let Some(update) = f(replica) else {
+            return Ok(None);
+        };
+        self.master.apply_update(&update)?;
+        Ok(Some(update))
+    }
+
+    fn new_clients(&mut self, author: &str, client: u64) -> Vec<u64> {
+        if author.is_empty() || self.seen_clients.contains(&client) {
+            return Vec::new();
+        }
+        self.seen_clients.push(client);
+        vec![client]
+    }
+
+    fn revision(&mut self, revision: ImportedRevision) {
+        if self.failed.is_some() {
+            return;
+        }
+        let author = revision.author_id.as_str();
+        let client = client_id_of(author);
+        let update = match self.edit(client, |doc| doc.set_text(&revision.markdown)) {
+            Ok(update) => update,
+            Err(e) => {
+                self.failed = Some(e);
+                return;
+            }
+        };
+        let new_clients = if update.is_some() {
+            self.new_clients(author, client)
+        } else {
+            Vec::new()
+        };
+        self.entries.push(LogEntry {
+            pad: self.pad.clone(),
+            rev: self.entries.len() as u64 + 1,
+            time_ms: revision.time_ms,
+            author: Some(revision.author_id).filter(|a| !a.is_empty()),
+            // An Etherpad revision that only changed attributes (bold on, bold off) may leave
+            // the Markdown as it was; it is still a revision, with an empty update.
+            update: update
+                .unwrap_or_else(|| ypad_core::doc::EMPTY_UPDATE.to_vec())
+                .into(),
+            new_clients,
+        });
+    }
+
+    /// Adds a chat message to the revision during which it was written (the last one with a
+    /// time at or before it).
+    fn chat(&mut self, message: ChatMessage) -> Result<(), LoadError> {
+        let author = message.author_id.clone().unwrap_or_default();
+        // Chat has its own client id per author, so its clocks never wait on text edits that
+        // come later in the history.
+        let client = client_id_of(&author) ^ (1 << 32);
+        let update = self
+            .edit(client, |doc| Some(doc.push_chat(&message)))?
+            .unwrap_or_default();
+        let index = self
+            .entries
+            .iter()
+            .rposition(|e| e.time_ms <= message.time)
+            .unwrap_or(0);
+        let new_clients = self.new_clients(&author, client);
+        let entry = &mut self.entries[index];
+        entry.update = ypad_core::doc::merge_updates(&[entry.update.to_vec(), update])?.into();
+        if !new_clients.is_empty() && entry.author.as_deref() == Some(author.as_str()) {
+            entry.new_clients.extend(new_clients);
+        } else if !new_clients.is_empty() {
+            // The owner of a client id is recorded with a revision by that author; chat by
+            // someone who made no revision stays unattributed, as in Etherpad's history.
+            self.seen_clients.retain(|c| *c != client);
+        }
+        Ok(())
+    }
+}
+
+/// Writes an Etherpad pad's whole history into `pad`, which must have no revisions, and
+/// returns the new head revision. Nothing is written unless the whole file imports.
+pub fn import_etherpad(store: &dyn Store, pad: &str, json: &str) -> Result<u64, TransferError> {
     if store.meta(pad)?.is_some_and(|m| m.revisions > 0) {
         return Err(TransferError::PadNotEmpty(pad.to_owned()));
+    }
+    let mut replayer = Replayer {
+        pad: pad.to_owned(),
+        replicas: BTreeMap::new(),
+        master: PadDoc::new(),
+        entries: Vec::new(),
+        seen_clients: Vec::new(),
+        failed: None,
+    };
+    let imported = etherpad::import_with(json, |rev| replayer.revision(rev))
+        .map_err(|e| TransferError::BadFile(e.to_string()))?;
+    if let Some(e) = replayer.failed.take() {
+        return Err(e.into());
+    }
+    if replayer.entries.is_empty() {
+        return Err(TransferError::BadFile("the file has no revisions".into()));
+    }
+    for m in &imported.chat {
+        let color = imported
+            .authors
+            .iter()
+            .find(|a| a.id == m.author_id)
+            .map(|a| a.color.clone());
+        replayer.chat(ChatMessage {
+            id: format!("etherpad-{}", m.time_ms),
+            text: m.text.clone(),
+            name: m.author_name.clone(),
+            color,
+            time: m.time_ms,
+            author_id: Some(m.author_id.clone()).filter(|a| !a.is_empty()),
+        })?;
     }
     let now = wall_ms();
     for a in &imported.authors {
@@ -207,67 +332,8 @@ pub fn import_etherpad(
             created_ms: now,
         })?;
     }
-    // One replica per author, each brought up to date before its author's next edit.
-    let mut replicas: BTreeMap<&str, PadDoc> = BTreeMap::new();
-    let mut master = PadDoc::new();
-    let mut chat = imported.chat.iter().peekable();
-    let mut seen_authors: Vec<&str> = Vec::new();
-    let mut entries = Vec::with_capacity(imported.revisions.len());
-    let last = imported.revisions.len().saturating_sub(1);
-    for (i, revision) in imported.revisions.iter().enumerate() {
-        let replica = replicas
-            .entry(revision.author_id.as_str())
-            .or_insert_with(|| PadDoc::with_client_id(client_id_of(&revision.author_id)));
-        let missing = master
-            .encode_diff(&replica.state_vector())
-            .map_err(LoadError::from)?;
-        replica.apply_update(&missing).map_err(LoadError::from)?;
-        let mut updates: Vec<Vec<u8>> = replica.set_text(&revision.markdown).into_iter().collect();
-        // Chat messages join the revision during which they were written.
-        while let Some(m) = chat.next_if(|m| m.time_ms <= revision.time_ms || i == last) {
-            updates.push(
-                replica.push_chat(&ChatMessage {
-                    id: format!("etherpad-{}", m.time_ms),
-                    text: m.text.clone(),
-                    name: m.author_name.clone(),
-                    color: imported
-                        .authors
-                        .iter()
-                        .find(|a| a.id == m.author_id)
-                        .map(|a| a.color.clone()),
-                    time: m.time_ms,
-                    author_id: Some(m.author_id.clone()).filter(|a| !a.is_empty()),
-                }),
-            );
-        }
-        let update = if updates.len() == 1 {
-            updates.pop().unwrap_or_default()
-        } else if updates.is_empty() {
-            // An Etherpad revision that changed only attributes (bold on, bold off) may leave
-            // the Markdown as it was; it is still a revision, with an empty update.
-            ypad_core::doc::EMPTY_UPDATE.to_vec()
-        } else {
-            ypad_core::doc::merge_updates(&updates).map_err(LoadError::from)?
-        };
-        master.apply_update(&update).map_err(LoadError::from)?;
-        let author = revision.author_id.as_str();
-        let new_clients = if author.is_empty() || seen_authors.contains(&author) {
-            Vec::new()
-        } else {
-            seen_authors.push(author);
-            vec![client_id_of(author)]
-        };
-        entries.push(LogEntry {
-            new_clients,
-            pad: pad.to_owned(),
-            rev: i as u64 + 1,
-            time_ms: revision.time_ms,
-            author: Some(revision.author_id.clone()).filter(|a| !a.is_empty()),
-            update: update.into(),
-        });
-    }
-    store.create(pad, imported.revisions.first().map_or(now, |r| r.time_ms))?;
-    for chunk in entries.chunks(4096) {
+    store.create(pad, replayer.entries[0].time_ms)?;
+    for chunk in replayer.entries.chunks(4096) {
         store.append(chunk)?;
     }
     for s in &imported.saved_revisions {
@@ -282,7 +348,7 @@ pub fn import_etherpad(
         )?;
     }
     store.flush()?;
-    Ok(entries.len() as u64)
+    Ok(replayer.entries.len() as u64)
 }
 
 /// A stable Yjs client id for an Etherpad author: below 2^32 like browsers' random ids, never

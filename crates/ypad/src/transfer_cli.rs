@@ -186,8 +186,9 @@ pub fn import(source: Source, args: ImportArgs) -> CliResult {
                     .map(|n| n.to_string_lossy())
                     .unwrap_or_default();
                 let revisions = match transfer::read_file(&name, &bytes)? {
-                    Import::Etherpad(imported) => {
-                        transfer::import_etherpad(&store, pad.as_str(), &imported)?
+                    Import::Etherpad(json) => {
+                        transfer::import_etherpad(&store, pad.as_str(), &json)
+                            .map_err(|e| format!("{}: {e}", file.display()))?
                     }
                     Import::Text(text) => set_text_offline(&store, pad.as_str(), &text)?,
                 };

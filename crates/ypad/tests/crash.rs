@@ -53,7 +53,8 @@ async fn kill_9_loses_nothing_clients_had_seen() {
     for _ in 0..150 {
         let t = &mut typists[rng.random_range(0..3)];
         let at = rng.random_range(0..=t.text_len());
-        t.insert(at, &char::from(rng.random_range(b'a'..=b'z')).to_string()).await;
+        t.insert(at, &char::from(rng.random_range(b'a'..=b'z')).to_string())
+            .await;
     }
     let mut union = Client::new(1);
     for t in &typists {
@@ -91,7 +92,11 @@ async fn kill_9_loses_nothing_clients_had_seen() {
     for t in &mut typists {
         t.wait_text(&expected).await;
     }
-    assert_eq!(expected.matches('Z').count(), 50, "nothing doubled, nothing lost");
+    assert_eq!(
+        expected.matches('Z').count(),
+        50,
+        "nothing doubled, nothing lost"
+    );
     let mut last = Client::connect(&url, 4321).await;
     last.wait_text(&expected).await;
     server.kill().unwrap();

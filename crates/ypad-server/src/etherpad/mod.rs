@@ -143,5 +143,7 @@ async fn dispatch(
     if !key.is_some_and(|k| apikey::matches(&state.api_key, k)) {
         return Err(ApiError::bad_key());
     }
+    // Scripts read what they (or editors) just wrote: let accepted revisions reach the store.
+    state.persister.barrier().await;
     functions::call(state, function, &params).await
 }
