@@ -91,3 +91,68 @@ async fn valid_client_id_near_the_limit_is_accepted() {
     b.wait_text("edge").await;
     server.stop().await;
 }
+
+#[tokio::test]
+async fn hostile_pad_ids_and_requests_get_clear_errors_and_write_nothing() {
+    let dir = tempfile::tempdir().unwrap();
+    let server = TestServer::start(dir.path()).await;
+    let long = "x".repeat(10_000);
+    // (`..` itself is covered over WebSocket: HTTP clients resolve it before sending.)
+    let ids = [
+        "a%2Fb",
+        "a%00b",
+        "g.x%24y",
+        "a%0Ab",
+        "%C3%28",
+        long.as_str(),
+    ];
+    let key = server.api_key();
+    for id in ids {
+        for path in [
+            format!("/p/{id}"),
+            format!("/p/{id}/export/txt"),
+            format!("/p/{id}/timeslider"),
+            format!("/api/v1/pads/{id}"),
+            format!("/api/v1/pads/{id}/text"),
+            format!("/api/v1/pads/{id}/revisions/1"),
+        ] {
+            let resp = reqwest::get(server.http_url(&path)).await.unwrap();
+            assert_eq!(resp.status(), 400, "{}", &path[..path.len().min(80)]);
+        }
+        let (status, body) = server
+            .get_json(&format!("/api/1.2.13/createPad?apikey={key}&padID={id}"))
+            .await;
+        assert_eq!(
+            (status, body["code"].as_i64()),
+            (200, Some(1)),
+            "createPad {}",
+            &id[..id.len().min(20)]
+        );
+    }
+    // A huge parameter is refused, not stored.
+    let huge = "y".repeat(40 * 1024 * 1024);
+    let resp = reqwest::Client::new()
+        .post(server.http_url("/api/1.2.13/createPad"))
+        .form(&[
+            ("apikey", key.as_str()),
+            ("padID", "big"),
+            ("text", huge.as_str()),
+        ])
+        .send()
+        .await
+        .unwrap();
+    let body: serde_json::Value = resp.json().await.unwrap();
+    assert_eq!(body["code"], 1, "{body}");
+    assert!(
+        body["message"]
+            .as_str()
+            .unwrap()
+            .contains("length limit exceeded"),
+        "{body}"
+    );
+    let (_, pads) = server
+        .get_json(&format!("/api/1.2.13/listAllPads?apikey={key}"))
+        .await;
+    assert_eq!(pads["data"]["padIDs"], serde_json::json!([]));
+    server.stop().await;
+}

@@ -48,20 +48,25 @@ fn main() {
     let build = Instant::now();
     {
         let store = SledStore::open(dir.path()).unwrap();
-        let mut replicas: Vec<PadDoc> = (0..AUTHORS)
-            .map(|a| PadDoc::with_client_id(1000 + a))
+        let mut replicas: Vec<(PadDoc, usize)> = (0..AUTHORS)
+            .map(|a| (PadDoc::with_client_id(1000 + a), 0))
             .collect();
         let mut server = PadDoc::new();
+        let mut log: Vec<Vec<u8>> = Vec::with_capacity(revisions as usize);
         let mut batch = Vec::with_capacity(1000);
         for rev in 1..=revisions {
             let a = rng.random_range(0..AUTHORS as usize);
-            let replica = &mut replicas[a];
-            let missing = server.encode_diff(&replica.state_vector()).unwrap();
-            replica.apply_update(&missing).unwrap();
+            let (replica, seen) = &mut replicas[a];
+            // Catch up on what the others typed since this author's last keystroke.
+            for update in &log[*seen..] {
+                replica.apply_update(update).unwrap();
+            }
+            *seen = log.len() + 1;
             let at = rng.random_range(0..=replica.text_len());
             let key = char::from(rng.random_range(b'a'..=b'z')).to_string();
             let update = replica.insert(at, &key).unwrap();
             server.apply_update(&update).unwrap();
+            log.push(update.clone());
             batch.push(LogEntry {
                 pad: "big".into(),
                 rev,

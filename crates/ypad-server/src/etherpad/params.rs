@@ -14,15 +14,42 @@ pub const MAX_BODY_BYTES: usize = 32 * 1024 * 1024;
 
 pub struct Params(HashMap<String, String>);
 
+/// Parses `a=1&b=2`, refusing values that are not UTF-8 rather than mangling them into
+/// different text (and so a different pad id).
+fn urlencoded(input: &[u8]) -> Result<Vec<(String, String)>, ApiError> {
+    let decode = |part: &[u8]| -> Result<String, ApiError> {
+        let spaced: Vec<u8> = part
+            .iter()
+            .map(|&b| if b == b'+' { b' ' } else { b })
+            .collect();
+        percent_encoding::percent_decode(&spaced)
+            .decode_utf8()
+            .map(|s| s.into_owned())
+            .map_err(|_| {
+                ApiError::bad(format!(
+                    "parameter {} is not valid UTF-8",
+                    String::from_utf8_lossy(part)
+                ))
+            })
+    };
+    input
+        .split(|&b| b == b'&')
+        .filter(|pair| !pair.is_empty())
+        .map(|pair| {
+            let mut kv = pair.splitn(2, |&b| b == b'=');
+            let key = decode(kv.next().unwrap_or_default())?;
+            let value = decode(kv.next().unwrap_or_default())?;
+            Ok((key, value))
+        })
+        .collect()
+}
+
 impl Params {
     pub async fn from_request(request: Request) -> Result<Params, ApiError> {
-        let mut map: HashMap<String, String> = request
-            .uri()
-            .query()
-            .map(|q| serde_urlencoded::from_str::<Vec<(String, String)>>(q).unwrap_or_default())
-            .unwrap_or_default()
-            .into_iter()
-            .collect();
+        let mut map: HashMap<String, String> =
+            urlencoded(request.uri().query().unwrap_or("").as_bytes())?
+                .into_iter()
+                .collect();
         let content_type = request
             .headers()
             .get(CONTENT_TYPE)
@@ -49,9 +76,7 @@ impl Params {
             let body = Bytes::from_request(request, &())
                 .await
                 .map_err(|e| ApiError::bad(format!("unreadable body: {e}")))?;
-            let fields: Vec<(String, String)> = serde_urlencoded::from_bytes(&body)
-                .map_err(|e| ApiError::bad(format!("malformed form body: {e}")))?;
-            map.extend(fields);
+            map.extend(urlencoded(&body)?);
         }
         Ok(Params(map))
     }
