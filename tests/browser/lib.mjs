@@ -3,7 +3,7 @@
 // named users. Nothing here sleeps to synchronise: every wait is for a condition, with a deadline.
 
 import { spawn } from "node:child_process";
-import { mkdtemp, rm } from "node:fs/promises";
+import { mkdtemp, readFile, rm } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import path from "node:path";
 import { chromium } from "playwright-core";
@@ -56,6 +56,8 @@ export async function startServer() {
   return {
     url,
     output: () => output,
+    /** The Etherpad-compatible API's key, which the server writes into its data directory. */
+    apiKey: async () => (await readFile(path.join(dataDir, "APIKEY.txt"), "utf8")).trim(),
     async stop() {
       if (child.exitCode === null) {
         const exited = new Promise((r) => child.once("exit", r));
@@ -173,4 +175,45 @@ export async function pollJson(request, url) {
     await new Promise((r) => setTimeout(r, 100)); // retry interval of the poll
   }
   throw new Error(`GET ${url} did not succeed within ${WAIT_MS} ms; last answer: ${last}`);
+}
+
+/**
+ * Wait until the page's service worker is active (it has cached the pages and assets), so the
+ * page can be reloaded without a network.
+ */
+export async function waitServiceWorker(page) {
+  await page.evaluate(
+    (ms) =>
+      Promise.race([
+        navigator.serviceWorker.ready.then(() => true),
+        new Promise((_, reject) => setTimeout(() => reject(new Error("no active service worker")), ms)),
+      ]),
+    WAIT_MS,
+  );
+}
+
+/**
+ * Wait until IndexedDB has written what the pad page queued for `pad` (y-indexeddb writes each
+ * update in its own transaction and does not say when it is done): a read-only transaction on the
+ * same store starts only after every read/write transaction created before it has finished.
+ */
+export async function waitStoredLocally(page, pad) {
+  await page.evaluate(
+    (name) =>
+      new Promise((resolve, reject) => {
+        const open = indexedDB.open(name);
+        open.onerror = () => reject(open.error);
+        open.onsuccess = () => {
+          const db = open.result;
+          const tx = db.transaction(["updates"], "readonly");
+          tx.objectStore("updates").count();
+          tx.oncomplete = () => {
+            db.close();
+            resolve();
+          };
+          tx.onerror = () => reject(tx.error);
+        };
+      }),
+    `ypad:${pad}`,
+  );
 }

@@ -1,6 +1,7 @@
 // End-to-end tests of the pad page against the real server: live sync between two people, loading a
 // pad fresh, remote carets with names, the read-only view, chat, and offline edits that survive a
-// reload and merge when the connection returns.
+// reload made while offline (the service worker serves the page) and merge when the connection
+// returns.
 
 import assert from "node:assert/strict";
 import { after, before, test } from "node:test";
@@ -17,6 +18,8 @@ import {
   uniquePad,
   waitConnected,
   waitForText,
+  waitServiceWorker,
+  waitStoredLocally,
 } from "./lib.mjs";
 
 const TEST_MS = 60_000;
@@ -187,6 +190,8 @@ test("an offline edit survives a reload and merges when back online", { timeout:
   const { alice, a, b, close } = await twoUsers(pad);
   await typeAtEnd(a, "online line\n");
   await waitForText(b, "online line");
+  // The service worker must hold the pages before the network goes.
+  await waitServiceWorker(a);
 
   await alice.setOffline(true);
   await a.locator('#status[data-status="offline"]').waitFor();
@@ -195,19 +200,19 @@ test("an offline edit survives a reload and merges when back online", { timeout:
   assert.match(await a.locator("#status").textContent(), /edits? waiting/);
   assert.ok(!(await editorText(b)).includes("written offline"), "the offline edit must not reach Bob yet");
 
-  // Reload while offline. Without a network the browser may not be able to fetch the page at all;
-  // either way the edit lives on in IndexedDB.
-  const reloadedOffline = await a.reload().then(
-    () => true,
-    () => false,
-  );
-  if (reloadedOffline && (await a.locator(".cm-content").count()) > 0) {
-    await waitForText(a, "written offline");
-  }
+  // Reload while offline: the service worker serves the page and its assets, and the edit comes
+  // back from IndexedDB (once written there: a keystroke's write may still be on its way).
+  await waitStoredLocally(a, pad);
+  await a.reload();
+  assert.equal(await a.evaluate(() => navigator.onLine), false, "the reload happened offline");
+  assert.ok(await a.evaluate(() => navigator.serviceWorker.controller !== null), "the page came from the service worker");
+  await waitForText(a, "online line\nwritten offline").catch(async (err) => {
+    throw new Error(`after the offline reload the pad shows ${JSON.stringify(await editorText(a))}: ${err.message}`);
+  });
+  await a.locator('#status[data-status="offline"]:not([data-pending="0"])').waitFor();
   assert.ok(!(await editorText(b)).includes("written offline"), "the offline edit must not reach Bob yet");
 
   await alice.setOffline(false);
-  if ((await a.locator(".cm-content").count()) === 0) await a.reload();
   await waitConnected(a);
   await waitForText(b, "written offline");
   assert.equal(await editorText(b), "online line\nwritten offline");

@@ -2,7 +2,11 @@
 
 const SVG_NS = "http://www.w3.org/2000/svg";
 
-type Shape = string | { circle: [number, number, number]; fill?: boolean } | { rect: [number, number, number, number, number] };
+type Shape =
+  | string
+  | { d: string; fill: true }
+  | { circle: [number, number, number]; fill?: boolean }
+  | { rect: [number, number, number, number, number]; fill?: boolean };
 
 const ICONS: Record<string, Shape[]> = {
   bold: ["M7 4h6.5a4 4 0 0 1 0 8H7z", "M7 12h7.5a4 4 0 0 1 0 8H7z"],
@@ -20,6 +24,14 @@ const ICONS: Record<string, Shape[]> = {
   users: ["M16 20v-1.5a4 4 0 0 0-4-4H6a4 4 0 0 0-4 4V20", { circle: [9, 7.5, 3.5] }, "M22 20v-1.5a4 4 0 0 0-3-3.9", "M16 4.1a3.5 3.5 0 0 1 0 6.8"],
   chat: ["M21 15a2 2 0 0 1-2 2H7l-4 4V5a2 2 0 0 1 2-2h14a2 2 0 0 1 2 2z"],
   close: ["M6 6l12 12", "M18 6 6 18"],
+  authors: ["m9 11-6 6v3h9l3-3", "m22 12-4.6 4.6a2 2 0 0 1-2.8 0l-5.2-5.2a2 2 0 0 1 0-2.8L14 4"],
+  history: ["M3 12a9 9 0 1 0 9-9 9.75 9.75 0 0 0-6.74 2.74L3 8", "M3 3v5h5", "M12 7v5l4 2"],
+  star: ["M12 2.8l2.8 5.8 6.3.9-4.6 4.4 1.1 6.3L12 17.2l-5.6 3 1.1-6.3-4.6-4.4 6.3-.9z"],
+  play: [{ d: "M7 4.5v15a1 1 0 0 0 1.5.86l12.5-7.5a1 1 0 0 0 0-1.72L8.5 3.64A1 1 0 0 0 7 4.5z", fill: true }],
+  pause: [{ rect: [5.5, 4, 4.5, 16, 1], fill: true }, { rect: [14, 4, 4.5, 16, 1], fill: true }],
+  stepBack: ["M18 19 9 12l9-7z", "M6 5v14"],
+  stepForward: ["m6 5 9 7-9 7z", "M18 5v14"],
+  back: ["M19 12H5", "m12 19-7-7 7-7"],
   copy: [{ rect: [8, 8, 13, 13, 2] }, "M16 8V5a2 2 0 0 0-2-2H5a2 2 0 0 0-2 2v9a2 2 0 0 0 2 2h3"],
 };
 
@@ -36,6 +48,10 @@ export function icon(name: IconName): SVGSVGElement {
     if (typeof shape === "string") {
       el = document.createElementNS(SVG_NS, "path");
       el.setAttribute("d", shape);
+    } else if ("d" in shape) {
+      el = document.createElementNS(SVG_NS, "path");
+      el.setAttribute("d", shape.d);
+      el.setAttribute("class", "filled");
     } else if ("circle" in shape) {
       el = document.createElementNS(SVG_NS, "circle");
       const [cx, cy, r] = shape.circle;
@@ -51,6 +67,7 @@ export function icon(name: IconName): SVGSVGElement {
       el.setAttribute("width", String(w));
       el.setAttribute("height", String(hgt));
       el.setAttribute("rx", String(rx));
+      if (shape.fill) el.setAttribute("class", "filled");
     }
     svg.appendChild(el);
   }

@@ -1,12 +1,13 @@
 // Entry point of the pad page (`/p/{pad}`): reads the pad id from the URL and wires the modules
-// together: document, offline copy, connection, editor, toolbar, presence, chat and share menu.
+// together: document, offline copy, connection, editor, toolbar, presence and the server identity,
+// authorship colours, chat and share menu, and the service worker that lets the page load offline.
 // A pad id starting with `r.` opens the read-only view: no toolbar, no chat input, no offline copy.
 
 import "./css/pad.css";
 import * as Y from "yjs";
 import { byId, h } from "./dom";
 import { icon } from "./icons";
-import { isReadOnlyId, padIdFromPath, padIdProblem } from "./padid";
+import { isReadOnlyId, padIdFromPath, padIdProblem, timesliderPath } from "./padid";
 import { openOfflineStore } from "./offline";
 import { openConnection, showConnectionStatus } from "./connection";
 import { createEditor } from "./editor";
@@ -15,6 +16,10 @@ import { setupPresence } from "./presence";
 import { setupChat } from "./chat";
 import { setupShare } from "./share";
 import { setupPanels } from "./panels";
+import { syncIdentity } from "./identity";
+import { AuthorshipSource, authorshipColors, watchPeerIdentities } from "./authorship";
+import { colorsToggle } from "./authorcolors";
+import { registerServiceWorker } from "./swregister";
 
 function showFatal(message: string): void {
   document.body.classList.add("fatal");
@@ -58,11 +63,28 @@ function main(): void {
     counts: [byId("users-count"), byId("users-count-heading")],
   });
 
+  const server = syncIdentity(presence);
+  const authorship = new AuthorshipSource(padId, () => ({ authorId: server.current()?.authorId ?? null, ...presence.me() }));
+  // Your own colour or name changed on the server: redraw your text (and fetch the others' news).
+  server.onChange(() => authorship.refresh());
+  watchPeerIdentities(conn.awareness, authorship);
+  // Back in sync: edits made offline now have an author on the server.
+  conn.onStateChange((s) => {
+    if (s === "connected") authorship.refresh();
+  });
+
+  const timeslider = h(
+    "a",
+    { class: "tool", id: "timeslider-link", href: timesliderPath(padId), title: "Timeslider: the pad's history", "aria-label": "Timeslider" },
+    icon("history"),
+  );
+  byId("status").after(colorsToggle(), timeslider);
+
   const undoManager = new Y.UndoManager(ytext);
   const view = createEditor(byId("editor"), ytext, conn.awareness, {
     readOnly,
     undoManager,
-    extensions: readOnly ? [] : [formattingKeymap()],
+    extensions: [authorshipColors(ytext, authorship), readOnly ? [] : formattingKeymap()],
   });
   const formatTools = byId("format-tools");
   if (readOnly) formatTools.hidden = true;
@@ -82,6 +104,7 @@ function main(): void {
   else conn.start();
 
   if (!readOnly && !window.matchMedia("(pointer: coarse)").matches) view.focus();
+  registerServiceWorker();
 }
 
 main();

@@ -33,12 +33,18 @@ export function padPath(id: string): string {
   return `/p/${encodeURIComponent(id)}`;
 }
 
+/** The timeslider page of a pad. */
+export function timesliderPath(id: string): string {
+  return `${padPath(id)}/timeslider`;
+}
+
 /**
- * The pad id of the current page, from `/p/{id}` in `location.pathname`, percent-decoded.
- * Null when the path is not a pad path or does not decode.
+ * The pad id of the current page, from `/p/{id}` (or `/p/{id}{suffix}`, e.g. `/timeslider`, a
+ * fixed string without regular-expression characters) in `location.pathname`, percent-decoded.
+ * Null when the path is not such a path or does not decode.
  */
-export function padIdFromPath(pathname: string): string | null {
-  const m = /^\/p\/([^/]+)\/?$/.exec(pathname);
+export function padIdFromPath(pathname: string, suffix = ""): string | null {
+  const m = new RegExp(`^/p/([^/]+)${suffix}/?$`).exec(pathname);
   if (!m) return null;
   try {
     return decodeURIComponent(m[1]!);

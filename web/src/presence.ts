@@ -35,19 +35,22 @@ export function cleanName(value: unknown): string {
   return [...s].slice(0, MAX_NAME_CHARS).join("") || "Anonymous";
 }
 
-/** Your identity: remembered in localStorage, or a fresh random one (then remembered). */
-export function loadIdentity(): Identity {
+/**
+ * Your identity: remembered in localStorage, or a fresh random one (then remembered). `fresh`
+ * says it was just made up, so a name the server remembers for this browser may replace it.
+ */
+export function loadIdentity(): { identity: Identity; fresh: boolean } {
   try {
     const raw = JSON.parse(loadLocal(IDENTITY_KEY) ?? "null") as Partial<Identity> | null;
     if (raw && typeof raw.name === "string" && typeof raw.color === "string") {
-      return { name: cleanName(raw.name), color: safeColor(raw.color, PALETTE[0]) };
+      return { identity: { name: cleanName(raw.name), color: safeColor(raw.color, PALETTE[0]) }, fresh: false };
     }
   } catch {
     /* corrupt entry: start afresh */
   }
-  const fresh = randomIdentity();
-  storeLocal(IDENTITY_KEY, JSON.stringify(fresh));
-  return fresh;
+  const identity = randomIdentity();
+  storeLocal(IDENTITY_KEY, JSON.stringify(identity));
+  return { identity, fresh: true };
 }
 
 export function awarenessUser(id: Identity): AwarenessUser {
@@ -75,6 +78,12 @@ function sanitiseRemoteUsers(awareness: Awareness, clientIds: number[]): void {
 export interface Presence {
   /** Your current identity (used for chat messages). */
   me(): Identity;
+  /** Whether the identity was made up on this visit rather than remembered. */
+  fresh: boolean;
+  /** Replace your identity (e.g. with the name the server remembers), as if typed. */
+  set(identity: Identity): void;
+  /** Register for changes you make to your name or colour. */
+  onChange(listener: (me: Identity) => void): void;
 }
 
 export interface PresenceElements {
@@ -87,13 +96,17 @@ export interface PresenceElements {
 }
 
 export function setupPresence(awareness: Awareness, els: PresenceElements): Presence {
-  let me = loadIdentity();
+  const loaded = loadIdentity();
+  let me = loaded.identity;
   awareness.setLocalStateField("user", awarenessUser(me));
+  const listeners: Array<(me: Identity) => void> = [];
 
   const update = (next: Identity): void => {
+    if (next.name === me.name && next.color === me.color) return;
     me = next;
     storeLocal(IDENTITY_KEY, JSON.stringify(me));
     awareness.setLocalStateField("user", awarenessUser(me));
+    for (const l of listeners) l(me);
   };
 
   // Your own row is built once and kept, so re-rendering the others never steals focus from it.
@@ -151,5 +164,15 @@ export function setupPresence(awareness: Awareness, els: PresenceElements): Pres
   });
   render();
 
-  return { me: () => me };
+  return {
+    me: () => me,
+    fresh: loaded.fresh,
+    set: (next) => {
+      const clean = { name: cleanName(next.name), color: safeColor(next.color, me.color) };
+      update(clean);
+      if (document.activeElement !== nameInput) nameInput.value = me.name;
+      colorInput.value = me.color;
+    },
+    onChange: (l) => listeners.push(l),
+  };
 }

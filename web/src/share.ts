@@ -1,10 +1,12 @@
 // The share menu: the pad's link, its read-only link (asked from `/api/v1/pads/{pad}`, which has
 // none until the pad has been edited, so it is asked again each time the menu opens until it
-// answers), and the export downloads.
+// answers), the export downloads, and the pad's history: a link to the timeslider and "Save
+// revision", which stars the current revision (`POST /api/v1/pads/{pad}/saved`) so the timeslider
+// marks it.
 
 import { h } from "./dom";
 import { icon } from "./icons";
-import { padPath } from "./padid";
+import { padPath, timesliderPath } from "./padid";
 
 const EXPORTS: Array<{ format: string; label: string }> = [
   { format: "markdown", label: "Markdown" },
@@ -45,6 +47,40 @@ function linkRow(label: string, name: string): { row: HTMLElement; input: HTMLIn
     setTimeout(() => (button.lastChild!.textContent = "Copy"), 1500);
   });
   return { row, input, note, button };
+}
+
+/** The timeslider link and, for editors, the "Save revision" button with its answer. */
+function historyRow(padId: string, readOnly: boolean): HTMLElement {
+  const links = h(
+    "ul",
+    { class: "export-list" },
+    h("li", {}, h("a", { href: timesliderPath(padId), "data-link": "timeslider" }, icon("history"), "Timeslider")),
+  );
+  const note = h("p", { class: "share-note", role: "status", hidden: true });
+  if (!readOnly) {
+    const save = h("button", { type: "button", class: "chip", id: "save-revision" }, icon("star"), "Save revision");
+    save.addEventListener("click", async () => {
+      save.disabled = true;
+      try {
+        const res = await fetch(`/api/v1/pads/${encodeURIComponent(padId)}/saved`, {
+          method: "POST",
+          headers: { Accept: "application/json", "Content-Type": "application/json" },
+          body: "{}",
+        });
+        const body = (await res.json().catch(() => ({}))) as { rev?: unknown; error?: unknown };
+        if (!res.ok) {
+          throw new Error(res.status === 404 ? "Nothing to save yet: the pad has no edits." : typeof body.error === "string" ? body.error : `error ${res.status}`);
+        }
+        note.textContent = `Saved revision ${typeof body.rev === "number" ? body.rev : ""}. The timeslider marks it with a star.`;
+      } catch (err) {
+        note.textContent = err instanceof TypeError ? "Not saved: the server cannot be reached." : `Not saved: ${(err as Error).message}`;
+      }
+      note.hidden = false;
+      save.disabled = false;
+    });
+    links.append(h("li", {}, save));
+  }
+  return h("div", { class: "share-row history-row" }, h("label", {}, "History"), links, note);
 }
 
 /** Build the share menu into `menu`, opened and closed by `toggle`. */
@@ -91,6 +127,7 @@ export function setupShare(toggle: HTMLButtonElement, menu: HTMLElement, padId: 
     ...(readOnly ? [] : [edit.row]),
     view.row,
     h("div", { class: "share-row" }, h("label", {}, "Export"), exportsList),
+    historyRow(padId, readOnly),
   );
   showReadOnly();
 

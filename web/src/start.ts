@@ -1,9 +1,11 @@
 // Entry point of the start page (`/`): open a new pad with a random name or a named one (spaces and
-// `:` become `_`, as in Etherpad), and list the recently edited pads from `/api/v1/pads`.
+// `:` become `_`, as in Etherpad), and list the recently edited pads from `/api/v1/pads`. It also
+// registers the service worker, so pads open offline once the start page has been visited.
 
 import "./css/start.css";
 import { byId, h, relativeTime } from "./dom";
 import { normalisePadName, padIdProblem, padPath, randomPadId } from "./padid";
+import { registerServiceWorker } from "./swregister";
 
 interface RecentPad {
   id: string;
@@ -80,3 +82,4 @@ async function loadRecent(): Promise<void> {
 
 setupForm();
 void loadRecent();
+registerServiceWorker();

@@ -1,0 +1,194 @@
+// A pad's history as the timeslider reads it from the server, built for pads with 100,000
+// revisions: the revision list (`/revisions?from=&to=`, time and author of each) is fetched a page
+// at a time around the revisions looked at, never all at once; the head is polled for new
+// revisions; and the text of a revision with its authorship (`/revisions/{rev}`) is fetched on
+// demand and kept in a small cache.
+
+import { type AuthorInfo, readAuthors } from "./authorcolors";
+
+/** Revisions per page of the revision list (the server's limit per call). */
+const PAGE = 2000;
+/** Revision texts kept for stepping back and forth. */
+const TEXT_CACHE_ENTRIES = 24;
+
+export interface RevisionMeta {
+  rev: number;
+  time: number | null;
+  author: string | null;
+}
+
+export interface SavedRevision {
+  rev: number;
+  label: string;
+  author: string | null;
+  timeMs: number | null;
+}
+
+export interface RevisionText extends RevisionMeta {
+  head: number;
+  text: string;
+  /** Runs of the text in order: `[length in UTF-16 units, author id or null]`. */
+  spans: Array<[number, string | null]>;
+  authors: Map<string, AuthorInfo>;
+}
+
+const num = (v: unknown): number | null => (typeof v === "number" && Number.isFinite(v) ? v : null);
+const str = (v: unknown): string | null => (typeof v === "string" ? v : null);
+const obj = (v: unknown): Record<string, unknown> => (v && typeof v === "object" ? (v as Record<string, unknown>) : {});
+
+function readMeta(v: unknown): RevisionMeta | null {
+  const o = obj(v);
+  const rev = num(o.rev);
+  return rev === null ? null : { rev, time: num(o.time), author: str(o.author) };
+}
+
+function readSaved(v: unknown): SavedRevision | null {
+  const o = obj(v);
+  const rev = num(o.rev);
+  if (rev === null) return null;
+  return { rev, label: str(o.label) ?? `Revision ${rev}`, author: str(o.author), timeMs: num(o.timeMs) };
+}
+
+export function readRevisionText(body: unknown): RevisionText {
+  const o = obj(body);
+  const rev = num(o.rev);
+  const text = str(o.text);
+  if (rev === null || text === null) throw new Error("unexpected answer");
+  const spans: Array<[number, string | null]> = [];
+  if (Array.isArray(o.spans)) {
+    for (const s of o.spans) {
+      if (!Array.isArray(s)) continue;
+      const len = num(s[0]);
+      if (len !== null && len > 0) spans.push([len, str(s[1])]);
+    }
+  }
+  return { rev, head: num(o.head) ?? rev, time: num(o.time), author: str(o.author), text, spans, authors: readAuthors(o.authors) };
+}
+
+/** The server answered 404: the pad has no revisions (yet). */
+export class NoSuchPad extends Error {}
+
+async function getJson(url: string, signal?: AbortSignal): Promise<unknown> {
+  const res = await fetch(url, { headers: { Accept: "application/json" }, signal });
+  if (res.status === 404) throw new NoSuchPad(url);
+  if (!res.ok) throw new Error(`${url}: ${res.status}`);
+  return res.json();
+}
+
+export class PadHistory {
+  /** The newest revision, or -1 before the server answered. */
+  head = -1;
+  saved: SavedRevision[] = [];
+  private meta = new Map<number, RevisionMeta>();
+  /** Pages of the revision list being fetched, and the head each was last fetched at. */
+  private pagesLoading = new Set<number>();
+  private pagesFetchedAt = new Map<number, number>();
+  private texts = new Map<number, RevisionText>();
+  private pendingTexts = new Map<number, Promise<RevisionText>>();
+  private listeners: Array<() => void> = [];
+
+  constructor(private readonly padId: string) {}
+
+  private url(suffix: string): string {
+    return `/api/v1/pads/${encodeURIComponent(this.padId)}/revisions${suffix}`;
+  }
+
+  /** Called when the head, the saved revisions or the known revision metadata change. */
+  onChange(listener: () => void): void {
+    this.listeners.push(listener);
+  }
+
+  private changed(): void {
+    for (const l of this.listeners) l();
+  }
+
+  private take(body: unknown): void {
+    const o = obj(body);
+    const head = num(o.head);
+    if (head !== null && head > this.head) this.head = head;
+    if (Array.isArray(o.revisions)) {
+      for (const r of o.revisions) {
+        const m = readMeta(r);
+        if (m) this.meta.set(m.rev, m);
+      }
+    }
+    if (Array.isArray(o.saved)) {
+      this.saved = o.saved.map(readSaved).filter((s): s is SavedRevision => s !== null);
+      this.saved.sort((a, b) => a.rev - b.rev);
+    }
+  }
+
+  /**
+   * Ask for revisions newer than the known head (the first time: the newest page). Returns whether
+   * anything changed. Throws NoSuchPad while the pad does not exist.
+   */
+  async poll(): Promise<boolean> {
+    const before = `${this.head}/${this.saved.length}`;
+    const body = await getJson(this.url(this.head < 0 ? "" : `?from=${this.head + 1}`));
+    this.take(body);
+    const changed = `${this.head}/${this.saved.length}` !== before;
+    if (changed) this.changed();
+    return changed;
+  }
+
+  /**
+   * Time and author of `rev`, if its page of the list is here. With `fetch`, a missing page is
+   * fetched (and onChange called when it arrives); without, nothing is asked (while dragging).
+   */
+  metaOf(rev: number, fetch: boolean): RevisionMeta | undefined {
+    const m = this.meta.get(rev);
+    if (fetch && m === undefined && rev >= 1 && rev <= this.head) void this.loadPage(Math.floor((rev - 1) / PAGE));
+    return m;
+  }
+
+  private async loadPage(page: number): Promise<void> {
+    // A page is asked for again only if the head has moved since (it may have been incomplete).
+    if (this.pagesLoading.has(page) || this.pagesFetchedAt.get(page) === this.head) return;
+    this.pagesLoading.add(page);
+    try {
+      this.take(await getJson(this.url(`?from=${page * PAGE + 1}&to=${(page + 1) * PAGE}`)));
+      this.pagesFetchedAt.set(page, this.head);
+      this.changed();
+    } catch {
+      /* shown without time and author; asked again later */
+    } finally {
+      this.pagesLoading.delete(page);
+    }
+  }
+
+  /** A revision's text, from the cache or the server. */
+  cachedText(rev: number): RevisionText | undefined {
+    const t = this.texts.get(rev);
+    if (t) {
+      // Most recently used last.
+      this.texts.delete(rev);
+      this.texts.set(rev, t);
+    }
+    return t;
+  }
+
+  /** A revision's text; a request already on its way for it (a prefetch) is shared. */
+  async text(rev: number, signal?: AbortSignal): Promise<RevisionText> {
+    const cached = this.cachedText(rev);
+    if (cached) return cached;
+    let pending = this.pendingTexts.get(rev);
+    if (!pending) {
+      pending = getJson(this.url(`/${rev}`), signal)
+        .then((body) => {
+          const t = readRevisionText(body);
+          this.texts.set(rev, t);
+          while (this.texts.size > TEXT_CACHE_ENTRIES) this.texts.delete(this.texts.keys().next().value as number);
+          if (t.time !== null || t.author !== null) this.meta.set(rev, { rev, time: t.time, author: t.author });
+          return t;
+        })
+        .finally(() => this.pendingTexts.delete(rev));
+      this.pendingTexts.set(rev, pending);
+    }
+    return pending;
+  }
+
+  /** Fetch a revision's text ahead of need (while playing), ignoring failures. */
+  prefetch(rev: number): void {
+    if (rev >= 0 && rev <= this.head) this.text(rev).catch(() => undefined);
+  }
+}
