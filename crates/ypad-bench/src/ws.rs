@@ -67,6 +67,16 @@ pub struct Writer {
 /// `read_capacity` is the initial read buffer; it grows for larger frames (a full-document
 /// sync step 2) and never shrinks, so pass something small for thousands of readers.
 pub async fn connect(endpoint: &Endpoint, read_capacity: usize) -> io::Result<(Reader, Writer)> {
+    // A load generator must never point at someone else's machine.
+    if !endpoint.server.ip().is_loopback() || endpoint.source.is_some_and(|ip| !ip.is_loopback()) {
+        return Err(io::Error::new(
+            io::ErrorKind::PermissionDenied,
+            format!(
+                "the bench connects over loopback only, not to {}",
+                endpoint.server
+            ),
+        ));
+    }
     let socket = match endpoint.server {
         SocketAddr::V4(_) => TcpSocket::new_v4()?,
         SocketAddr::V6(_) => TcpSocket::new_v6()?,
@@ -357,6 +367,17 @@ mod tests {
                 ..
             })
         ));
+    }
+
+    #[tokio::test]
+    async fn refuses_anything_but_loopback() {
+        let endpoint = Endpoint {
+            server: "192.0.2.1:80".parse().unwrap(),
+            source: None,
+            path: "/".into(),
+        };
+        let err = connect(&endpoint, 512).await.err().unwrap();
+        assert_eq!(err.kind(), io::ErrorKind::PermissionDenied);
     }
 
     #[test]

@@ -9,13 +9,15 @@ use std::collections::HashMap;
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::sync::{Arc, mpsc};
 use std::thread::JoinHandle;
-use std::time::Duration;
+use std::time::{Duration, Instant};
 
 use tokio::sync::oneshot;
 use ypad_store::{LogEntry, Store};
 
 /// At most this many revisions go into one batch, to bound a flush.
 const MAX_BATCH: usize = 8192;
+/// How long a batch gathers revisions before its flush; well under the 100 ms durability bound.
+const COMMIT_WINDOW: Duration = Duration::from_millis(5);
 /// Wait before retrying a batch the store refused.
 const RETRY_AFTER: Duration = Duration::from_millis(500);
 
@@ -127,6 +129,10 @@ fn persist_loop(
     let mut barriers = Vec::new();
     let mut last_seq = 0;
     while let Ok(first) = rx.recv() {
+        // Gather for a short window before flushing: with many quiet pads, revisions arrive
+        // one by one, and a flush per revision costs more CPU than the whole fan-out.
+        // Nothing waits on the flush except durability, whose bound is far above the window.
+        let window_ends = Instant::now() + COMMIT_WINDOW;
         let mut next = Some(first);
         while let Some(cmd) = next.take() {
             match cmd {
@@ -137,7 +143,12 @@ fn persist_loop(
                 Command::Barrier(done) => barriers.push(done),
             }
             if entries.len() < MAX_BATCH {
-                next = rx.try_recv().ok();
+                let left = window_ends.saturating_duration_since(Instant::now());
+                next = if left.is_zero() {
+                    rx.try_recv().ok()
+                } else {
+                    rx.recv_timeout(left).ok()
+                };
             }
         }
         while let Err(err) = store.append(&entries).and_then(|()| store.flush()) {
