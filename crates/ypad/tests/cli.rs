@@ -1,8 +1,9 @@
 //! The `ypad` command line: export and import on a data directory and through a server.
 
-use std::io::{BufRead, BufReader};
 use std::path::{Path, PathBuf};
-use std::process::{Child, Command, Stdio};
+use std::process::{Child, Command};
+
+mod common;
 
 fn ypad() -> Command {
     Command::new(env!("CARGO_BIN_EXE_ypad"))
@@ -33,25 +34,11 @@ struct Served {
 
 impl Served {
     fn start(data: &Path) -> Served {
-        let mut child = ypad()
-            .args(["serve", "--listen", "127.0.0.1:0", "--data-dir"])
-            .arg(data)
-            .stdout(Stdio::piped())
-            .stderr(Stdio::null())
-            .spawn()
-            .unwrap();
-        let stdout = child.stdout.take().unwrap();
-        let url = BufReader::new(stdout)
-            .lines()
-            .map_while(Result::ok)
-            .find_map(|l| {
-                l.split("listening on ")
-                    .nth(1)
-                    .and_then(|rest| rest.split('/').nth(2))
-                    .map(|host| format!("http://{host}"))
-            })
-            .expect("ypad prints its URL");
-        Served { child, url }
+        let (child, addr) = common::serve(data);
+        Served {
+            child,
+            url: format!("http://{addr}"),
+        }
     }
 }
 

@@ -1,39 +1,21 @@
 //! `kill -9` under load: what clients saw from the server survives, and clients that
 //! reconnect converge with nothing lost or doubled.
 
-use std::io::{BufRead, BufReader};
 use std::path::Path;
-use std::process::{Child, Command, Stdio};
+use std::process::Child;
 use std::time::Duration;
 
 use rand::rngs::StdRng;
 use rand::{Rng, SeedableRng};
 use ypad_tests::Client;
 
+mod common;
+
 /// Revisions are durable within this long of being accepted (the group commit's bound).
 const DURABLE_WITHIN: Duration = Duration::from_millis(100);
 
 fn start(data: &Path) -> (Child, String) {
-    let mut child = Command::new(env!("CARGO_BIN_EXE_ypad"))
-        .args(["serve", "--listen", "127.0.0.1:0", "--data-dir"])
-        .arg(data)
-        .stdout(Stdio::piped())
-        .stderr(Stdio::null())
-        .spawn()
-        .unwrap();
-    let stdout = child.stdout.take().unwrap();
-    let addr = BufReader::new(stdout)
-        .lines()
-        .map_while(Result::ok)
-        .find_map(|l| {
-            l.split("http://")
-                .nth(1)
-                .and_then(|rest| rest.split('/').next())
-                .filter(|_| l.contains("listening on"))
-                .map(str::to_owned)
-        })
-        .expect("ypad prints its URL");
-    (child, addr)
+    common::serve(data)
 }
 
 #[tokio::test]

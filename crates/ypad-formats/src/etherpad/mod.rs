@@ -27,5 +27,6 @@ pub use model::{
     ImportedRevision, SavedRevision,
 };
 pub use ops::{Op, OpIter, OpKind, ParseError, ops, parse_attrib_list};
+pub use palette::PALETTE;
 pub use pool::{AttributePool, PoolError};
 pub use txt::to_txt;

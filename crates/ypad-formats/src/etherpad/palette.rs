@@ -3,7 +3,8 @@
 
 use serde_json::Value;
 
-const PALETTE: [&str; 64] = [
+/// Etherpad's author colour palette, so imported and new authors look alike.
+pub const PALETTE: [&str; 64] = [
     "#ffc7c7", "#fff1c7", "#e3ffc7", "#c7ffd5", "#c7ffff", "#c7d5ff", "#e3c7ff", "#ffc7f1",
     "#ffa8a8", "#ffe699", "#cfff9e", "#99ffb3", "#a3ffff", "#99b3ff", "#cc99ff", "#ff99e5",
     "#e7b1b1", "#e9dcaf", "#cde9af", "#bfedcc", "#b1e7e7", "#c3cdee", "#d2b8ea", "#eec3e6",
