@@ -248,3 +248,54 @@ async fn a_corrupt_pad_fails_alone() {
     assert_eq!(status, 200);
     server.stop().await;
 }
+
+#[tokio::test]
+async fn a_flood_of_connection_attempts_leaves_editors_served() {
+    const ATTEMPTS: usize = 20_000;
+    const AT_ONCE: usize = 200;
+    let dir = tempfile::tempdir().unwrap();
+    let server = TestServer::start(dir.path()).await;
+    let url = server.ws_url("flooded");
+    let mut a = Client::connect(&url, 1).await;
+    let mut b = Client::connect(&url, 2).await;
+    let addr = server.addr;
+    // Half open a socket and leave, half send a request that never finishes: both kinds are
+    // what a flood of dying clients or a careless scanner sends.
+    let flood = tokio::spawn(async move {
+        let gate = Arc::new(tokio::sync::Semaphore::new(AT_ONCE));
+        let mut tasks = tokio::task::JoinSet::new();
+        for i in 0..ATTEMPTS {
+            let permit = gate.clone().acquire_owned().await.unwrap();
+            tasks.spawn(async move {
+                if let Ok(mut s) = tokio::net::TcpStream::connect(addr).await
+                    && i % 2 == 0
+                {
+                    use tokio::io::AsyncWriteExt;
+                    let _ = s
+                        .write_all(b"GET /ws/flooded HTTP/1.1\r\nHost: x\r\nUpgrade: websocket\r\n")
+                        .await;
+                }
+                drop(permit);
+            });
+            while tasks.try_join_next().is_some() {}
+        }
+        while tasks.join_next().await.is_some() {}
+    });
+    // Editing goes on during the flood.
+    let mut rounds = 0;
+    while !flood.is_finished() {
+        let at = a.text_len();
+        a.insert(at, "a").await;
+        let expected = a.text();
+        b.wait_text(&expected).await;
+        rounds += 1;
+    }
+    flood.await.unwrap();
+    assert!(rounds > 0);
+    // Afterwards the server takes new editors as usual.
+    let late = Client::connect(&url, 3).await;
+    assert_eq!(late.text(), a.text());
+    let (status, health) = server.get_json("/health").await;
+    assert_eq!((status, &health["status"]), (200, &serde_json::json!("ok")));
+    server.stop().await;
+}
