@@ -26,3 +26,8 @@ bench *ARGS:
 # Hostile-input fuzzing of the protocol session; CASES sets how many random frame sequences.
 fuzz CASES="200000":
     PROPTEST_CASES={{CASES}} cargo test --release -p ypad-core --test fuzz_session
+
+# Summit-day load on one ypad for MINUTES, with clients and pads coming and going each round;
+# lost updates, disconnects and server RSS go to BENCHMARKS.md.
+soak MINUTES="10":
+    cargo build --release -p ypad && cargo run --release -p ypad-bench -- soak --minutes {{MINUTES}}

@@ -12,6 +12,7 @@ pub mod profile;
 pub mod relay;
 pub mod report;
 pub mod scenario;
+pub mod soak;
 pub mod targets;
 pub mod wire;
 pub mod ws;

@@ -31,6 +31,24 @@ struct Cli {
 enum Command {
     /// Serve the bare relay (forwards every frame of a room; no CRDT, no store).
     Relay(RelayArgs),
+    /// Run ypad under summit-day load for a long time, with clients and pads coming and going.
+    Soak(SoakArgs),
+}
+
+#[derive(Args)]
+struct SoakArgs {
+    /// Minutes in all.
+    #[arg(long, env = "YPAD_BENCH_SOAK_MINUTES", default_value_t = 10.0)]
+    minutes: f64,
+    /// Seconds per round; every round brings new clients to new pads.
+    #[arg(long, env = "YPAD_BENCH_SOAK_ROUND", default_value_t = 30.0)]
+    round: f64,
+    /// The BENCHMARKS.md to append the figures to (default: the one at the workspace root).
+    #[arg(long, env = "YPAD_BENCH_OUT")]
+    out: Option<PathBuf>,
+    /// Print only; do not touch BENCHMARKS.md.
+    #[arg(long, env = "YPAD_BENCH_NO_WRITE")]
+    no_write: bool,
 }
 
 #[derive(Args)]
@@ -111,6 +129,7 @@ fn main() -> ExitCode {
     let cli = Cli::parse();
     let result = match cli.command {
         Some(Command::Relay(args)) => relay_main(args),
+        Some(Command::Soak(args)) => soak_main(args),
         None => bench_main(cli.run),
     };
     match result {
@@ -120,6 +139,48 @@ fn main() -> ExitCode {
             ExitCode::FAILURE
         }
     }
+}
+
+fn soak_main(args: SoakArgs) -> Result<(), String> {
+    let paths = Paths::detect(None)?;
+    let scenario = scenario::Scenario::by_name("summit-day").ok_or("no summit-day scenario")?;
+    let config = ypad_bench::soak::SoakConfig {
+        scenario,
+        total: Duration::from_secs_f64(args.minutes * 60.0),
+        round: Duration::from_secs_f64(args.round.max(8.0)),
+        paths: paths.clone(),
+        seed: 1,
+    };
+    let runtime = tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()
+        .map_err(|e| e.to_string())?;
+    let _ = rlimit::increase_nofile_limit(u64::MAX);
+    let scratch = tempfile::Builder::new()
+        .prefix("ypad-soak-")
+        .tempdir()
+        .map_err(|e| e.to_string())?;
+    let report = runtime.block_on(ypad_bench::soak::run(&config, scratch.path()))?;
+    let command = format!("just soak {}", args.minutes);
+    let text = report.markdown(&config, &command, &ypad_bench::report::utc_now());
+    println!("{text}");
+    if !args.no_write {
+        let out = args
+            .out
+            .unwrap_or_else(|| paths.workspace.join("BENCHMARKS.md"));
+        let old = std::fs::read_to_string(&out).unwrap_or_default();
+        let kept = match old.find("## Soak\n") {
+            Some(at) => {
+                let rest = &old[at + 1..];
+                let end = rest.find("\n## ").map_or(old.len(), |e| at + 1 + e + 1);
+                format!("{}{}", &old[..at], &old[end..])
+            }
+            None => old,
+        };
+        std::fs::write(&out, format!("{}\n{text}", kept.trim_end()))
+            .map_err(|e| format!("{}: {e}", out.display()))?;
+    }
+    Ok(())
 }
 
 fn relay_main(args: RelayArgs) -> Result<(), String> {
