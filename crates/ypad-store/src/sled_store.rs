@@ -19,7 +19,7 @@ use crate::{Author, LogEntry, PadMeta, Result, SavedRevision, Store, StoreError,
 
 const ENTRY_VERSION: u8 = 1;
 /// How long [`SledStore::open`] waits for a lock that a just-closed store is releasing.
-const LOCK_GRACE: std::time::Duration = std::time::Duration::from_secs(2);
+const LOCK_GRACE: std::time::Duration = std::time::Duration::from_secs(10);
 
 #[derive(Clone)]
 pub struct SledStore {
