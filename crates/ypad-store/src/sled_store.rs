@@ -51,8 +51,10 @@ impl SledStore {
         let deadline = std::time::Instant::now() + LOCK_GRACE;
         loop {
             match Self::open_once(dir.as_ref()) {
+                // sled reports the lock as an error of kind `Other` that names the cause.
                 Err(StoreError::Backend(sled::Error::Io(e)))
-                    if e.kind() == std::io::ErrorKind::WouldBlock
+                    if (e.kind() == std::io::ErrorKind::WouldBlock
+                        || e.to_string().contains("could not acquire lock"))
                         && std::time::Instant::now() < deadline =>
                 {
                     std::thread::sleep(std::time::Duration::from_millis(10));
