@@ -183,16 +183,7 @@ pub async fn authorship(
 
 /// A pad id, or a read-only id resolved to its pad (read-only viewers see history too).
 async fn resolve(state: &AppState, raw: &str) -> Result<PadId, HttpError> {
-    let id = PadId::parse(raw)?;
-    if !id.is_read_only() {
-        return Ok(id);
-    }
-    let ro = id.to_string();
-    let pad = state
-        .blocking(move |s| s.pad_of_read_only_id(&ro))
-        .await?
-        .ok_or_else(|| HttpError::NotFound(format!("no pad has read-only id {id}")))?;
-    Ok(PadId::parse(&pad)?)
+    Ok(crate::ws::resolve(state, raw).await?.0)
 }
 
 #[derive(Deserialize)]

@@ -24,17 +24,7 @@ pub async fn upgrade(
     headers: HeaderMap,
     ws: WebSocketUpgrade,
 ) -> Result<Response, HttpError> {
-    let requested = PadId::parse(&raw)?;
-    let (pad_id, read_only) = if requested.is_read_only() {
-        let ro = requested.to_string();
-        let pad = state
-            .blocking(move |store| store.pad_of_read_only_id(&ro))
-            .await?
-            .ok_or_else(|| HttpError::NotFound(format!("no pad has read-only id {requested}")))?;
-        (PadId::parse(&pad)?, true)
-    } else {
-        (requested, false)
-    };
+    let (pad_id, read_only) = resolve(&state, &raw).await?;
     if state.connections() >= state.config.max_connections {
         return Err(HttpError::Busy(
             "the server has too many connections".into(),
@@ -57,4 +47,18 @@ pub async fn upgrade(
         .write_buffer_size(WRITE_BUFFER)
         .on_upgrade(move |socket| tracker.track_future(connection::serve(socket, pad, peer, state)))
         .into_response())
+}
+
+/// A pad id from a URL, or a read-only id (`r.…`) resolved to its pad; `true` when read-only.
+pub async fn resolve(state: &AppState, raw: &str) -> Result<(PadId, bool), HttpError> {
+    let id = PadId::parse(raw)?;
+    if !id.is_read_only() {
+        return Ok((id, false));
+    }
+    let ro = id.to_string();
+    let pad = state
+        .blocking(move |s| s.pad_of_read_only_id(&ro))
+        .await?
+        .ok_or_else(|| HttpError::NotFound(format!("no pad has read-only id {id}")))?;
+    Ok((PadId::parse(&pad)?, true))
 }
