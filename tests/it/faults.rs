@@ -125,6 +125,21 @@ impl Store for FlakyStore {
     ) -> Result<Option<(u64, Vec<u8>)>, StoreError> {
         self.inner.checkpoint_at_or_before(pad, rev)
     }
+    fn put_checkpoint(&self, pad: &str, rev: u64, state: &[u8]) -> Result<(), StoreError> {
+        self.check()?;
+        self.inner.put_checkpoint(pad, rev, state)
+    }
+    fn put_history_block(&self, pad: &str, start: u64, block: &[u8]) -> Result<(), StoreError> {
+        self.check()?;
+        self.inner.put_history_block(pad, start, block)
+    }
+    fn history_block_at_or_before(
+        &self,
+        pad: &str,
+        rev: u64,
+    ) -> Result<Option<(u64, Vec<u8>)>, StoreError> {
+        self.inner.history_block_at_or_before(pad, rev)
+    }
     fn list(&self) -> Result<Vec<PadMeta>, StoreError> {
         self.inner.list()
     }

@@ -125,3 +125,84 @@ async fn relayed_content_keeps_its_owner() {
     assert!(bob.is_connected());
     server.stop().await;
 }
+
+/// The text of every revision as the clients had it, read back through the positional history:
+/// across several stored blocks, the part not yet stored, a restart, and a pad deleted and
+/// created again under the same name.
+#[tokio::test]
+async fn every_revision_reads_back_across_blocks_restarts_and_recreation() {
+    let dir = tempfile::tempdir().unwrap();
+    let mut config = ypad_server::Config::new(dir.path());
+    config.checkpoint_every = 7;
+    let server = TestServer::start_with(config.clone()).await;
+    let url = server.ws_url("blocks");
+    let mut ann = Client::connect(&url, 301).await;
+    let mut bob = Client::connect(&url, 302).await;
+    let mut seen = vec![String::new()];
+    for i in 0..40u32 {
+        let (writer, reader) = if i % 3 == 0 {
+            (&mut bob, &mut ann)
+        } else {
+            (&mut ann, &mut bob)
+        };
+        let at = (i * 7) % (writer.text_len() + 1);
+        if i % 5 == 4 {
+            writer.delete(at.min(writer.text_len() - 1), 1).await;
+        } else {
+            writer
+                .insert(at, &char::from(b'a' + (i % 26) as u8).to_string())
+                .await;
+        }
+        let text = writer.text();
+        reader.wait_text(&text).await;
+        seen.push(text);
+    }
+    let check = |server: &TestServer, pad: &'static str, seen: Vec<String>| {
+        let base = server.http_url("");
+        async move {
+            for (rev, expected) in seen.iter().enumerate() {
+                let body: Value = reqwest::get(format!("{base}/api/v1/pads/{pad}/revisions/{rev}"))
+                    .await
+                    .unwrap()
+                    .json()
+                    .await
+                    .unwrap();
+                assert_eq!(
+                    body["text"].as_str(),
+                    Some(expected.as_str()),
+                    "revision {rev}"
+                );
+                let units: u64 = body["spans"]
+                    .as_array()
+                    .unwrap()
+                    .iter()
+                    .map(|s| s[0].as_u64().unwrap())
+                    .sum();
+                assert_eq!(units as usize, expected.encode_utf16().count());
+            }
+        }
+    };
+    check(&server, "blocks", seen.clone()).await;
+    let export = reqwest::get(server.http_url("/p/blocks/13/export/txt"))
+        .await
+        .unwrap();
+    assert_eq!(export.status(), 200);
+    assert_eq!(export.text().await.unwrap(), seen[13]);
+
+    drop((ann, bob));
+    let server = server.restart().await;
+    check(&server, "blocks", seen.clone()).await;
+
+    // Deleted and written again: nothing of the old history may show through.
+    server.api_ok("deletePad", &[("padID", "blocks")]).await;
+    let mut carl = Client::connect(&server.ws_url("blocks"), 303).await;
+    let mut again = vec![String::new()];
+    for i in 0..20u32 {
+        carl.insert(i, "x").await;
+        again.push(carl.text());
+    }
+    let mut probe = Client::connect(&server.ws_url("blocks"), 304).await;
+    probe.wait_text(&"x".repeat(20)).await;
+    check(&server, "blocks", again).await;
+    server.stop().await;
+}

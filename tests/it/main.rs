@@ -8,4 +8,5 @@ mod history;
 mod interop;
 mod pad_files;
 mod persistence;
+mod slowloris;
 mod sync;

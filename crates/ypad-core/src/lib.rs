@@ -6,6 +6,7 @@
 pub mod awareness;
 pub mod chat;
 pub mod doc;
+pub mod history;
 pub mod pad_id;
 pub mod protocol;
 pub mod session;

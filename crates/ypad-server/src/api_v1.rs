@@ -235,11 +235,11 @@ pub async fn revision(
             "revision {rev} is beyond the head revision {head}"
         )));
     }
-    let doc = history::doc_at(&state, &id, rev).await?;
+    let rendered = history::render(&state, &id, rev).await?;
     let entry = history::entries(&state, &id, rev, rev).await?.pop();
     let clients = client_map(&state, &id).await?;
-    let spans: Vec<serde_json::Value> = doc
-        .authorship()
+    let spans: Vec<serde_json::Value> = rendered
+        .spans()
         .into_iter()
         .map(|s| serde_json::json!([s.len, clients.get(&s.client)]))
         .collect();
@@ -252,7 +252,7 @@ pub async fn revision(
         "head": head,
         "time": entry.as_ref().map(|e| e.time_ms),
         "author": entry.and_then(|e| e.author),
-        "text": doc.text(),
+        "text": rendered.text(),
         "spans": spans,
         "authors": authors,
     })))

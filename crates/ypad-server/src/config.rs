@@ -33,6 +33,10 @@ pub struct Config {
     /// Largest pad text, in UTF-16 code units; an update that could grow a pad past it is
     /// refused and its connection closed with 1009.
     pub max_pad_chars: u64,
+    /// An HTTP connection must deliver a request's line and headers within this long of being
+    /// opened (or of its previous response, when kept alive), or it is closed: a client that
+    /// trickles its headers cannot hold a connection forever.
+    pub header_read_timeout: Duration,
 }
 
 impl Config {
@@ -50,6 +54,7 @@ impl Config {
             max_connections_per_pad: 5_000,
             max_frames_per_sec: 200,
             max_pad_chars: 8 * 1024 * 1024,
+            header_read_timeout: Duration::from_secs(10),
         }
     }
 }

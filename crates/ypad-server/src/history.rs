@@ -1,11 +1,224 @@
-//! Past revisions: the document at revision n is the newest checkpoint at or before n plus the
-//! log entries after it, so rebuilding replays at most one checkpoint interval.
+//! Past revisions: the text at any revision with who wrote each part, fast at any history size.
+//!
+//! The store keeps the pad's history twice: the log of CRDT updates (the record, never
+//! rewritten) and, derived from it, blocks of positional history (`ypad_core::history`). Each
+//! block holds the rendered text at its first revision and the deltas of up to `block_len`
+//! revisions after it, so revision n is one read and at most `block_len` small splices.
+//!
+//! [`HistoryIndex::advance`] extends the blocks; the compactor calls it every `block_len`
+//! revisions of a pad, and a request for a revision newer than the stored blocks calls it
+//! first. It replays the log on a [`Recorder`], a document kept per pad in a small
+//! least-recently-used set, and writes the pad's CRDT checkpoint alongside each block.
 
+use std::sync::{Arc, Mutex, MutexGuard};
+
+use ypad_core::history::{Block, Recorder, Rendered, fingerprint};
 use ypad_core::{PadDoc, PadId};
 use ypad_store::{LogEntry, Store, StoreError};
 
 use crate::registry::LoadError;
 use crate::state::AppState;
+
+/// How many pads keep their recorder in memory between uses.
+const RECORDERS_KEPT: usize = 8;
+
+/// Where the positional history of a pad stands in memory: the recorder at the newest replayed
+/// revision and the block not yet stored.
+struct Recording {
+    recorder: Recorder,
+    pending: Block,
+    /// The text at `pending.end()`.
+    current: Rendered,
+}
+
+type Slot = Arc<Mutex<Option<Recording>>>;
+
+pub struct HistoryIndex {
+    block_len: u64,
+    /// Most recently used last.
+    slots: Mutex<Vec<(String, Slot)>>,
+}
+
+impl HistoryIndex {
+    pub fn new(block_len: u64) -> Self {
+        HistoryIndex {
+            block_len: block_len.max(1),
+            slots: Mutex::new(Vec::new()),
+        }
+    }
+
+    /// The text at `rev` with its authors (Yjs client ids). Blocking.
+    pub fn render(&self, store: &dyn Store, pad: &str, rev: u64) -> Result<Rendered, LoadError> {
+        if rev == 0 {
+            return Ok(Rendered::new());
+        }
+        if let Some(block) = self.stored_block(store, pad, rev)?
+            && block.end() >= rev
+        {
+            return Ok(block.render(rev)?);
+        }
+        let slot = self.slot(pad);
+        let mut recording = lock(&slot);
+        let recording = self.advance_locked(store, pad, &mut recording, Some(rev))?;
+        if rev < recording.pending.start || rev > recording.pending.end() {
+            return Err(LoadError::Store(StoreError::Corrupt {
+                pad: pad.to_owned(),
+                what: format!("no history covers revision {rev}"),
+            }));
+        }
+        Ok(recording.pending.render(rev)?)
+    }
+
+    /// Replays the pad's stored revisions not yet in its history and stores full blocks.
+    /// Blocking.
+    pub fn advance(&self, store: &dyn Store, pad: &str) -> Result<(), LoadError> {
+        let slot = self.slot(pad);
+        let mut recording = lock(&slot);
+        self.advance_locked(store, pad, &mut recording, None)?;
+        Ok(())
+    }
+
+    /// Drops what is held for a pad about to be deleted or replaced; waits for an advance in
+    /// progress so that it cannot store a block after the pad is gone.
+    pub fn forget(&self, pad: &str) {
+        let slot = {
+            let mut slots = lock(&self.slots);
+            let at = slots.iter().position(|(p, _)| p == pad);
+            at.map(|i| slots.remove(i).1)
+        };
+        if let Some(slot) = slot {
+            *lock(&slot) = None;
+        }
+    }
+
+    fn slot(&self, pad: &str) -> Slot {
+        let mut slots = lock(&self.slots);
+        let slot = match slots.iter().position(|(p, _)| p == pad) {
+            Some(i) => slots.remove(i).1,
+            None => Arc::default(),
+        };
+        slots.push((pad.to_owned(), slot.clone()));
+        if slots.len() > RECORDERS_KEPT {
+            slots.remove(0);
+        }
+        slot
+    }
+
+    /// The stored block covering `rev`'s start, if it belongs to the pad's current history.
+    fn stored_block(
+        &self,
+        store: &dyn Store,
+        pad: &str,
+        rev: u64,
+    ) -> Result<Option<Block>, LoadError> {
+        let Some((_, bytes)) = store.history_block_at_or_before(pad, rev)? else {
+            return Ok(None);
+        };
+        let Ok(block) = Block::decode(&bytes) else {
+            tracing::warn!(pad, rev, "history block does not decode; rebuilding it");
+            return Ok(None);
+        };
+        let end = store.log(pad, block.end(), block.end())?;
+        let current = end
+            .first()
+            .is_some_and(|e| fingerprint(e.time_ms, &e.update) == block.fingerprint);
+        Ok(current.then_some(block))
+    }
+
+    fn advance_locked<'a>(
+        &self,
+        store: &dyn Store,
+        pad: &str,
+        recording: &'a mut Option<Recording>,
+        until: Option<u64>,
+    ) -> Result<&'a Recording, LoadError> {
+        let recording = match recording {
+            Some(r) => r,
+            None => recording.insert(self.start_recording(store, pad)?),
+        };
+        let from = recording.pending.end() + 1;
+        let to = until.unwrap_or(u64::MAX);
+        if from > to {
+            return Ok(recording);
+        }
+        let entries = store.log(pad, from, to)?;
+        let mut last: Option<&LogEntry> = None;
+        for entry in &entries {
+            let delta = recording.recorder.apply(&entry.update)?;
+            recording.current.apply(&delta)?;
+            recording.pending.deltas.push(delta);
+            last = Some(entry);
+            if recording.pending.deltas.len() as u64 >= self.block_len {
+                self.store_block(store, pad, recording, entry)?;
+            }
+        }
+        if until.is_none()
+            && let Some(entry) = last
+            && !recording.pending.deltas.is_empty()
+        {
+            self.store_block(store, pad, recording, entry)?;
+        }
+        Ok(recording)
+    }
+
+    /// Stores the pending block (ending at `last`) and the checkpoint at its end, then starts
+    /// the next block there.
+    fn store_block(
+        &self,
+        store: &dyn Store,
+        pad: &str,
+        recording: &mut Recording,
+        last: &LogEntry,
+    ) -> Result<(), LoadError> {
+        recording.pending.fingerprint = fingerprint(last.time_ms, &last.update);
+        // The block first: should the checkpoint not follow, the older one still replays here.
+        store.put_history_block(pad, recording.pending.start, &recording.pending.encode())?;
+        store.put_checkpoint(pad, last.rev, &recording.recorder.encode_state())?;
+        recording.pending = Block {
+            start: last.rev,
+            fingerprint: 0,
+            keyframe: recording.current.clone(),
+            deltas: Vec::new(),
+        };
+        Ok(())
+    }
+
+    /// A recording at the end of the newest stored block (or at the empty pad).
+    fn start_recording(&self, store: &dyn Store, pad: &str) -> Result<Recording, LoadError> {
+        let newest = self.stored_block(store, pad, u64::MAX)?;
+        let (at, current) = match &newest {
+            Some(block) => (block.end(), block.render(block.end())?),
+            None => (0, Rendered::new()),
+        };
+        let checkpoint = store.checkpoint_at_or_before(pad, at)?;
+        let from = checkpoint.as_ref().map_or(1, |(rev, _)| rev + 1);
+        let tail = if at >= from {
+            store.log(pad, from, at)?
+        } else {
+            Vec::new()
+        };
+        let recorder = Recorder::from_updates(
+            checkpoint
+                .iter()
+                .map(|(_, state)| state.as_slice())
+                .chain(tail.iter().map(|e| &e.update[..])),
+        )?;
+        Ok(Recording {
+            recorder,
+            pending: Block {
+                start: at,
+                fingerprint: 0,
+                keyframe: current.clone(),
+                deltas: Vec::new(),
+            },
+            current,
+        })
+    }
+}
+
+fn lock<T>(m: &Mutex<T>) -> MutexGuard<'_, T> {
+    m.lock().unwrap_or_else(|e| e.into_inner())
+}
 
 /// The pad's head revision: the live one if loaded (it may be ahead of the disk by one group
 /// commit), else the stored one; `None` if the pad does not exist.
@@ -23,17 +236,19 @@ pub async fn head(state: &AppState, id: &PadId) -> Result<Option<u64>, StoreErro
     })
 }
 
-/// The document as it was at `rev` (0 is the empty pad).
-pub async fn doc_at(state: &AppState, id: &PadId, rev: u64) -> Result<PadDoc, LoadError> {
+/// The text at `rev` (0 is the empty pad) with who wrote each part.
+pub async fn render(state: &AppState, id: &PadId, rev: u64) -> Result<Rendered, LoadError> {
     // Revisions the live pad accepted may still be on their way to the disk.
     state.persister.barrier().await;
+    let history = state.persister.history().clone();
     let key = id.to_string();
     state
-        .blocking(move |store| doc_at_in(store, &key, rev))
+        .blocking(move |store| history.render(store, &key, rev))
         .await
 }
 
-/// [`doc_at`] straight from a store (blocking).
+/// The CRDT document as it was at `rev`, replayed from the log: for consumers that need the
+/// document itself rather than its text (the revision's state vector, its chat).
 pub fn doc_at_in(store: &dyn Store, pad: &str, rev: u64) -> Result<PadDoc, LoadError> {
     if rev == 0 {
         return Ok(PadDoc::new());

@@ -14,6 +14,7 @@ mod error;
 mod etherpad;
 pub mod history;
 mod identity;
+mod listen;
 pub mod live;
 mod pad_files;
 pub mod persist;
@@ -198,6 +199,7 @@ async fn serve_with(
         config.idle_evict,
     ));
     let sweep_every = config.sweep_every;
+    let header_read_timeout = config.header_read_timeout;
     let state = AppState::new(config, store, registry.clone(), persister, api_key);
 
     let sweeper = {
@@ -219,13 +221,12 @@ async fn serve_with(
     let persister = state.persister.clone();
     let router = app(state);
     let stop = token.clone();
-    axum::serve(listener, router)
-        .with_graceful_shutdown(async move {
-            shutdown.await;
-            tracing::info!("shutting down: closing connections and flushing pads");
-            stop.cancel();
-        })
-        .await?;
+    listen::serve(listener, router, header_read_timeout, async move {
+        shutdown.await;
+        tracing::info!("shutting down: closing connections and flushing pads");
+        stop.cancel();
+    })
+    .await;
     // Connections were told to close when the token was cancelled; wait for them to finish.
     token.cancel();
     tracker.close();

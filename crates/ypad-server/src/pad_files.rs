@@ -49,8 +49,9 @@ async fn export(
     let id = resolve(&state, &raw).await?;
     state.persister.barrier().await;
     let key = id.to_string();
+    let history = state.persister.history().clone();
     let body = state
-        .blocking(move |s| transfer::export(s, &key, rev, format))
+        .blocking(move |s| transfer::export(s, &history, &key, rev, format))
         .await?;
     let filename = format!("{raw}.{}", format.extension());
     Ok((

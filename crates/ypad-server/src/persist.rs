@@ -1,7 +1,8 @@
 //! Group commit: accepted revisions go to one persister thread, which appends whatever has
 //! queued up as one batch and flushes it, so a revision is durable within about one flush of
-//! being accepted, however many arrive at once. Checkpoints are merged on a second thread so
-//! that a large merge never delays a flush.
+//! being accepted, however many arrive at once. A second thread extends each pad's positional
+//! history and checkpoint (see [`crate::history`]) every `checkpoint_every` revisions, so that
+//! this work never delays a flush.
 //!
 //! Both run on OS threads because sled blocks; nothing here touches the async runtime.
 
@@ -13,6 +14,8 @@ use std::time::{Duration, Instant};
 
 use tokio::sync::oneshot;
 use ypad_store::{LogEntry, Store};
+
+use crate::history::HistoryIndex;
 
 /// At most this many revisions go into one batch, to bound a flush.
 const MAX_BATCH: usize = 8192;
@@ -35,6 +38,7 @@ enum Command {
 pub struct Persister {
     tx: mpsc::Sender<Command>,
     shared: Arc<Shared>,
+    history: Arc<HistoryIndex>,
 }
 
 struct Shared {
@@ -77,12 +81,20 @@ impl Persister {
                 .spawn(move || persist_loop(&*store, &shared, rx, compact_tx, checkpoint_every))
                 .expect("spawn persister thread")
         };
-        let compactor = std::thread::Builder::new()
-            .name("ypad-compact".into())
-            .spawn(move || compact_loop(&*store, compact_rx))
-            .expect("spawn compactor thread");
+        let history = Arc::new(HistoryIndex::new(checkpoint_every));
+        let compactor = {
+            let history = history.clone();
+            std::thread::Builder::new()
+                .name("ypad-compact".into())
+                .spawn(move || compact_loop(&*store, &history, compact_rx))
+                .expect("spawn compactor thread")
+        };
         (
-            Persister { tx, shared },
+            Persister {
+                tx,
+                shared,
+                history,
+            },
             PersisterThreads {
                 persister,
                 compactor,
@@ -102,6 +114,11 @@ impl Persister {
     /// Whether the revision with sequence number `seq` is durable.
     pub fn is_durable(&self, seq: u64) -> bool {
         self.shared.flushed_seq.load(Ordering::Acquire) >= seq
+    }
+
+    /// Every pad's positional history (the timeslider's and the `rev` parameters' source).
+    pub fn history(&self) -> &Arc<HistoryIndex> {
+        &self.history
     }
 
     pub fn is_healthy(&self) -> bool {
@@ -178,12 +195,11 @@ fn persist_loop(
     }
 }
 
-fn compact_loop(store: &dyn Store, rx: mpsc::Receiver<String>) {
+fn compact_loop(store: &dyn Store, history: &HistoryIndex, rx: mpsc::Receiver<String>) {
     while let Ok(pad) = rx.recv() {
-        match store.compact(&pad) {
-            Ok(Some(rev)) => tracing::debug!(pad = %pad, rev, "checkpoint written"),
-            Ok(None) => {}
-            Err(err) => tracing::warn!(pad = %pad, cause = %err, "checkpoint failed"),
+        match history.advance(store, &pad) {
+            Ok(()) => tracing::debug!(pad = %pad, "history and checkpoint written"),
+            Err(err) => tracing::warn!(pad = %pad, cause = %err, "history and checkpoint failed"),
         }
     }
 }

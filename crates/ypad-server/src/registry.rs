@@ -26,6 +26,8 @@ pub enum LoadError {
     Corrupt(#[from] ApplyError),
     #[error("load task failed: {0}")]
     Task(String),
+    #[error("stored history is malformed: {0}")]
+    History(#[from] ypad_core::history::HistoryError),
 }
 
 type Slot = Arc<OnceCell<Arc<LivePad>>>;

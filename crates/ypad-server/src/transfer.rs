@@ -11,7 +11,7 @@ use ypad_formats::etherpad::{self, ExportAuthor, ExportPad, ExportRevision, Impo
 use ypad_store::{Author, LogEntry, SavedRevision, Store};
 
 use crate::clock::wall_ms;
-use crate::history::doc_at_in;
+use crate::history::{HistoryIndex, doc_at_in};
 use crate::registry::LoadError;
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -69,9 +69,10 @@ pub enum TransferError {
     Store(#[from] ypad_store::StoreError),
 }
 
-/// Renders `pad` at `rev` (default: head) in `format`.
+/// Renders `pad` at `rev` (default: head) in `format`; past revisions come from `history`.
 pub fn export(
     store: &dyn Store,
+    history: &HistoryIndex,
     pad: &str,
     rev: Option<u64>,
     format: Format,
@@ -89,7 +90,11 @@ pub fn export(
     if format == Format::Etherpad {
         return Ok(etherpad_export(store, pad, rev)?.into());
     }
-    let text = doc_at_in(store, pad, rev)?.text();
+    let text = if rev == meta.revisions {
+        doc_at_in(store, pad, rev)?.text()
+    } else {
+        history.render(store, pad, rev)?.text()
+    };
     Ok(match format {
         Format::Html => ypad_formats::markdown::to_html_document(&text, pad).into(),
         _ => text.into(),
@@ -347,9 +352,15 @@ pub fn import_etherpad(store: &dyn Store, pad: &str, json: &str) -> Result<u64, 
             },
         )?;
     }
+    // The positional history and a checkpoint at the head, so that the pad opens and its
+    // revisions read back without replaying the whole imported log.
+    HistoryIndex::new(HISTORY_BLOCK).advance(store, pad)?;
     store.flush()?;
     Ok(replayer.entries.len() as u64)
 }
+
+/// Revisions per positional-history block for imports (the server's default interval).
+const HISTORY_BLOCK: u64 = 1000;
 
 /// A stable Yjs client id for an Etherpad author: below 2^32 like browsers' random ids, never
 /// the server's own.

@@ -109,6 +109,13 @@ pub trait Store: Send + Sync + 'static {
     fn compact(&self, pad: &str) -> Result<Option<u64>>;
     /// Newest checkpoint at or before `rev`: `(its revision, state)`.
     fn checkpoint_at_or_before(&self, pad: &str, rev: u64) -> Result<Option<(u64, Vec<u8>)>>;
+    /// Stores the merged state at `rev` as the pad's checkpoint; older checkpoints go (the log
+    /// still holds every revision).
+    fn put_checkpoint(&self, pad: &str, rev: u64, state: &[u8]) -> Result<()>;
+    /// Stores an encoded block of positional history whose keyframe is revision `start`.
+    fn put_history_block(&self, pad: &str, start: u64, block: &[u8]) -> Result<()>;
+    /// The history block with the greatest start at or before `rev`: `(start, bytes)`.
+    fn history_block_at_or_before(&self, pad: &str, rev: u64) -> Result<Option<(u64, Vec<u8>)>>;
     /// Every pad, in id order.
     fn list(&self) -> Result<Vec<PadMeta>>;
     /// Removes a pad with its whole history. Returns whether it existed.

@@ -2,6 +2,7 @@
 //!
 //! - `log`: `pad • rev` → `version • time_ms • author • update`
 //! - `checkpoints`: `pad • rev` → the merged state at that revision
+//! - `history`: `pad • start rev` → a block of positional history (see `ypad_core::history`)
 //! - `readonly`: `p • pad` → read-only id and `r • read-only id` → pad
 //! - `authors`: author id → JSON; `mappers`: external id → author id
 //! - `pad_authors`: `pad • author` and `author_pads`: `author • pad`, both → nothing
@@ -26,6 +27,7 @@ pub struct SledStore {
     db: Db,
     log: Tree,
     checkpoints: Tree,
+    history: Tree,
     meta: Tree,
     readonly: Tree,
     authors: Tree,
@@ -45,10 +47,17 @@ struct MetaRecord {
 impl SledStore {
     /// Opens (or creates) the store in `dir`.
     pub fn open(dir: impl AsRef<Path>) -> Result<SledStore> {
+        Self::open_with_grace(dir, LOCK_GRACE)
+    }
+
+    /// Like [`SledStore::open`], but gives up on a held lock after `grace` rather than the
+    /// server's generous default: a command run against a directory that a live server holds
+    /// should say so promptly instead of waiting for a lock that will not be released.
+    pub fn open_with_grace(dir: impl AsRef<Path>, grace: std::time::Duration) -> Result<SledStore> {
         // sled releases its file lock from background IO threads a moment after the last
         // handle drops, so a store reopened right after closing (a restart in the same
         // process) may find it still held for a few milliseconds.
-        let deadline = std::time::Instant::now() + LOCK_GRACE;
+        let deadline = std::time::Instant::now() + grace;
         loop {
             match Self::open_once(dir.as_ref()) {
                 // sled reports the lock as an error of kind `Other` that names the cause.
@@ -70,7 +79,7 @@ impl SledStore {
             // Durability is the server's group commit calling `flush`; a background flusher on
             // its own schedule would only add fsyncs.
             .flush_every_ms(None)
-            .cache_capacity(64 * 1024 * 1024)
+            .cache_capacity(8 * 1024 * 1024)
             .mode(sled::Mode::HighThroughput)
             .open()?;
         Self::from_db(db)
@@ -80,6 +89,7 @@ impl SledStore {
         Ok(SledStore {
             log: db.open_tree("log")?,
             checkpoints: db.open_tree("checkpoints")?,
+            history: db.open_tree("history")?,
             meta: db.open_tree("meta")?,
             readonly: db.open_tree("readonly")?,
             authors: db.open_tree("authors")?,
@@ -296,6 +306,37 @@ impl Store for SledStore {
         self.latest_checkpoint(pad, rev)
     }
 
+    fn put_checkpoint(&self, pad: &str, rev: u64, state: &[u8]) -> Result<()> {
+        self.checkpoints.insert(rev_key(pad, rev), state)?;
+        // Only the newest is read (to load the pad); the log keeps everything older.
+        let older: Vec<_> = self
+            .checkpoints
+            .range(rev_key(pad, 0)..rev_key(pad, rev))
+            .keys()
+            .collect::<std::result::Result<_, _>>()?;
+        for key in older {
+            self.checkpoints.remove(key)?;
+        }
+        Ok(())
+    }
+
+    fn put_history_block(&self, pad: &str, start: u64, block: &[u8]) -> Result<()> {
+        self.history.insert(rev_key(pad, start), block)?;
+        Ok(())
+    }
+
+    fn history_block_at_or_before(&self, pad: &str, rev: u64) -> Result<Option<(u64, Vec<u8>)>> {
+        let range = rev_key(pad, 0)..=rev_key(pad, rev);
+        match self.history.range(range).next_back() {
+            None => Ok(None),
+            Some(kv) => {
+                let (key, value) = kv?;
+                let start = rev_of(&key).ok_or_else(|| corrupt(pad, "history key"))?;
+                Ok(Some((start, value.to_vec())))
+            }
+        }
+    }
+
     fn list(&self) -> Result<Vec<PadMeta>> {
         let mut out = Vec::new();
         for kv in self.meta.iter() {
@@ -313,6 +354,7 @@ impl Store for SledStore {
         let existed = self.meta.remove(&prefix)?.is_some();
         Self::remove_prefix(&self.log, &prefix)?;
         Self::remove_prefix(&self.checkpoints, &prefix)?;
+        Self::remove_prefix(&self.history, &prefix)?;
         Self::remove_prefix(&self.saved, &prefix)?;
         Self::remove_prefix(&self.clients, &prefix)?;
         for author in Self::suffixes(&self.pad_authors, &prefix)? {
@@ -349,6 +391,7 @@ impl Store for SledStore {
     fn copy(&self, from: &str, to: &str, time_ms: u64) -> Result<()> {
         Self::copy_prefixed(&self.log, from, to)?;
         Self::copy_prefixed(&self.checkpoints, from, to)?;
+        Self::copy_prefixed(&self.history, from, to)?;
         Self::copy_prefixed(&self.saved, from, to)?;
         Self::copy_prefixed(&self.clients, from, to)?;
         self.create(to, time_ms)?;
@@ -557,6 +600,37 @@ mod tests {
         assert_eq!(store.checkpoint_at_or_before("p", 2).unwrap(), None);
         assert_eq!(store.compact("p").unwrap(), Some(5));
         assert_eq!(store.compact("p").unwrap(), None);
+    }
+
+    #[test]
+    fn newest_checkpoint_replaces_older_and_history_blocks_are_found_by_revision() {
+        let dir = tempfile::tempdir().unwrap();
+        let store = SledStore::open(dir.path()).unwrap();
+        store.put_checkpoint("p", 10, b"ten").unwrap();
+        store.put_checkpoint("p", 20, b"twenty").unwrap();
+        store.put_checkpoint("q", 5, b"other pad").unwrap();
+        assert_eq!(store.checkpoint_at_or_before("p", 15).unwrap(), None);
+        assert_eq!(
+            store.checkpoint_at_or_before("p", 99).unwrap(),
+            Some((20, b"twenty".to_vec()))
+        );
+        assert!(store.checkpoint_at_or_before("q", 5).unwrap().is_some());
+
+        store.put_history_block("p", 0, b"first").unwrap();
+        store.put_history_block("p", 7, b"second").unwrap();
+        store.put_history_block("pq", 0, b"neighbour").unwrap();
+        let at = |rev| store.history_block_at_or_before("p", rev).unwrap();
+        assert_eq!(at(6), Some((0, b"first".to_vec())));
+        assert_eq!(at(7), Some((7, b"second".to_vec())));
+        assert_eq!(at(u64::MAX), Some((7, b"second".to_vec())));
+        store.copy("p", "copy", 1).unwrap();
+        assert_eq!(
+            store.history_block_at_or_before("copy", 9).unwrap(),
+            Some((7, b"second".to_vec()))
+        );
+        store.delete("p").unwrap();
+        assert_eq!(at(u64::MAX), None);
+        assert!(store.history_block_at_or_before("pq", 0).unwrap().is_some());
     }
 
     #[test]

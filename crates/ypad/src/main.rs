@@ -121,6 +121,14 @@ struct ServeArgs {
     /// Largest pad, in characters (UTF-16 code units).
     #[arg(long, env = "YPAD_MAX_PAD_CHARS", default_value_t = 8 * 1024 * 1024)]
     max_pad_chars: u64,
+    /// Seconds an HTTP connection has to send a request's line and headers before it is closed.
+    #[arg(
+        long,
+        env = "YPAD_HEADER_READ_TIMEOUT_SECS",
+        default_value_t = 10,
+        value_parser = clap::value_parser!(u64).range(1..)
+    )]
+    header_read_timeout_secs: u64,
 }
 
 fn main() -> ExitCode {
@@ -177,6 +185,7 @@ fn serve(args: ServeArgs) -> Result<(), Box<dyn std::error::Error>> {
         config.max_connections_per_pad = args.max_connections_per_pad;
         config.max_frames_per_sec = args.max_frames_per_sec;
         config.max_pad_chars = args.max_pad_chars;
+        config.header_read_timeout = Duration::from_secs(args.header_read_timeout_secs);
         let server = ypad_server::Server::open(config).await?;
         println!("HTTP API key in {}", server.api_key_path().display());
         // Tests and scripts read the port from this line; keep its wording.

@@ -3,6 +3,7 @@
 //! HTTP endpoints.
 
 use std::path::{Path, PathBuf};
+use std::time::Duration;
 
 use indicatif::{ProgressBar, ProgressStyle};
 use ypad_core::PadId;
@@ -20,8 +21,13 @@ pub enum Source {
     },
 }
 
+/// How long export and import wait for the store's lock. Long enough for a server that is
+/// just stopping to let go; a running server never will, and the hint to use `--server` should
+/// come without a long wait.
+const LOCK_GRACE: Duration = Duration::from_secs(1);
+
 fn open_store(dir: &Path) -> CliResult<SledStore> {
-    SledStore::open(dir).map_err(|e| {
+    SledStore::open_with_grace(dir, LOCK_GRACE).map_err(|e| {
         format!(
             "cannot open the store in {}: {e} (is a server running on it? stop it, or use --server)",
             dir.display()
@@ -71,9 +77,10 @@ pub fn export(source: Source, args: ExportArgs) -> CliResult {
             let all: Vec<String> = store.list()?.into_iter().map(|m| m.id).collect();
             let pads = select(all, &args)?;
             let bar = progress(pads.len());
+            let history = ypad_server::history::HistoryIndex::new(1000);
             for pad in &pads {
                 bar.set_message(pad.clone());
-                let body = transfer::export(&store, pad, None, args.format)
+                let body = transfer::export(&store, &history, pad, None, args.format)
                     .map_err(|e| format!("{pad}: {e}"))?;
                 write(&args.out, pad, args.format, &body)?;
                 bar.inc(1);

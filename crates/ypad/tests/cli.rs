@@ -147,7 +147,9 @@ fn export_and_import_through_a_running_server() {
             .arg(fixture("YVR-S-release-goals.etherpad"))
             .args(["--server", &served.url, "--api-key", key.trim()]),
     );
-    // The data directory is in use by the server: direct access is refused with a hint.
+    // The data directory is in use by the server: direct access is refused with a hint,
+    // promptly rather than after the store's full lock grace (10 s).
+    let asked = std::time::Instant::now();
     let locked = ypad()
         .args(["export", "--out"])
         .arg(out.path())
@@ -155,8 +157,28 @@ fn export_and_import_through_a_running_server() {
         .arg(data.path())
         .output()
         .unwrap();
+    let waited = asked.elapsed();
     assert!(!locked.status.success());
     assert!(String::from_utf8_lossy(&locked.stderr).contains("--server"));
+    assert!(
+        waited < std::time::Duration::from_secs(5),
+        "the hint took {waited:?}"
+    );
+    let asked = std::time::Instant::now();
+    let locked = ypad()
+        .arg("import")
+        .arg(fixture("YVR-S-release-goals.etherpad"))
+        .arg("--data-dir")
+        .arg(data.path())
+        .output()
+        .unwrap();
+    let waited = asked.elapsed();
+    assert!(!locked.status.success());
+    assert!(String::from_utf8_lossy(&locked.stderr).contains("--server"));
+    assert!(
+        waited < std::time::Duration::from_secs(5),
+        "the hint took {waited:?}"
+    );
 
     run_ok(
         ypad()

@@ -255,7 +255,7 @@ async fn text_at(state: &AppState, id: &PadId, rev: u64) -> Result<String, ApiEr
     {
         return Ok(live.text());
     }
-    Ok(history::doc_at(state, id, rev).await?.text())
+    Ok(history::render(state, id, rev).await?.text())
 }
 
 /// Applies a server-side edit to an existing pad, attributed to `authorId` when given.
@@ -318,7 +318,13 @@ async fn remove(state: &AppState, id: &PadId) -> Result<(), ApiError> {
     state.registry.retire(id);
     state.persister.barrier().await;
     let key = id.to_string();
-    state.blocking(move |s| s.delete(&key)).await?;
+    let history = state.persister.history().clone();
+    state
+        .blocking(move |s| {
+            history.forget(&key);
+            s.delete(&key)
+        })
+        .await?;
     Ok(())
 }
 
