@@ -23,6 +23,11 @@ web:
 bench *ARGS:
     cargo run --release -p ypad-bench -- {{ARGS}}
 
+# History at scale: a pad of REVISIONS random-position keystrokes by 20 authors; cold open,
+# any revision's text and authors, bytes per revision. Figures go to BENCHMARKS.md by hand.
+bench-history REVISIONS="100000" EVERY="1000":
+    cargo bench -p ypad-server --bench history -- {{REVISIONS}} {{EVERY}}
+
 # Hostile-input fuzzing of the protocol session; CASES sets how many random frame sequences.
 fuzz CASES="200000":
     PROPTEST_CASES={{CASES}} cargo test --release -p ypad-core --test fuzz_session

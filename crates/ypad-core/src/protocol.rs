@@ -81,6 +81,12 @@ impl<'a> Reader<'a> {
         Err(DecodeError::Truncated)
     }
 
+    pub fn read_u8(&mut self) -> Result<u8, DecodeError> {
+        let (&first, rest) = self.buf.split_first().ok_or(DecodeError::Truncated)?;
+        self.buf = rest;
+        Ok(first)
+    }
+
     pub fn read_buf(&mut self) -> Result<&'a [u8], DecodeError> {
         let len = self.read_var()?;
         let len = usize::try_from(len).map_err(|_| DecodeError::Truncated)?;

@@ -94,6 +94,15 @@ fn main() {
     let doc = PadDoc::from_updates(loaded.updates()).unwrap();
     let cold_open = open.elapsed();
     assert_eq!(doc.text_len() as u64, revisions);
+    // For profiling the load alone: `YPAD_LOAD_LOOPS=50 perf record …`.
+    let loops: usize = std::env::var("YPAD_LOAD_LOOPS")
+        .ok()
+        .and_then(|v| v.parse().ok())
+        .unwrap_or(0);
+    for _ in 0..loops {
+        let again = store.load("big").unwrap().unwrap();
+        std::hint::black_box(PadDoc::from_updates(again.updates()).unwrap());
+    }
     let rss_loaded = rss_kib();
 
     let mut times = Vec::new();
