@@ -21,7 +21,8 @@ pub struct Config {
     pub idle_timeout: Duration,
     /// How often awareness expiry and idle eviction run.
     pub sweep_every: Duration,
-    /// A pad's log is merged into a new checkpoint after this many revisions.
+    /// Revisions per block of positional history; a pad's history and checkpoint are extended
+    /// after this many revisions.
     pub checkpoint_every: u64,
     /// Open WebSocket connections the server accepts; more get HTTP 503.
     pub max_connections: usize,
