@@ -12,17 +12,23 @@ use ypad_core::history::{Block, Recorder};
 enum Step {
     /// Client types `text` at a fraction of its current length.
     Insert(usize, f64, String),
+    /// Client types `text` at the end, so that consecutive keystrokes merge into one item.
+    Append(usize, String),
     /// Client deletes up to `len` units at a fraction of its length.
     Delete(usize, f64, u32),
     /// Client sends what it has not sent yet, as one update (may hold others' relayed content).
     Send(usize, bool),
+    /// Client sends everything it ever typed again, merged: one client's content, partly known.
+    Resend(usize),
 }
 
 fn step() -> impl Strategy<Value = Step> {
     prop_oneof![
         4 => (0..3usize, 0.0..1.0f64, "[a-z😀é\n]{1,4}").prop_map(|(c, at, t)| Step::Insert(c, at, t)),
+        3 => (0..3usize, "[a-z]{1,3}").prop_map(|(c, t)| Step::Append(c, t)),
         2 => (0..3usize, 0.0..1.0f64, 1..6u32).prop_map(|(c, at, n)| Step::Delete(c, at, n)),
         3 => (0..3usize, any::<bool>()).prop_map(|(c, relay)| Step::Send(c, relay)),
+        1 => (0..3usize).prop_map(Step::Resend),
     ]
 }
 
@@ -32,6 +38,7 @@ proptest! {
     fn every_revision_matches_the_crdt(steps in prop::collection::vec(step(), 1..60)) {
         let mut clients: Vec<PadDoc> = (0..3).map(|c| PadDoc::with_client_id(100 + c)).collect();
         let mut unsent: Vec<Vec<Vec<u8>>> = vec![Vec::new(); 3];
+        let mut typed: Vec<Vec<Vec<u8>>> = vec![Vec::new(); 3];
         let mut server = PadDoc::new();
         let mut log: Vec<Vec<u8>> = Vec::new();
         for step in steps {
@@ -45,6 +52,14 @@ proptest! {
                     let index = ((chars as f64) * at) as usize;
                     let offset: usize = current.chars().take(index).map(char::len_utf16).sum();
                     if let Some(u) = clients[c].insert(offset as u32, &text) {
+                        typed[c].push(u.clone());
+                        unsent[c].push(u);
+                    }
+                }
+                Step::Append(c, text) => {
+                    let end = clients[c].text_len();
+                    if let Some(u) = clients[c].insert(end, &text) {
+                        typed[c].push(u.clone());
                         unsent[c].push(u);
                     }
                 }
@@ -57,20 +72,24 @@ proptest! {
                         let mut kept: String = chars[..start].iter().collect();
                         kept.extend(&chars[end..]);
                         if let Some(u) = clients[c].set_text(&kept) {
+                            typed[c].push(u.clone());
                             unsent[c].push(u);
                         }
                     }
                 }
-                Step::Send(c, relay) => {
-                    if unsent[c].is_empty() {
-                        continue;
-                    }
-                    let mut update = merge_updates(&unsent[c]).unwrap();
-                    unsent[c].clear();
-                    if relay {
+                Step::Send(..) | Step::Resend(_) => {
+                    let update = match step {
+                        Step::Send(c, _) if unsent[c].is_empty() => continue,
                         // A client that reconnects re-sends everything it has, others' edits too.
-                        update = clients[c].encode_state();
-                    }
+                        Step::Send(c, true) => {
+                            unsent[c].clear();
+                            clients[c].encode_state()
+                        }
+                        Step::Send(c, _) => merge_updates(&std::mem::take(&mut unsent[c])).unwrap(),
+                        Step::Resend(c) if typed[c].is_empty() => continue,
+                        Step::Resend(c) => merge_updates(&typed[c]).unwrap(),
+                        _ => unreachable!(),
+                    };
                     if server.apply_update(&update).unwrap().is_changed() {
                         log.push(update);
                     }

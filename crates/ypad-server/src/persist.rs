@@ -6,7 +6,6 @@
 //!
 //! Both run on OS threads because sled blocks; nothing here touches the async runtime.
 
-use std::collections::HashMap;
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::sync::{Arc, mpsc};
 use std::thread::JoinHandle;
@@ -141,7 +140,6 @@ fn persist_loop(
     compact_tx: mpsc::Sender<String>,
     checkpoint_every: u64,
 ) {
-    let mut since_checkpoint: HashMap<String, u64> = HashMap::new();
     let mut entries = Vec::new();
     let mut barriers = Vec::new();
     let mut last_seq = 0;
@@ -181,14 +179,11 @@ fn persist_loop(
         for done in barriers.drain(..) {
             let _ = done.send(());
         }
+        // Every pad passes each multiple of the interval once, so no per-pad count is kept
+        // (it would grow with every pad ever written). A multiple missed across a restart is
+        // covered by the next one: extending the history takes everything since its last block.
         for entry in entries.drain(..) {
-            let count = match since_checkpoint.get_mut(&entry.pad) {
-                Some(count) => count,
-                None => since_checkpoint.entry(entry.pad.clone()).or_default(),
-            };
-            *count += 1;
-            if *count >= checkpoint_every {
-                *count = 0;
+            if entry.rev.is_multiple_of(checkpoint_every.max(1)) {
                 let _ = compact_tx.send(entry.pad);
             }
         }
