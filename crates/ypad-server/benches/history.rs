@@ -2,7 +2,7 @@
 //! real sled store with the server's checkpointing. Measures opening the pad cold, rebuilding
 //! random revisions, bytes on disk per revision and the memory of the loaded pad.
 //!
-//! `cargo bench -p ypad-server --bench history [-- REVISIONS CHECKPOINT_EVERY]`
+//! `cargo bench -p ypad-server --bench history [-- REVISIONS CHECKPOINT_EVERY [cursor]]`
 
 use std::time::{Duration, Instant};
 
@@ -33,7 +33,22 @@ fn ms(d: Duration) -> f64 {
     d.as_secs_f64() * 1000.0
 }
 
+/// Where each keystroke lands.
+#[derive(Clone, Copy, PartialEq)]
+enum Typing {
+    /// Anywhere: nearly every keystroke stays a separate item, the CRDT's worst case.
+    Random,
+    /// At the author's cursor, which moves on with each keystroke and now and then jumps to a
+    /// random place: how people type, so consecutive keystrokes merge into one item.
+    Cursor,
+}
+
 fn main() {
+    let typing = if std::env::args().any(|a| a == "cursor") {
+        Typing::Cursor
+    } else {
+        Typing::Random
+    };
     let args: Vec<u64> = std::env::args()
         .skip(1)
         .filter_map(|a| a.parse().ok())
@@ -46,7 +61,7 @@ fn main() {
     // Generating the keystrokes is the slow part (every replica catches up before it types), so
     // they are kept in a cache file under `target/` and reused by later runs.
     let build = Instant::now();
-    let keystrokes = keystrokes(revisions, &mut rng);
+    let keystrokes = keystrokes(revisions, typing, &mut rng);
     let generated = build.elapsed();
     let mut indexing = Duration::ZERO;
     {
@@ -127,7 +142,11 @@ fn main() {
     let authorship_time = authorship.elapsed();
 
     println!(
-        "history benchmark: {revisions} revisions by {AUTHORS} authors, checkpoint every {checkpoint_every}"
+        "history benchmark: {revisions} revisions by {AUTHORS} authors typing {}, checkpoint every {checkpoint_every}",
+        match typing {
+            Typing::Random => "at random places",
+            Typing::Cursor => "at their cursors",
+        }
     );
     println!(
         "  build: {:.1} s (of which generating or reading the keystrokes {:.1} s)",
@@ -169,10 +188,14 @@ fn main() {
 
 /// `(author, update)` per keystroke: twenty authors typing one character at a time at random
 /// places, each on its own replica kept in sync as a browser would be.
-fn keystrokes(revisions: u64, rng: &mut StdRng) -> Vec<(usize, Vec<u8>)> {
+fn keystrokes(revisions: u64, typing: Typing, rng: &mut StdRng) -> Vec<(usize, Vec<u8>)> {
+    let mode = match typing {
+        Typing::Random => "",
+        Typing::Cursor => "-cursor",
+    };
     let cache = std::path::Path::new(env!("CARGO_MANIFEST_DIR"))
         .join("../../target/history-bench")
-        .join(format!("keystrokes-{revisions}-{AUTHORS}.bin"));
+        .join(format!("keystrokes-{revisions}-{AUTHORS}{mode}.bin"));
     if let Ok(bytes) = std::fs::read(&cache)
         && let Some(parsed) = parse_keystrokes(&bytes)
     {
@@ -182,6 +205,8 @@ fn keystrokes(revisions: u64, rng: &mut StdRng) -> Vec<(usize, Vec<u8>)> {
         .map(|a| (PadDoc::with_client_id(1000 + a), 0))
         .collect();
     let mut log: Vec<(usize, Vec<u8>)> = Vec::with_capacity(revisions as usize);
+    // Each author's last keystroke: the cursor follows it.
+    let mut last: Vec<Option<(u64, u32)>> = vec![None; AUTHORS as usize];
     for _ in 0..revisions {
         let a = rng.random_range(0..AUTHORS as usize);
         let (replica, seen) = &mut replicas[a];
@@ -193,8 +218,20 @@ fn keystrokes(revisions: u64, rng: &mut StdRng) -> Vec<(usize, Vec<u8>)> {
                 .unwrap();
         }
         *seen = log.len() + 1;
-        let at = rng.random_range(0..=replica.text_len());
+        let cursor = match (typing, last[a]) {
+            (Typing::Cursor, Some((client, clock))) if rng.random_range(0..30) != 0 => {
+                let id = yrs::ID::new(yrs::block::ClientID::new(client), clock);
+                yrs::StickyIndex::new(yrs::IndexScope::Relative(id), yrs::Assoc::After)
+                    .get_offset(&yrs::Transact::transact(replica.doc()))
+                    .map(|o| o.index + 1)
+            }
+            _ => None,
+        };
+        let at = cursor.unwrap_or_else(|| rng.random_range(0..=replica.text_len()));
         let key = char::from(rng.random_range(b'a'..=b'z')).to_string();
+        let clock = yrs::ReadTxn::state_vector(&yrs::Transact::transact(replica.doc()))
+            .get(&yrs::block::ClientID::new(1000 + a as u64));
+        last[a] = Some((1000 + a as u64, clock));
         log.push((a, replica.insert(at, &key).unwrap()));
     }
     let mut bytes = Vec::new();
