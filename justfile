@@ -23,10 +23,11 @@ web:
 bench *ARGS:
     cargo run --release -p ypad-bench -- {{ARGS}}
 
-# History at scale: a pad of REVISIONS random-position keystrokes by 20 authors; cold open,
-# any revision's text and authors, bytes per revision. Figures go to BENCHMARKS.md by hand.
-bench-history REVISIONS="100000" EVERY="1000":
-    cargo bench -p ypad-server --bench history -- {{REVISIONS}} {{EVERY}}
+# History at scale: a pad of REVISIONS keystrokes by 20 authors, at random places or (MODE
+# `cursor`) at moving cursors; cold open, any revision's text and authors, bytes per revision.
+# Figures go to BENCHMARKS.md by hand.
+bench-history REVISIONS="100000" EVERY="1000" MODE="random":
+    cargo bench -p ypad-server --bench history -- {{REVISIONS}} {{EVERY}} {{MODE}}
 
 # Hostile-input fuzzing of the protocol session; CASES sets how many random frame sequences.
 fuzz CASES="200000":
