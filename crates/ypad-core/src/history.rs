@@ -687,6 +687,44 @@ mod tests {
         assert!(r.apply(&[Op::Delete(100_000)]).is_err());
     }
 
+    proptest::proptest! {
+        /// Against a plain vector of (unit, client): inserts and deletes large enough to split
+        /// chunks and to empty them.
+        #[test]
+        fn rendered_matches_a_plain_vector(
+            ops in proptest::collection::vec((0.0..1.0f64, 0usize..3000, proptest::bool::ANY, 1u64..4), 1..40)
+        ) {
+            let mut model: Vec<(u16, u64)> = Vec::new();
+            let mut r = Rendered::new();
+            for (at, n, insert, client) in ops {
+                let pos = (model.len() as f64 * at) as usize;
+                let delta = if insert {
+                    let text: String = (0..n.max(1)).map(|i| char::from(b'a' + (i % 26) as u8)).collect();
+                    for (i, unit) in text.encode_utf16().enumerate() {
+                        model.insert(pos + i, (unit, client));
+                    }
+                    vec![Op::Retain(pos as u32), Op::Insert(text, client)]
+                } else {
+                    let n = n.min(model.len() - pos);
+                    model.drain(pos..pos + n);
+                    vec![Op::Retain(pos as u32), Op::Delete(n as u32)]
+                };
+                r.apply(&delta).unwrap();
+                proptest::prop_assert_eq!(r.len(), model.len());
+            }
+            let units: Vec<u16> = model.iter().map(|(u, _)| *u).collect();
+            proptest::prop_assert_eq!(r.text(), String::from_utf16_lossy(&units));
+            let mut spans: Vec<(u32, u64)> = Vec::new();
+            for (_, c) in &model {
+                match spans.last_mut() {
+                    Some(last) if last.1 == *c => last.0 += 1,
+                    _ => spans.push((1, *c)),
+                }
+            }
+            proptest::prop_assert_eq!(spans_of(&r), spans);
+        }
+    }
+
     #[test]
     fn block_roundtrips_and_renders_every_revision() {
         let mut a = PadDoc::with_client_id(7);

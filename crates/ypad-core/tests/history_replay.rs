@@ -33,7 +33,8 @@ fn step() -> impl Strategy<Value = Step> {
 }
 
 proptest! {
-    #![proptest_config(ProptestConfig::with_cases(64))]
+    // `ProptestConfig::default()` reads `PROPTEST_CASES` (256 unless set).
+    #![proptest_config(ProptestConfig::default())]
     #[test]
     fn every_revision_matches_the_crdt(steps in prop::collection::vec(step(), 1..60)) {
         let mut clients: Vec<PadDoc> = (0..3).map(|c| PadDoc::with_client_id(100 + c)).collect();
