@@ -29,6 +29,9 @@ struct Recording {
     pending: Block,
     /// The text at `pending.end()`.
     current: Rendered,
+    /// Fingerprint of the log entry at `pending.end()` (none at revision 0): a pad deleted and
+    /// written again under the same name no longer matches it.
+    seen: Option<u64>,
 }
 
 type Slot = Arc<Mutex<Option<Recording>>>;
@@ -132,6 +135,11 @@ impl HistoryIndex {
         recording: &'a mut Option<Recording>,
         until: Option<u64>,
     ) -> Result<&'a Recording, LoadError> {
+        if let Some(r) = recording.as_ref()
+            && !self.follows_log(store, pad, r)?
+        {
+            *recording = None;
+        }
         let recording = match recording {
             Some(r) => r,
             None => recording.insert(self.start_recording(store, pad)?),
@@ -147,6 +155,7 @@ impl HistoryIndex {
             let delta = recording.recorder.apply(&entry.update)?;
             recording.current.apply(&delta)?;
             recording.pending.deltas.push(delta);
+            recording.seen = Some(fingerprint(entry.time_ms, &entry.update));
             last = Some(entry);
             if recording.pending.deltas.len() as u64 >= self.block_len {
                 self.store_block(store, pad, recording, entry)?;
@@ -159,6 +168,21 @@ impl HistoryIndex {
             self.store_block(store, pad, recording, entry)?;
         }
         Ok(recording)
+    }
+
+    /// Whether the log still holds, at the recording's end, the revision it recorded there.
+    fn follows_log(
+        &self,
+        store: &dyn Store,
+        pad: &str,
+        recording: &Recording,
+    ) -> Result<bool, LoadError> {
+        let end = recording.pending.end();
+        if end == 0 {
+            return Ok(true);
+        }
+        let entry = store.log(pad, end, end)?;
+        Ok(entry.first().map(|e| fingerprint(e.time_ms, &e.update)) == recording.seen)
     }
 
     /// Stores the pending block (ending at `last`) and the checkpoint at its end, then starts
@@ -186,9 +210,13 @@ impl HistoryIndex {
     /// A recording at the end of the newest stored block (or at the empty pad).
     fn start_recording(&self, store: &dyn Store, pad: &str) -> Result<Recording, LoadError> {
         let newest = self.stored_block(store, pad, u64::MAX)?;
-        let (at, current) = match &newest {
-            Some(block) => (block.end(), block.render(block.end())?),
-            None => (0, Rendered::new()),
+        let (at, current, seen) = match &newest {
+            Some(block) => (
+                block.end(),
+                block.render(block.end())?,
+                Some(block.fingerprint),
+            ),
+            None => (0, Rendered::new(), None),
         };
         let checkpoint = store.checkpoint_at_or_before(pad, at)?;
         let from = checkpoint.as_ref().map_or(1, |(rev, _)| rev + 1);
@@ -212,6 +240,7 @@ impl HistoryIndex {
                 deltas: Vec::new(),
             },
             current,
+            seen,
         })
     }
 }
@@ -273,4 +302,46 @@ pub async fn entries(
     state.persister.barrier().await;
     let key = id.to_string();
     state.blocking(move |store| store.log(&key, from, to)).await
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use ypad_store::SledStore;
+
+    fn write(store: &SledStore, pad: &str, client: u64, text: &str, time_ms: u64) {
+        let mut doc = PadDoc::with_client_id(client);
+        let entries: Vec<LogEntry> = text
+            .chars()
+            .enumerate()
+            .map(|(i, c)| LogEntry {
+                pad: pad.into(),
+                rev: i as u64 + 1,
+                time_ms: time_ms + i as u64,
+                author: None,
+                update: doc.insert(i as u32, &c.to_string()).unwrap().into(),
+                new_clients: Vec::new(),
+            })
+            .collect();
+        store.append(&entries).unwrap();
+    }
+
+    #[test]
+    fn a_recording_of_a_pad_written_again_is_not_reused() {
+        let dir = tempfile::tempdir().unwrap();
+        let store = SledStore::open(dir.path()).unwrap();
+        let history = HistoryIndex::new(4);
+        write(&store, "p", 1, "abcdefghij", 1000);
+        assert_eq!(history.render(&store, "p", 10).unwrap().text(), "abcdefghij");
+        // Deleted and written again behind the index's back, as a compaction racing a delete
+        // would leave it.
+        store.delete("p").unwrap();
+        write(&store, "p", 2, "uvwxyz0123456", 5000);
+        for rev in [3, 10, 13] {
+            let expected: String = "uvwxyz0123456".chars().take(rev).collect();
+            let rendered = history.render(&store, "p", rev as u64).unwrap();
+            assert_eq!(rendered.text(), expected, "revision {rev}");
+            assert!(rendered.spans().iter().all(|s| s.client == 2));
+        }
+    }
 }
