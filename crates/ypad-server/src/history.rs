@@ -332,7 +332,10 @@ mod tests {
         let store = SledStore::open(dir.path()).unwrap();
         let history = HistoryIndex::new(4);
         write(&store, "p", 1, "abcdefghij", 1000);
-        assert_eq!(history.render(&store, "p", 10).unwrap().text(), "abcdefghij");
+        assert_eq!(
+            history.render(&store, "p", 10).unwrap().text(),
+            "abcdefghij"
+        );
         // Deleted and written again behind the index's back, as a compaction racing a delete
         // would leave it.
         store.delete("p").unwrap();
