@@ -114,10 +114,6 @@ impl Store for FlakyStore {
     fn log(&self, pad: &str, from: u64, to: u64) -> Result<Vec<LogEntry>, StoreError> {
         self.inner.log(pad, from, to)
     }
-    fn compact(&self, pad: &str) -> Result<Option<u64>, StoreError> {
-        self.check()?;
-        self.inner.compact(pad)
-    }
     fn checkpoint_at_or_before(
         &self,
         pad: &str,

@@ -12,8 +12,8 @@
 
 use std::sync::{Arc, Mutex, MutexGuard};
 
+use ypad_core::PadId;
 use ypad_core::history::{Block, Recorder, Rendered, fingerprint};
-use ypad_core::{PadDoc, PadId};
 use ypad_store::{LogEntry, Store, StoreError};
 
 use crate::registry::LoadError;
@@ -220,11 +220,7 @@ impl HistoryIndex {
         };
         let checkpoint = store.checkpoint_at_or_before(pad, at)?;
         let from = checkpoint.as_ref().map_or(1, |(rev, _)| rev + 1);
-        let tail = if at >= from {
-            store.log(pad, from, at)?
-        } else {
-            Vec::new()
-        };
+        let tail = store.log(pad, from, at)?;
         let recorder = Recorder::from_updates(
             checkpoint
                 .iter()
@@ -276,22 +272,6 @@ pub async fn render(state: &AppState, id: &PadId, rev: u64) -> Result<Rendered, 
         .await
 }
 
-/// The CRDT document as it was at `rev`, replayed from the log: for consumers that need the
-/// document itself rather than its text (the revision's state vector, its chat).
-pub fn doc_at_in(store: &dyn Store, pad: &str, rev: u64) -> Result<PadDoc, LoadError> {
-    if rev == 0 {
-        return Ok(PadDoc::new());
-    }
-    let checkpoint = store.checkpoint_at_or_before(pad, rev)?;
-    let from = checkpoint.as_ref().map_or(1, |(r, _)| r + 1);
-    let tail = store.log(pad, from, rev)?;
-    let updates = checkpoint
-        .iter()
-        .map(|(_, state)| state.as_slice())
-        .chain(tail.iter().map(|e| &e.update[..]));
-    Ok(PadDoc::from_updates(updates)?)
-}
-
 /// Log entries `from..=to` (their times and authors).
 pub async fn entries(
     state: &AppState,
@@ -307,6 +287,7 @@ pub async fn entries(
 #[cfg(test)]
 mod tests {
     use super::*;
+    use ypad_core::PadDoc;
     use ypad_store::SledStore;
 
     fn write(store: &SledStore, pad: &str, client: u64, text: &str, time_ms: u64) {

@@ -18,6 +18,18 @@ use crate::clock::mono_ms;
 use crate::live::LivePad;
 use crate::persist::Persister;
 
+/// A pad's document at its head revision (its checkpoint, then the log after it) and that
+/// revision; an empty document at revision 0 for a pad never written. Blocking.
+pub fn load_doc(store: &dyn Store, pad: &str) -> Result<(PadDoc, u64), LoadError> {
+    match store.load(pad)? {
+        None => Ok((PadDoc::new(), 0)),
+        Some(stored) => Ok((
+            PadDoc::from_updates(stored.updates())?,
+            stored.meta.revisions,
+        )),
+    }
+}
+
 #[derive(Debug, thiserror::Error)]
 pub enum LoadError {
     #[error("store failed: {0}")]
@@ -126,13 +138,8 @@ impl Registry {
                 .into_iter()
                 .map(|(c, a)| (c, Arc::from(a)))
                 .collect();
-            match store.load(&key)? {
-                None => Ok((PadDoc::new(), 0, clients)),
-                Some(stored) => {
-                    let doc = PadDoc::from_updates(stored.updates())?;
-                    Ok((doc, stored.meta.revisions, clients))
-                }
-            }
+            let (doc, head) = load_doc(&*store, &key)?;
+            Ok((doc, head, clients))
         })
         .await
         .map_err(|e| LoadError::Task(e.to_string()))??;

@@ -11,8 +11,8 @@ use ypad_formats::etherpad::{self, ExportAuthor, ExportPad, ExportRevision, Impo
 use ypad_store::{Author, LogEntry, SavedRevision, Store};
 
 use crate::clock::wall_ms;
-use crate::history::{HistoryIndex, doc_at_in};
-use crate::registry::LoadError;
+use crate::history::HistoryIndex;
+use crate::registry::{LoadError, load_doc};
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Format {
@@ -91,7 +91,7 @@ pub fn export(
         return Ok(etherpad_export(store, pad, rev)?.into());
     }
     let text = if rev == meta.revisions {
-        doc_at_in(store, pad, rev)?.text()
+        load_doc(store, pad)?.0.text()
     } else {
         history.render(store, pad, rev)?.text()
     };

@@ -104,9 +104,6 @@ pub trait Store: Send + Sync + 'static {
     fn flush(&self) -> Result<()>;
     /// Revisions `from..=to` of `pad`.
     fn log(&self, pad: &str, from: u64, to: u64) -> Result<Vec<LogEntry>>;
-    /// Merges the newest checkpoint and the log after it into a checkpoint at the head.
-    /// Returns the new checkpoint's revision, or `None` if there was nothing to merge.
-    fn compact(&self, pad: &str) -> Result<Option<u64>>;
     /// Newest checkpoint at or before `rev`: `(its revision, state)`.
     fn checkpoint_at_or_before(&self, pad: &str, rev: u64) -> Result<Option<(u64, Vec<u8>)>>;
     /// Stores the merged state at `rev` as the pad's checkpoint; older checkpoints go (the log

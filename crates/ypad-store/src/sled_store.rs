@@ -289,26 +289,6 @@ impl Store for SledStore {
             .collect()
     }
 
-    fn compact(&self, pad: &str) -> Result<Option<u64>> {
-        let Some((head, _)) = self.head(pad)? else {
-            return Ok(None);
-        };
-        let checkpoint = self.latest_checkpoint(pad, head)?;
-        let from = checkpoint.as_ref().map_or(1, |(rev, _)| rev + 1);
-        if from > head {
-            return Ok(None);
-        }
-        let tail = self.log(pad, from, head)?;
-        let parts = checkpoint
-            .iter()
-            .map(|(_, state)| state.as_slice())
-            .chain(tail.iter().map(|e| &e.update[..]));
-        let merged = yrs::merge_updates_v1(parts)
-            .map_err(|e| corrupt(pad, &format!("updates do not merge: {e}")))?;
-        self.checkpoints.insert(rev_key(pad, head), merged)?;
-        Ok(Some(head))
-    }
-
     fn checkpoint_at_or_before(&self, pad: &str, rev: u64) -> Result<Option<(u64, Vec<u8>)>> {
         self.latest_checkpoint(pad, rev)
     }
@@ -580,7 +560,7 @@ mod tests {
     }
 
     #[test]
-    fn append_load_compact_reload() {
+    fn append_load_checkpoint_reload() {
         let dir = tempfile::tempdir().unwrap();
         let store = SledStore::open(dir.path()).unwrap();
         let ups = keystrokes("hello");
@@ -590,7 +570,8 @@ mod tests {
             .map(|(i, u)| entry("p", i as u64 + 1, u.clone()))
             .collect();
         store.append(&entries[..3]).unwrap();
-        assert_eq!(store.compact("p").unwrap(), Some(3));
+        let merged = ypad_core::doc::merge_updates(&ups[..3]).unwrap();
+        store.put_checkpoint("p", 3, &merged).unwrap();
         store.append(&entries[3..]).unwrap();
         store.flush().unwrap();
         drop(store);
@@ -605,8 +586,6 @@ mod tests {
         assert_eq!(doc.text(), "hello");
         assert_eq!(store.log("p", 2, 3).unwrap(), entries[1..3].to_vec());
         assert_eq!(store.checkpoint_at_or_before("p", 2).unwrap(), None);
-        assert_eq!(store.compact("p").unwrap(), Some(5));
-        assert_eq!(store.compact("p").unwrap(), None);
     }
 
     #[test]
@@ -720,7 +699,10 @@ mod tests {
                 .collect::<Vec<_>>(),
             vec![2, 1]
         );
-        store.compact("p").unwrap();
+        let state = PadDoc::from_updates(store.load("p").unwrap().unwrap().updates())
+            .unwrap()
+            .encode_state();
+        store.put_checkpoint("p", 2, &state).unwrap();
         store.copy("p", "q", 9).unwrap();
         let copied = store.load("q").unwrap().unwrap();
         assert_eq!(copied.meta.revisions, 2);

@@ -240,13 +240,7 @@ pub fn import(source: Source, args: ImportArgs) -> CliResult {
 
 /// Replaces a stopped pad's text as one new revision, straight in the store.
 fn set_text_offline(store: &SledStore, pad: &str, text: &str) -> CliResult<u64> {
-    let (mut doc, head) = match store.load(pad)? {
-        Some(stored) => (
-            ypad_core::PadDoc::from_updates(stored.updates())?,
-            stored.meta.revisions,
-        ),
-        None => (ypad_core::PadDoc::new(), 0),
-    };
+    let (mut doc, head) = ypad_server::registry::load_doc(store, pad)?;
     let now = ypad_server::clock::wall_ms();
     store.create(pad, now)?;
     if let Some(update) = doc.set_text(text) {
