@@ -128,9 +128,7 @@ impl PadDoc {
 
     /// Applies a v1 update received from a peer or read from the store.
     pub fn apply_update(&mut self, update: &[u8]) -> Result<Applied, ApplyError> {
-        let decoded = guarded(|| Update::decode_v1(update))
-            .map_err(ApplyError::Decode)?
-            .map_err(|e| ApplyError::Decode(e.to_string()))?;
+        let decoded = decode_update(update)?;
         let doc = &self.doc;
         let outcome = catch_unwind(AssertUnwindSafe(|| {
             let mut txn = doc.transact_mut();
@@ -234,6 +232,14 @@ pub const EMPTY_UPDATE: &[u8] = Update::EMPTY_V1;
 /// Merges several updates into one, without a document.
 pub fn merge_updates(updates: &[Vec<u8>]) -> Result<Vec<u8>, ApplyError> {
     guarded(|| yrs::merge_updates_v1(updates))
+        .map_err(ApplyError::Decode)?
+        .map_err(|e| ApplyError::Decode(e.to_string()))
+}
+
+/// Decodes a v1 update from the network or the store; yrs asserts on some malformed input, so
+/// a panic becomes an error too.
+pub(crate) fn decode_update(update: &[u8]) -> Result<Update, ApplyError> {
+    guarded(|| Update::decode_v1(update))
         .map_err(ApplyError::Decode)?
         .map_err(|e| ApplyError::Decode(e.to_string()))
 }

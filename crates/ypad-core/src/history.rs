@@ -16,11 +16,10 @@
 
 use std::sync::{Arc, Mutex};
 
-use yrs::updates::decoder::Decode;
-use yrs::{Any, Doc, GetString, Observable, OffsetKind, Options, Out, ReadTxn, Snapshot, Text};
+use yrs::{Any, Doc, GetString, Observable, OffsetKind, Options, Out, ReadTxn, Text};
 use yrs::{TextRef, Transact, Update};
 
-use crate::doc::{ApplyError, Span, TEXT_NAME};
+use crate::doc::{ApplyError, Span, TEXT_NAME, decode_update};
 use crate::protocol::{Reader, write_buf, write_var};
 
 /// One step of a revision's change to the text, in UTF-16 code units.
@@ -409,7 +408,7 @@ impl Recorder {
 
     /// Applies the next revision's update and returns what it did to the text.
     pub fn apply(&mut self, update: &[u8]) -> Result<Delta, ApplyError> {
-        let decoded = decode(update)?;
+        let decoded = decode_update(update)?;
         let clients: Vec<u64> = decoded
             .state_vector_lower()
             .iter()
@@ -508,30 +507,6 @@ impl Recorder {
         Ok(delta)
     }
 
-    /// The text and its authors now.
-    pub fn rendered(&self) -> Rendered {
-        let mut txn = self.doc.transact_mut();
-        let now = txn.snapshot();
-        let chunks = self
-            .text
-            .diff_range(&mut txn, Some(&now), Some(&Snapshot::default()), |c| {
-                c.id.client.get()
-            });
-        let mut text = String::new();
-        let mut spans: Vec<Span> = Vec::new();
-        for chunk in chunks {
-            let part = content_text(&chunk.insert);
-            let len = part.encode_utf16().count() as u32;
-            text.push_str(&part);
-            let client = chunk.ychange.unwrap_or(0);
-            match spans.last_mut() {
-                Some(last) if last.client == client => last.len += len,
-                _ => spans.push(Span { len, client }),
-            }
-        }
-        Rendered::from_spans(&text, &spans).unwrap_or_default()
-    }
-
     pub fn text(&self) -> String {
         self.text.get_string(&self.doc.transact())
     }
@@ -544,7 +519,7 @@ impl Recorder {
     }
 
     fn integrate(&self, update: &[u8]) -> Result<(), ApplyError> {
-        self.integrate_decoded(decode(update)?)
+        self.integrate_decoded(decode_update(update)?)
     }
 
     fn integrate_decoded(&self, update: Update) -> Result<(), ApplyError> {
@@ -630,14 +605,6 @@ fn single_insert(update: &[u8]) -> Option<SingleInsert> {
         clock,
         text,
     })
-}
-
-fn decode(update: &[u8]) -> Result<Update, ApplyError> {
-    match std::panic::catch_unwind(|| Update::decode_v1(update)) {
-        Ok(Ok(u)) => Ok(u),
-        Ok(Err(e)) => Err(ApplyError::Decode(e.to_string())),
-        Err(_) => Err(ApplyError::Decode("malformed update".into())),
-    }
 }
 
 /// Text content as a string; an embedded object counts as one object-replacement character,
@@ -815,6 +782,5 @@ mod tests {
         r.apply(&recorder.apply(&merged).unwrap()).unwrap();
         assert_eq!(r.text(), "aaabbb");
         assert_eq!(spans_of(&r), vec![(3, 7), (3, 8)]);
-        assert_eq!(spans_of(&recorder.rendered()), vec![(3, 7), (3, 8)]);
     }
 }
