@@ -50,7 +50,7 @@ impl Config {
             ping_every: Duration::from_secs(30),
             idle_timeout: Duration::from_secs(75),
             sweep_every: Duration::from_secs(5),
-            checkpoint_every: 1000,
+            checkpoint_every: crate::history::DEFAULT_BLOCK_LEN,
             max_connections: 20_000,
             max_connections_per_pad: 5_000,
             max_frames_per_sec: 200,

@@ -19,6 +19,10 @@ use ypad_store::{LogEntry, Store, StoreError};
 use crate::registry::LoadError;
 use crate::state::AppState;
 
+/// Revisions per block unless configured (`Config::checkpoint_every`): reading a revision
+/// applies at most this many deltas, and a block's keyframe costs the text's size on disk.
+pub const DEFAULT_BLOCK_LEN: u64 = 1000;
+
 /// How many pads keep their recorder in memory between uses.
 const RECORDERS_KEPT: usize = 8;
 
@@ -121,10 +125,7 @@ impl HistoryIndex {
             tracing::warn!(pad, rev, "history block does not decode; rebuilding it");
             return Ok(None);
         };
-        let end = store.log(pad, block.end(), block.end())?;
-        let current = end
-            .first()
-            .is_some_and(|e| fingerprint(e.time_ms, &e.update) == block.fingerprint);
+        let current = logged(store, pad, block.end())? == Some(block.fingerprint);
         Ok(current.then_some(block))
     }
 
@@ -155,7 +156,7 @@ impl HistoryIndex {
             let delta = recording.recorder.apply(&entry.update)?;
             recording.current.apply(&delta)?;
             recording.pending.deltas.push(delta);
-            recording.seen = Some(fingerprint(entry.time_ms, &entry.update));
+            recording.seen = Some(entry_fingerprint(entry));
             last = Some(entry);
             if recording.pending.deltas.len() as u64 >= self.block_len {
                 self.store_block(store, pad, recording, entry)?;
@@ -177,12 +178,7 @@ impl HistoryIndex {
         pad: &str,
         recording: &Recording,
     ) -> Result<bool, LoadError> {
-        let end = recording.pending.end();
-        if end == 0 {
-            return Ok(true);
-        }
-        let entry = store.log(pad, end, end)?;
-        Ok(entry.first().map(|e| fingerprint(e.time_ms, &e.update)) == recording.seen)
+        Ok(logged(store, pad, recording.pending.end())? == recording.seen)
     }
 
     /// Stores the pending block (ending at `last`) and the checkpoint at its end, then starts
@@ -194,7 +190,7 @@ impl HistoryIndex {
         recording: &mut Recording,
         last: &LogEntry,
     ) -> Result<(), LoadError> {
-        recording.pending.fingerprint = fingerprint(last.time_ms, &last.update);
+        recording.pending.fingerprint = entry_fingerprint(last);
         // The block first: should the checkpoint not follow, the older one still replays here.
         store.put_history_block(pad, recording.pending.start, &recording.pending.encode())?;
         store.put_checkpoint(pad, last.rev, &recording.recorder.encode_state())?;
@@ -239,6 +235,15 @@ impl HistoryIndex {
             seen,
         })
     }
+}
+
+/// Fingerprint of the log's entry at `rev`; none at revision 0 or past the head.
+fn logged(store: &dyn Store, pad: &str, rev: u64) -> Result<Option<u64>, LoadError> {
+    Ok(store.log(pad, rev, rev)?.first().map(entry_fingerprint))
+}
+
+fn entry_fingerprint(entry: &LogEntry) -> u64 {
+    fingerprint(entry.time_ms, &entry.update)
 }
 
 fn lock<T>(m: &Mutex<T>) -> MutexGuard<'_, T> {

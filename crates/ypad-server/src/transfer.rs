@@ -354,13 +354,10 @@ pub fn import_etherpad(store: &dyn Store, pad: &str, json: &str) -> Result<u64, 
     }
     // The positional history and a checkpoint at the head, so that the pad opens and its
     // revisions read back without replaying the whole imported log.
-    HistoryIndex::new(HISTORY_BLOCK).advance(store, pad)?;
+    HistoryIndex::new(crate::history::DEFAULT_BLOCK_LEN).advance(store, pad)?;
     store.flush()?;
     Ok(replayer.entries.len() as u64)
 }
-
-/// Revisions per positional-history block for imports (the server's default interval).
-const HISTORY_BLOCK: u64 = 1000;
 
 /// A stable Yjs client id for an Etherpad author: below 2^32 like browsers' random ids, never
 /// the server's own.

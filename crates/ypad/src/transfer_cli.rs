@@ -77,7 +77,8 @@ pub fn export(source: Source, args: ExportArgs) -> CliResult {
             let all: Vec<String> = store.list()?.into_iter().map(|m| m.id).collect();
             let pads = select(all, &args)?;
             let bar = progress(pads.len());
-            let history = ypad_server::history::HistoryIndex::new(1000);
+            let history =
+                ypad_server::history::HistoryIndex::new(ypad_server::history::DEFAULT_BLOCK_LEN);
             for pad in &pads {
                 bar.set_message(pad.clone());
                 let body = transfer::export(&store, &history, pad, None, args.format)
