@@ -544,14 +544,12 @@ impl Recorder {
     }
 }
 
-/// Identifies one stored revision by its time and update bytes (FNV-1a).
+/// Identifies one stored revision by its time and update bytes (FNV-1a, stable on disk).
 pub fn fingerprint(time_ms: u64, update: &[u8]) -> u64 {
-    let mut hash: u64 = 0xcbf2_9ce4_8422_2325 ^ time_ms;
-    for &byte in update {
-        hash ^= u64::from(byte);
-        hash = hash.wrapping_mul(0x0100_0000_01b3);
-    }
-    hash
+    use std::hash::Hasher;
+    let mut hasher = fnv::FnvHasher::with_key(fnv::FnvHasher::default().finish() ^ time_ms);
+    hasher.write(update);
+    hasher.finish()
 }
 
 fn lock<T>(m: &Mutex<T>) -> std::sync::MutexGuard<'_, T> {

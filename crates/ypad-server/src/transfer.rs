@@ -363,10 +363,7 @@ pub fn import_etherpad(store: &dyn Store, pad: &str, json: &str) -> Result<u64, 
 /// the server's own.
 pub fn client_id_of(author: &str) -> u64 {
     // FNV-1a: stable across releases, unlike std's hasher.
-    let mut h: u64 = 0xcbf2_9ce4_8422_2325;
-    for b in author.bytes() {
-        h ^= u64::from(b);
-        h = h.wrapping_mul(0x0100_0000_01b3);
-    }
-    (h & 0xffff_ffff).max(1)
+    let mut hasher = fnv::FnvHasher::default();
+    std::hash::Hasher::write(&mut hasher, author.as_bytes());
+    (std::hash::Hasher::finish(&hasher) & 0xffff_ffff).max(1)
 }

@@ -56,9 +56,9 @@ pub(crate) fn hex_color(s: &str) -> Option<String> {
 /// A stable palette colour for an author without one, so that authors stay distinguishable.
 pub(crate) fn fallback(author_id: &str) -> String {
     // FNV-1a: stable across runs and platforms, unlike std's RandomState hasher.
-    let hash = author_id.bytes().fold(0xcbf2_9ce4_8422_2325_u64, |h, b| {
-        (h ^ u64::from(b)).wrapping_mul(0x0100_0000_01b3)
-    });
+    let mut hasher = fnv::FnvHasher::default();
+    std::hash::Hasher::write(&mut hasher, author_id.as_bytes());
+    let hash = std::hash::Hasher::finish(&hasher);
     PALETTE[(hash % PALETTE.len() as u64) as usize].to_owned()
 }
 
