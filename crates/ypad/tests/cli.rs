@@ -149,35 +149,22 @@ fn export_and_import_through_a_running_server() {
     );
     // The data directory is in use by the server: direct access is refused with a hint,
     // promptly rather than after the store's full lock grace (10 s).
-    let asked = std::time::Instant::now();
-    let locked = ypad()
-        .args(["export", "--out"])
-        .arg(out.path())
-        .arg("--data-dir")
-        .arg(data.path())
-        .output()
-        .unwrap();
-    let waited = asked.elapsed();
-    assert!(!locked.status.success());
-    assert!(String::from_utf8_lossy(&locked.stderr).contains("--server"));
-    assert!(
-        waited < std::time::Duration::from_secs(5),
-        "the hint took {waited:?}"
-    );
-    let asked = std::time::Instant::now();
-    let locked = ypad()
-        .arg("import")
-        .arg(fixture("YVR-S-release-goals.etherpad"))
-        .arg("--data-dir")
-        .arg(data.path())
-        .output()
-        .unwrap();
-    let waited = asked.elapsed();
-    assert!(!locked.status.success());
-    assert!(String::from_utf8_lossy(&locked.stderr).contains("--server"));
-    assert!(
-        waited < std::time::Duration::from_secs(5),
-        "the hint took {waited:?}"
+    let refused_promptly = |command: &mut std::process::Command| {
+        let asked = std::time::Instant::now();
+        let locked = command.arg("--data-dir").arg(data.path()).output().unwrap();
+        let waited = asked.elapsed();
+        assert!(!locked.status.success());
+        assert!(String::from_utf8_lossy(&locked.stderr).contains("--server"));
+        assert!(
+            waited < std::time::Duration::from_secs(5),
+            "the hint took {waited:?}"
+        );
+    };
+    refused_promptly(ypad().args(["export", "--out"]).arg(out.path()));
+    refused_promptly(
+        ypad()
+            .arg("import")
+            .arg(fixture("YVR-S-release-goals.etherpad")),
     );
 
     run_ok(
