@@ -4,22 +4,11 @@
 // with no name of its own takes the one the server remembers.
 
 import assert from "node:assert/strict";
-import { after, before, test } from "node:test";
-import { WAIT_MS, launchBrowser, newUser, openPad, pageProblems, startServer, typeAtEnd, uniquePad, waitForText } from "./lib.mjs";
+import { test } from "node:test";
+import { WAIT_MS, newUser, openPad, pageProblems, serverAndBrowser, typeAtEnd, uniquePad, waitForText } from "./lib.mjs";
 
 const TEST_MS = 60_000;
-let server;
-let browser;
-
-before(async () => {
-  server = await startServer();
-  browser = await launchBrowser();
-});
-
-after(async () => {
-  await browser?.close();
-  await server?.stop();
-});
+const env = serverAndBrowser();
 
 const ALICE = { name: "Alice", color: "#e6194b", rgb: "230, 25, 75" };
 const BOB = { name: "Bob", color: "#4363d8", rgb: "67, 99, 216" };
@@ -44,17 +33,17 @@ async function waitForMark(page, title, text) {
 }
 
 async function authorId(context) {
-  const res = await context.request.get(`${server.url}/api/v1/me`);
+  const res = await context.request.get(`${env.server.url}/api/v1/me`);
   assert.ok(res.ok());
   return (await res.json()).authorId;
 }
 
 test("each author's text carries their colour and name, also in a tab opened later", { timeout: TEST_MS }, async () => {
   const pad = uniquePad("authors");
-  const alice = await newUser(browser, ALICE);
-  const bob = await newUser(browser, BOB);
-  const a = await openPad(alice, server.url, pad);
-  const b = await openPad(bob, server.url, pad);
+  const alice = await newUser(env.browser, ALICE);
+  const bob = await newUser(env.browser, BOB);
+  const a = await openPad(alice, env.server.url, pad);
+  const b = await openPad(bob, env.server.url, pad);
 
   await a.locator(".cm-content").click();
   await a.keyboard.insertText("Alice wrote this line.\n");
@@ -65,8 +54,8 @@ test("each author's text carries their colour and name, also in a tab opened lat
   await waitForMark(a, "Alice", "Alice wrote this line.");
   await waitForMark(a, "Bob", "Bob added this one.");
 
-  const carol = await newUser(browser, { name: "Carol", color: "#3cb44b" });
-  const c = await openPad(carol, server.url, pad);
+  const carol = await newUser(env.browser, { name: "Carol", color: "#3cb44b" });
+  const c = await openPad(carol, env.server.url, pad);
   await waitForMark(c, "Alice", "Alice wrote this line.");
   await waitForMark(c, "Bob", "Bob added this one.");
   const marks = await c.evaluate(readMarks);
@@ -102,10 +91,10 @@ test("each author's text carries their colour and name, also in a tab opened lat
 
 test("a rename reaches the server and the marks in other tabs", { timeout: TEST_MS }, async () => {
   const pad = uniquePad("rename");
-  const alice = await newUser(browser, ALICE);
-  const bob = await newUser(browser, BOB);
-  const a = await openPad(alice, server.url, pad);
-  const b = await openPad(bob, server.url, pad);
+  const alice = await newUser(env.browser, ALICE);
+  const bob = await newUser(env.browser, BOB);
+  const a = await openPad(alice, env.server.url, pad);
+  const b = await openPad(bob, env.server.url, pad);
   await typeAtEnd(b, "Bob's words");
   await waitForMark(a, "Bob", "Bob's words");
 
@@ -118,7 +107,7 @@ test("a rename reaches the server and the marks in other tabs", { timeout: TEST_
   const deadline = Date.now() + WAIT_MS;
   let me;
   do {
-    me = await (await bob.request.get(`${server.url}/api/v1/me`)).json();
+    me = await (await bob.request.get(`${env.server.url}/api/v1/me`)).json();
     if (me.name === "Robert" && me.color === "#0c8599") break;
     await new Promise((r) => setTimeout(r, 100)); // retry interval of the poll
   } while (Date.now() < deadline);
@@ -134,15 +123,15 @@ test("a rename reaches the server and the marks in other tabs", { timeout: TEST_
 });
 
 test("a browser with no name of its own takes the one the server remembers", { timeout: TEST_MS }, async () => {
-  const context = await browser.newContext({ viewport: { width: 1280, height: 800 } });
+  const context = await env.browser.newContext({ viewport: { width: 1280, height: 800 } });
   // The same browser (cookie) named itself earlier, e.g. before its storage was cleared.
-  assert.ok((await context.request.get(`${server.url}/api/v1/me`)).ok());
-  const res = await context.request.post(`${server.url}/api/v1/me`, { data: { name: "Dora", color: "#2f9e44" } });
+  assert.ok((await context.request.get(`${env.server.url}/api/v1/me`)).ok());
+  const res = await context.request.post(`${env.server.url}/api/v1/me`, { data: { name: "Dora", color: "#2f9e44" } });
   assert.ok(res.ok(), await res.text());
-  const bad = await context.request.post(`${server.url}/api/v1/me`, { data: { color: "red" }, failOnStatusCode: false });
+  const bad = await context.request.post(`${env.server.url}/api/v1/me`, { data: { color: "red" }, failOnStatusCode: false });
   assert.equal(bad.status(), 400);
 
-  const d = await openPad(context, server.url, uniquePad("identity"));
+  const d = await openPad(context, env.server.url, uniquePad("identity"));
   await d.waitForFunction(() => document.querySelector(".user-name-input")?.value === "Dora", null, { timeout: WAIT_MS });
   assert.equal(await d.locator(".user-color-input").inputValue(), "#2f9e44");
   const stored = await d.evaluate(() => JSON.parse(localStorage.getItem("ypad:user")));

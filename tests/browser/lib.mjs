@@ -3,6 +3,7 @@
 // named users. Nothing here sleeps to synchronise: every wait is for a condition, with a deadline.
 
 import { spawn } from "node:child_process";
+import { after, before } from "node:test";
 import { mkdtemp, readFile, rm } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import path from "node:path";
@@ -69,6 +70,23 @@ export async function startServer() {
       await rm(dataDir, { recursive: true, force: true });
     },
   };
+}
+
+/**
+ * For a test file: start the server and the browser before its tests and stop both after them.
+ * The returned object holds them as `server` and `browser` while the tests run.
+ */
+export function serverAndBrowser() {
+  const env = { server: undefined, browser: undefined };
+  before(async () => {
+    env.server = await startServer();
+    env.browser = await launchBrowser();
+  });
+  after(async () => {
+    await env.browser?.close();
+    await env.server?.stop();
+  });
+  return env;
 }
 
 export function launchBrowser() {

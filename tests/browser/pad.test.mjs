@@ -4,16 +4,15 @@
 // returns.
 
 import assert from "node:assert/strict";
-import { after, before, test } from "node:test";
+import { test } from "node:test";
 import {
   WAIT_MS,
   editorText,
-  launchBrowser,
   newUser,
   openPad,
   pageProblems,
   pollJson,
-  startServer,
+  serverAndBrowser,
   typeAtEnd,
   uniquePad,
   waitConnected,
@@ -23,25 +22,14 @@ import {
 } from "./lib.mjs";
 
 const TEST_MS = 60_000;
-let server;
-let browser;
-
-before(async () => {
-  server = await startServer();
-  browser = await launchBrowser();
-});
-
-after(async () => {
-  await browser?.close();
-  await server?.stop();
-});
+const env = serverAndBrowser();
 
 /** Two people, Alice and Bob, each in their own browser context, on the same pad. */
 async function twoUsers(pad) {
-  const alice = await newUser(browser, { name: "Alice", color: "#e6194b" });
-  const bob = await newUser(browser, { name: "Bob", color: "#4363d8" });
-  const a = await openPad(alice, server.url, pad);
-  const b = await openPad(bob, server.url, pad);
+  const alice = await newUser(env.browser, { name: "Alice", color: "#e6194b" });
+  const bob = await newUser(env.browser, { name: "Bob", color: "#4363d8" });
+  const a = await openPad(alice, env.server.url, pad);
+  const b = await openPad(bob, env.server.url, pad);
   const close = async () => {
     assert.deepEqual([...pageProblems(a), ...pageProblems(b)], [], "the pages reported errors");
     await Promise.all([alice.close(), bob.close()]);
@@ -67,8 +55,8 @@ test("a fresh tab loads the pad with both people's edits", { timeout: TEST_MS },
   await typeAtEnd(b, "second line by Bob");
   await waitForText(a, "second line by Bob");
 
-  const carol = await newUser(browser, { name: "Carol", color: "#3cb44b" });
-  const c = await openPad(carol, server.url, pad);
+  const carol = await newUser(env.browser, { name: "Carol", color: "#3cb44b" });
+  const c = await openPad(carol, env.server.url, pad);
   await waitForText(c, "second line by Bob");
   assert.equal(await editorText(c), "first line by Alice\nsecond line by Bob");
   await carol.close();
@@ -94,12 +82,12 @@ test("a read-only tab cannot change the pad", { timeout: TEST_MS }, async () => 
   await typeAtEnd(a, "original text");
 
   // The server knows the read-only id once the pad has an edit (it may answer 404 until then).
-  const info = await pollJson(a.request, `${server.url}/api/v1/pads/${encodeURIComponent(pad)}`);
+  const info = await pollJson(a.request, `${env.server.url}/api/v1/pads/${encodeURIComponent(pad)}`);
   assert.equal(info.id, pad);
   assert.match(info.readOnlyId, /^r\./);
 
-  const viewer = await newUser(browser, { name: "Viewer", color: "#911eb4" });
-  const v = await openPad(viewer, server.url, info.readOnlyId);
+  const viewer = await newUser(env.browser, { name: "Viewer", color: "#911eb4" });
+  const v = await openPad(viewer, env.server.url, info.readOnlyId);
   await waitForText(v, "original text");
   assert.equal(await v.locator(".cm-content").getAttribute("contenteditable"), "false");
   assert.equal(await v.locator("#format-tools").isVisible(), false, "toolbar is hidden");
@@ -139,8 +127,8 @@ test("a chat message reaches the other tab", { timeout: TEST_MS }, async () => {
   assert.equal(await msg.locator("b").count(), 0);
 
   // A late joiner sees the history.
-  const carol = await newUser(browser, { name: "Carol", color: "#3cb44b" });
-  const c = await openPad(carol, server.url, pad);
+  const carol = await newUser(env.browser, { name: "Carol", color: "#3cb44b" });
+  const c = await openPad(carol, env.server.url, pad);
   await c.locator("#chat-log .chat-msg", { hasText: "Hi Bob" }).waitFor();
   await carol.close();
   await close();

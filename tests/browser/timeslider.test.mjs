@@ -4,22 +4,11 @@
 // head, exports and read-only links work, and a long history is read a page at a time.
 
 import assert from "node:assert/strict";
-import { after, before, test } from "node:test";
-import { WAIT_MS, launchBrowser, newUser, openPad, pageProblems, pollJson, startServer, typeAtEnd, uniquePad, waitForText } from "./lib.mjs";
+import { test } from "node:test";
+import { WAIT_MS, newUser, openPad, pageProblems, pollJson, serverAndBrowser, typeAtEnd, uniquePad, waitForText } from "./lib.mjs";
 
 const TEST_MS = 90_000;
-let server;
-let browser;
-
-before(async () => {
-  server = await startServer();
-  browser = await launchBrowser();
-});
-
-after(async () => {
-  await browser?.close();
-  await server?.stop();
-});
+const env = serverAndBrowser();
 
 /**
  * Open the timeslider of `pad` (at `#rev` if given) and record the page's problems; `onRequest`
@@ -35,7 +24,7 @@ async function openTimeslider(context, pad, rev, onRequest) {
     if (/Content.Security.Policy/i.test(msg.text())) problems.push(`csp: ${msg.text()}`);
   });
   page.problems = problems;
-  await page.goto(`${server.url}/p/${encodeURIComponent(pad)}/timeslider${rev === undefined ? "" : `#${rev}`}`);
+  await page.goto(`${env.server.url}/p/${encodeURIComponent(pad)}/timeslider${rev === undefined ? "" : `#${rev}`}`);
   return page;
 }
 
@@ -49,16 +38,16 @@ async function shownRev(page) {
 }
 
 async function head(request, pad) {
-  return (await pollJson(request, `${server.url}/api/v1/pads/${encodeURIComponent(pad)}/revisions?from=1&to=1`)).head;
+  return (await pollJson(request, `${env.server.url}/api/v1/pads/${encodeURIComponent(pad)}/revisions?from=1&to=1`)).head;
 }
 
 /** A pad where Alice wrote the first revision in one go and Bob then added a line. */
 async function padWithTwoAuthors(prefix) {
   const pad = uniquePad(prefix);
-  const alice = await newUser(browser, { name: "Alice", color: "#e6194b" });
-  const bob = await newUser(browser, { name: "Bob", color: "#4363d8" });
-  const a = await openPad(alice, server.url, pad);
-  const b = await openPad(bob, server.url, pad);
+  const alice = await newUser(env.browser, { name: "Alice", color: "#e6194b" });
+  const bob = await newUser(env.browser, { name: "Bob", color: "#4363d8" });
+  const a = await openPad(alice, env.server.url, pad);
+  const b = await openPad(bob, env.server.url, pad);
   await a.locator(".cm-content").click();
   await a.keyboard.insertText("First line by Alice.\n");
   await waitForText(b, "First line by Alice.");
@@ -66,7 +55,7 @@ async function padWithTwoAuthors(prefix) {
   await b.keyboard.press("Control+End");
   await b.keyboard.insertText("Second line by Bob.");
   await waitForText(a, "Second line by Bob.");
-  const viewer = await newUser(browser, { name: "Viewer", color: "#911eb4" });
+  const viewer = await newUser(env.browser, { name: "Viewer", color: "#911eb4" });
   const close = async () => {
     assert.deepEqual([...pageProblems(a), ...pageProblems(b)], [], "the pad pages reported errors");
     await Promise.all([alice.close(), bob.close(), viewer.close()]);
@@ -118,7 +107,7 @@ test("a past revision shows its text; stepping and dragging reach the head with 
   assert.equal(await md.getAttribute("href"), `/p/${encodeURIComponent(pad)}/2/export/markdown`);
   await t.locator("#ts-prev").click();
   await waitForRev(t, 1);
-  const exported = await viewer.request.get(`${server.url}${await md.getAttribute("href")}`);
+  const exported = await viewer.request.get(`${env.server.url}${await md.getAttribute("href")}`);
   assert.ok(exported.ok());
   const body = await exported.text();
   assert.ok(body.includes("First line by Alice.") && !body.includes("Bob"), body);
@@ -185,7 +174,7 @@ test("at the head the timeslider follows live edits; saved revisions are starred
 
 test("a read-only link opens the timeslider too", { timeout: TEST_MS }, async () => {
   const { pad, viewer, close } = await padWithTwoAuthors("ts-readonly");
-  const info = await pollJson(viewer.request, `${server.url}/api/v1/pads/${encodeURIComponent(pad)}`);
+  const info = await pollJson(viewer.request, `${env.server.url}/api/v1/pads/${encodeURIComponent(pad)}`);
   const t = await openTimeslider(viewer, info.readOnlyId, 1);
   await waitForRev(t, 1);
   assert.equal(await t.locator("#ts-text").textContent(), "First line by Alice.\n");
@@ -196,13 +185,13 @@ test("a read-only link opens the timeslider too", { timeout: TEST_MS }, async ()
 
 test("the timeslider of a pad nobody has written in yet starts with the first edit", { timeout: TEST_MS }, async () => {
   const pad = uniquePad("ts-empty");
-  const viewer = await newUser(browser, { name: "Viewer", color: "#911eb4" });
+  const viewer = await newUser(env.browser, { name: "Viewer", color: "#911eb4" });
   const t = await openTimeslider(viewer, pad);
   await t.locator("#ts-rev", { hasText: "no revisions yet" }).waitFor();
   assert.equal(await t.locator("#ts-slider").isDisabled(), true);
 
-  const alice = await newUser(browser, { name: "Alice", color: "#e6194b" });
-  const a = await openPad(alice, server.url, pad);
+  const alice = await newUser(env.browser, { name: "Alice", color: "#e6194b" });
+  const a = await openPad(alice, env.server.url, pad);
   await a.locator(".cm-content").click();
   await a.keyboard.insertText("Hello, history.");
   await waitForRev(t, 1);
@@ -214,9 +203,9 @@ test("the timeslider of a pad nobody has written in yet starts with the first ed
 
 test("a long history is read a page at a time and a drag fetches only where it stops", { timeout: 120_000 }, async () => {
   const pad = uniquePad("ts-long");
-  const key = await server.apiKey();
+  const key = await env.server.apiKey();
   const api = async (fn, params) => {
-    const res = await fetch(`${server.url}/api/1.2.13/${fn}`, { method: "POST", body: new URLSearchParams({ apikey: key, padID: pad, ...params }) });
+    const res = await fetch(`${env.server.url}/api/1.2.13/${fn}`, { method: "POST", body: new URLSearchParams({ apikey: key, padID: pad, ...params }) });
     const json = await res.json();
     assert.equal(json.code, 0, JSON.stringify(json));
   };
@@ -229,7 +218,7 @@ test("a long history is read a page at a time and a drag fetches only where it s
       while (next < TOTAL) await api("appendText", { text: `line ${next++}\n` });
     }),
   );
-  const context = await browser.newContext({ viewport: { width: 1280, height: 800 } });
+  const context = await env.browser.newContext({ viewport: { width: 1280, height: 800 } });
   const last = await head(context.request, pad);
   assert.ok(last >= TOTAL, `head ${last}`);
 

@@ -6,22 +6,11 @@
 // even where the CSP would have stopped the script itself.
 
 import assert from "node:assert/strict";
-import { after, before, test } from "node:test";
-import { WAIT_MS, editorText, launchBrowser, newUser, openPad, pageProblems, pollJson, startServer, waitForText } from "./lib.mjs";
+import { test } from "node:test";
+import { WAIT_MS, editorText, newUser, openPad, pageProblems, pollJson, serverAndBrowser, waitForText } from "./lib.mjs";
 
 const TEST_MS = 90_000;
-let server;
-let browser;
-
-before(async () => {
-  server = await startServer();
-  browser = await launchBrowser();
-});
-
-after(async () => {
-  await browser?.close();
-  await server?.stop();
-});
+const env = serverAndBrowser();
 
 const suffix = () => Math.random().toString(36).slice(2, 8);
 
@@ -90,8 +79,8 @@ async function waitForAttribute(page, selector, name, value) {
 }
 
 async function api(fn, params) {
-  const key = await server.apiKey();
-  const res = await fetch(`${server.url}/api/1.2.13/${fn}`, { method: "POST", body: new URLSearchParams({ apikey: key, ...params }) });
+  const key = await env.server.apiKey();
+  const res = await fetch(`${env.server.url}/api/1.2.13/${fn}`, { method: "POST", body: new URLSearchParams({ apikey: key, ...params }) });
   const json = await res.json();
   assert.equal(json.code, 0, `${fn}: ${JSON.stringify(json)}`);
   return json.data;
@@ -100,7 +89,7 @@ async function api(fn, params) {
 test("markup in pad names, author names, chat, labels and text never runs or renders", { timeout: TEST_MS }, async () => {
   // A pad id with `/` is refused outright.
   for (const path of [`/p/${encodeURIComponent(SCRIPT_PAD)}`, `/api/v1/pads/${encodeURIComponent(SCRIPT_PAD)}/text`]) {
-    const res = await fetch(`${server.url}${path}`);
+    const res = await fetch(`${env.server.url}${path}`);
     assert.equal(res.status, 400, path);
     assert.doesNotMatch(res.headers.get("content-type") ?? "", /html/, path);
   }
@@ -108,11 +97,11 @@ test("markup in pad names, author names, chat, labels and text never runs or ren
   await api("createPad", { padID: JS_PAD, text: "javascript pad\n" });
 
   // Alice writes the payloads and chats; Bob watches, then adds a line.
-  const alice = await newUser(browser, { name: ALICE, color: "#e6194b" });
-  const bob = await newUser(browser, { name: BOB, color: "#4363d8" });
-  const a = await openPad(alice, server.url, IMG_PAD);
+  const alice = await newUser(env.browser, { name: ALICE, color: "#e6194b" });
+  const bob = await newUser(env.browser, { name: BOB, color: "#4363d8" });
+  const a = await openPad(alice, env.server.url, IMG_PAD);
   const aSeen = watch(a);
-  const b = await openPad(bob, server.url, IMG_PAD);
+  const b = await openPad(bob, env.server.url, IMG_PAD);
   const bSeen = watch(b);
   await a.locator(".cm-content").click();
   await a.keyboard.insertText(TEXT_LINES.join("\n"));
@@ -143,7 +132,7 @@ test("markup in pad names, author names, chat, labels and text never runs or ren
   assert.equal(await editorText(a), full);
 
   // Alice stars the head with a label made of markup.
-  const padUrl = `${server.url}/api/v1/pads/${encodeURIComponent(IMG_PAD)}`;
+  const padUrl = `${env.server.url}/api/v1/pads/${encodeURIComponent(IMG_PAD)}`;
   const { head } = await pollJson(a.request, `${padUrl}/revisions?from=1&to=1`);
   const saved = await a.request.post(`${padUrl}/saved`, { data: { rev: head, label: SAVED_LABEL } });
   assert.ok(saved.ok(), `saving a revision: ${saved.status()} ${await saved.text()}`);
@@ -152,11 +141,11 @@ test("markup in pad names, author names, chat, labels and text never runs or ren
   await assertInert(b, bSeen, "Bob's pad page");
 
   // The start page lists all three pads by their literal names, linking to their pad pages.
-  const viewer = await newUser(browser, { name: "Viewer", color: "#911eb4" });
+  const viewer = await newUser(env.browser, { name: "Viewer", color: "#911eb4" });
   const start = await viewer.newPage();
   start.setDefaultTimeout(WAIT_MS);
   const startSeen = watch(start);
-  await start.goto(`${server.url}/`);
+  await start.goto(`${env.server.url}/`);
   for (const id of [IMG_PAD, SVG_PAD, JS_PAD]) await waitForExactText(start, "#recent-list .recent-link", id);
   const links = await start.locator("#recent-list .recent-link").evaluateAll((els) => els.map((el) => [el.textContent, el.getAttribute("href")]));
   for (const [id, href] of links) assert.equal(href, `/p/${encodeURIComponent(id)}`, `link of ${id}`);
@@ -166,7 +155,7 @@ test("markup in pad names, author names, chat, labels and text never runs or ren
   const ts = await viewer.newPage();
   ts.setDefaultTimeout(WAIT_MS);
   const tsSeen = watch(ts);
-  await ts.goto(`${server.url}/p/${encodeURIComponent(IMG_PAD)}/timeslider#${head}`);
+  await ts.goto(`${env.server.url}/p/${encodeURIComponent(IMG_PAD)}/timeslider#${head}`);
   await ts.locator(`#ts-text[data-rev="${head}"]`).waitFor({ state: "attached" });
   assert.equal(await ts.locator("#ts-text").textContent(), full);
   assert.equal(await ts.title(), `${IMG_PAD} · Timeslider · ypad`);
@@ -183,7 +172,7 @@ test("markup in pad names, author names, chat, labels and text never runs or ren
   // The HTML export, at the head and at a past revision, is inert even without the CSP it is
   // served with: loaded as a plain document, nothing in it may run.
   for (const path of [`/p/${encodeURIComponent(IMG_PAD)}/export/html`, `/p/${encodeURIComponent(IMG_PAD)}/${head}/export/html`]) {
-    const res = await viewer.request.get(`${server.url}${path}`);
+    const res = await viewer.request.get(`${env.server.url}${path}`);
     assert.ok(res.ok(), path);
     const doc = await viewer.newPage();
     const docSeen = watch(doc);
