@@ -127,12 +127,21 @@ impl SledStore {
     }
 
     fn latest_checkpoint(&self, pad: &str, at_most: u64) -> Result<Option<(u64, Vec<u8>)>> {
-        let range = rev_key(pad, 0)..=rev_key(pad, at_most);
-        match self.checkpoints.range(range).next_back() {
+        Self::newest_at_or_before(&self.checkpoints, pad, at_most, "checkpoint key")
+    }
+
+    /// In a tree keyed by `pad • rev`, the record with the greatest revision at or before `rev`.
+    fn newest_at_or_before(
+        tree: &Tree,
+        pad: &str,
+        rev: u64,
+        what: &str,
+    ) -> Result<Option<(u64, Vec<u8>)>> {
+        match tree.range(rev_key(pad, 0)..=rev_key(pad, rev)).next_back() {
             None => Ok(None),
             Some(kv) => {
                 let (key, value) = kv?;
-                let rev = rev_of(&key).ok_or_else(|| corrupt(pad, "checkpoint key"))?;
+                let rev = rev_of(&key).ok_or_else(|| corrupt(pad, what))?;
                 Ok(Some((rev, value.to_vec())))
             }
         }
@@ -313,15 +322,7 @@ impl Store for SledStore {
     }
 
     fn history_block_at_or_before(&self, pad: &str, rev: u64) -> Result<Option<(u64, Vec<u8>)>> {
-        let range = rev_key(pad, 0)..=rev_key(pad, rev);
-        match self.history.range(range).next_back() {
-            None => Ok(None),
-            Some(kv) => {
-                let (key, value) = kv?;
-                let start = rev_of(&key).ok_or_else(|| corrupt(pad, "history key"))?;
-                Ok(Some((start, value.to_vec())))
-            }
-        }
+        Self::newest_at_or_before(&self.history, pad, rev, "history key")
     }
 
     fn list(&self) -> Result<Vec<PadMeta>> {
