@@ -166,7 +166,7 @@ pub async fn authorship(
     State(state): State<AppState>,
     Path(raw): Path<String>,
 ) -> Result<Json<serde_json::Value>, HttpError> {
-    let id = resolve(&state, &raw).await?;
+    let (id, _) = crate::ws::resolve(&state, &raw).await?;
     let clients = client_map(&state, &id).await?;
     let mut ids: Vec<String> = clients.values().cloned().collect();
     ids.sort();
@@ -179,11 +179,6 @@ pub async fn authorship(
     Ok(Json(
         serde_json::json!({ "clients": clients, "authors": authors }),
     ))
-}
-
-/// A pad id, or a read-only id resolved to its pad (read-only viewers see history too).
-async fn resolve(state: &AppState, raw: &str) -> Result<PadId, HttpError> {
-    Ok(crate::ws::resolve(state, raw).await?.0)
 }
 
 #[derive(Deserialize)]
@@ -202,7 +197,7 @@ pub async fn revisions(
     Path(raw): Path<String>,
     Query(q): Query<RangeQuery>,
 ) -> Result<Json<serde_json::Value>, HttpError> {
-    let id = resolve(&state, &raw).await?;
+    let (id, _) = crate::ws::resolve(&state, &raw).await?;
     let head = history::head(&state, &id)
         .await?
         .ok_or_else(|| HttpError::NotFound(format!("pad {id} does not exist")))?;
@@ -226,7 +221,7 @@ pub async fn revision(
     State(state): State<AppState>,
     Path((raw, rev)): Path<(String, u64)>,
 ) -> Result<Json<serde_json::Value>, HttpError> {
-    let id = resolve(&state, &raw).await?;
+    let (id, _) = crate::ws::resolve(&state, &raw).await?;
     let head = history::head(&state, &id)
         .await?
         .ok_or_else(|| HttpError::NotFound(format!("pad {id} does not exist")))?;

@@ -30,11 +30,6 @@ pub async fn export_rev(
     export(state, pad, Some(rev), kind).await
 }
 
-/// A pad id, or a read-only id resolved to its pad.
-async fn resolve(state: &AppState, raw: &str) -> Result<PadId, HttpError> {
-    Ok(crate::ws::resolve(state, raw).await?.0)
-}
-
 async fn export(
     state: AppState,
     raw: String,
@@ -46,7 +41,7 @@ async fn export(
             "no export type {kind:?} (markdown, md, txt, html, etherpad)"
         ))
     })?;
-    let id = resolve(&state, &raw).await?;
+    let (id, _) = crate::ws::resolve(&state, &raw).await?;
     state.persister.barrier().await;
     let key = id.to_string();
     let history = state.persister.history().clone();

@@ -50,6 +50,7 @@ pub async fn upgrade(
 }
 
 /// A pad id from a URL, or a read-only id (`r.…`) resolved to its pad; `true` when read-only.
+/// Every route that shows a pad (its socket, exports, history) takes read-only ids too.
 pub async fn resolve(state: &AppState, raw: &str) -> Result<(PadId, bool), HttpError> {
     let id = PadId::parse(raw)?;
     if !id.is_read_only() {
