@@ -9,10 +9,10 @@
 //! deltas, applied to a chunked buffer so that each costs about a chunk's length, not the
 //! text's.
 //!
-//! [`Recorder`] derives the deltas: it replays updates on its own document and reads yrs's text
-//! events, which give positions but not who inserted; updates carrying a single client's content
-//! (nearly all of them) are attributed to that client, others are diffed exactly between
-//! snapshots.
+//! [`Recorder`] derives the deltas by replaying updates on its own document. A keystroke (one
+//! client's new run of text) is read from its encoding and positioned from its item; other
+//! updates carrying a single client's content use yrs's text event, which gives positions but
+//! not who inserted; updates mixing clients are diffed exactly between snapshots.
 
 use std::sync::{Arc, Mutex};
 
