@@ -7,7 +7,7 @@ use ypad_tests::{Client, TestServer};
 
 fn fixture(name: &str) -> PathBuf {
     PathBuf::from(env!("CARGO_MANIFEST_DIR"))
-        .join("../../shared/fixtures/etherpad")
+        .join("../crates/ypad-formats/tests/fixtures/etherpad")
         .join(name)
 }
 

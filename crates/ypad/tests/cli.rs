@@ -11,7 +11,7 @@ fn ypad() -> Command {
 
 fn fixture(name: &str) -> PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR"))
-        .join("../../../shared/fixtures/etherpad")
+        .join("../ypad-formats/tests/fixtures/etherpad")
         .join(name)
 }
 
