@@ -84,9 +84,9 @@ struct FlakyStore {
 impl FlakyStore {
     fn check(&self) -> Result<(), StoreError> {
         if self.failing.load(Ordering::SeqCst) {
-            return Err(StoreError::Backend(sled::Error::Io(std::io::Error::other(
+            return Err(StoreError::backend(std::io::Error::other(
                 "no space left on device",
-            ))));
+            )));
         }
         Ok(())
     }

@@ -133,7 +133,7 @@ async fn relayed_content_keeps_its_owner() {
 async fn every_revision_reads_back_across_blocks_restarts_and_recreation() {
     let dir = tempfile::tempdir().unwrap();
     let mut config = ypad_server::Config::new(dir.path());
-    config.checkpoint_every = 7;
+    config.history_block_len = 7;
     let server = TestServer::start_with(config.clone()).await;
     let url = server.ws_url("blocks");
     let mut ann = Client::connect(&url, 301).await;

@@ -37,7 +37,7 @@ async fn graceful_restart_keeps_every_pad() {
 async fn checkpoints_and_eviction_keep_the_text() {
     let dir = tempfile::tempdir().unwrap();
     let mut config = Config::new(dir.path());
-    config.checkpoint_every = 7;
+    config.history_block_len = 7;
     config.idle_evict = Duration::ZERO;
     config.sweep_every = Duration::from_millis(20);
     let server = TestServer::start_with(config).await;

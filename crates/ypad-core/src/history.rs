@@ -35,7 +35,7 @@ pub enum Op {
 pub type Delta = Vec<Op>;
 
 #[derive(Debug, thiserror::Error)]
-pub enum HistoryError {
+pub enum BlockError {
     #[error("history record is malformed: {0}")]
     Malformed(&'static str),
     #[error("a revision's change reaches past the end of the text")]
@@ -67,12 +67,10 @@ impl Rendered {
     }
 
     /// The text `text` whose parts were written as `spans` say.
-    pub fn from_spans(text: &str, spans: &[Span]) -> Result<Self, HistoryError> {
+    pub fn from_spans(text: &str, spans: &[Span]) -> Result<Self, BlockError> {
         let units: Vec<u16> = text.encode_utf16().collect();
         if spans.iter().map(|s| s.len as usize).sum::<usize>() != units.len() {
-            return Err(HistoryError::Malformed(
-                "authorship does not cover the text",
-            ));
+            return Err(BlockError::Malformed("authorship does not cover the text"));
         }
         let mut rendered = Rendered::new();
         let mut authors = Vec::with_capacity(units.len());
@@ -125,14 +123,14 @@ impl Rendered {
     }
 
     /// Applies one revision's change. On error the text may be partly changed; callers drop it.
-    pub fn apply(&mut self, delta: &[Op]) -> Result<(), HistoryError> {
+    pub fn apply(&mut self, delta: &[Op]) -> Result<(), BlockError> {
         let mut at = 0usize;
         for op in delta {
             match op {
                 Op::Retain(n) => {
                     at += *n as usize;
                     if at > self.len {
-                        return Err(HistoryError::OutOfRange);
+                        return Err(BlockError::OutOfRange);
                     }
                 }
                 Op::Insert(text, client) => {
@@ -159,9 +157,9 @@ impl Rendered {
     }
 
     /// The chunk holding position `at` and the offset in it; at the very end, the last chunk.
-    fn locate(&mut self, mut at: usize) -> Result<(usize, usize), HistoryError> {
+    fn locate(&mut self, mut at: usize) -> Result<(usize, usize), BlockError> {
         if at > self.len {
-            return Err(HistoryError::OutOfRange);
+            return Err(BlockError::OutOfRange);
         }
         if self.chunks.is_empty() {
             self.chunks.push(Chunk::default());
@@ -176,7 +174,7 @@ impl Rendered {
         unreachable!("the last chunk always answers")
     }
 
-    fn insert(&mut self, at: usize, units: &[u16], author: u32) -> Result<(), HistoryError> {
+    fn insert(&mut self, at: usize, units: &[u16], author: u32) -> Result<(), BlockError> {
         let (i, offset) = self.locate(at)?;
         let chunk = &mut self.chunks[i];
         chunk.units.splice(offset..offset, units.iter().copied());
@@ -195,9 +193,9 @@ impl Rendered {
         Ok(())
     }
 
-    fn delete(&mut self, at: usize, mut n: usize) -> Result<(), HistoryError> {
+    fn delete(&mut self, at: usize, mut n: usize) -> Result<(), BlockError> {
         if at + n > self.len {
-            return Err(HistoryError::OutOfRange);
+            return Err(BlockError::OutOfRange);
         }
         self.len -= n;
         let (mut i, mut offset) = self.locate(at)?;
@@ -239,11 +237,11 @@ impl Block {
     }
 
     /// The text at `rev`, which must lie in `start..=end()`.
-    pub fn render(&self, rev: u64) -> Result<Rendered, HistoryError> {
+    pub fn render(&self, rev: u64) -> Result<Rendered, BlockError> {
         let steps = rev
             .checked_sub(self.start)
             .filter(|&n| n <= self.deltas.len() as u64)
-            .ok_or(HistoryError::OutOfRange)?;
+            .ok_or(BlockError::OutOfRange)?;
         let mut rendered = self.keyframe.clone();
         for delta in &self.deltas[..steps as usize] {
             rendered.apply(delta)?;
@@ -287,11 +285,11 @@ impl Block {
         out
     }
 
-    pub fn decode(bytes: &[u8]) -> Result<Block, HistoryError> {
-        let bad = |what| move |_| HistoryError::Malformed(what);
+    pub fn decode(bytes: &[u8]) -> Result<Block, BlockError> {
+        let bad = |what| move |_| BlockError::Malformed(what);
         let mut r = Reader::new(bytes);
         if r.read_var().map_err(bad("version"))? != BLOCK_VERSION {
-            return Err(HistoryError::Malformed("unknown version"));
+            return Err(BlockError::Malformed("unknown version"));
         }
         let start = r.read_var().map_err(bad("start"))?;
         let fingerprint = r.read_var().map_err(bad("fingerprint"))?;
@@ -301,7 +299,7 @@ impl Block {
         for _ in 0..count {
             let len = r.read_var().map_err(bad("span"))?;
             let client = r.read_var().map_err(bad("span"))?;
-            let len = u32::try_from(len).map_err(|_| HistoryError::Malformed("span length"))?;
+            let len = u32::try_from(len).map_err(|_| BlockError::Malformed("span length"))?;
             spans.push(Span { len, client });
         }
         let keyframe = Rendered::from_spans(text, &spans)?;
@@ -311,9 +309,9 @@ impl Block {
             let ops = r.read_var().map_err(bad("op count"))?;
             let mut delta = Vec::new();
             for _ in 0..ops {
-                let small = |r: &mut Reader| -> Result<u32, HistoryError> {
+                let small = |r: &mut Reader| -> Result<u32, BlockError> {
                     let n = r.read_var().map_err(bad("op length"))?;
-                    u32::try_from(n).map_err(|_| HistoryError::Malformed("op length"))
+                    u32::try_from(n).map_err(|_| BlockError::Malformed("op length"))
                 };
                 delta.push(match r.read_var().map_err(bad("op"))? {
                     0 => Op::Retain(small(&mut r)?),
@@ -323,7 +321,7 @@ impl Block {
                         Op::Insert(text.to_owned(), client)
                     }
                     2 => Op::Delete(small(&mut r)?),
-                    _ => return Err(HistoryError::Malformed("op kind")),
+                    _ => return Err(BlockError::Malformed("op kind")),
                 });
             }
             deltas.push(delta);

@@ -14,4 +14,4 @@ pub mod session;
 pub use awareness::AwarenessTable;
 pub use doc::{ApplyError, PadDoc};
 pub use pad_id::{PadId, PadIdError};
-pub use session::{Effects, Session, SessionError};
+pub use session::{Admission, Effects, Session, SessionError};

@@ -18,6 +18,39 @@ pub const SYNC_UPDATE: u64 = 2;
 /// Yjs client ids are JavaScript numbers; anything from 2^53 up cannot come from a real client.
 pub const MAX_CLIENT_ID: u64 = (1 << 53) - 1;
 
+/// Why the server closes a WebSocket: the close codes of RFC 6455 that ypad sends, named once.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum CloseCode {
+    /// 1001: the server is shutting down, or the peer stopped answering pings.
+    GoingAway,
+    /// 1003: a text frame; the protocol is binary.
+    Unsupported,
+    /// 1007: a frame whose data is not what the protocol says it must be.
+    InvalidData,
+    /// 1008: too many frames.
+    Policy,
+    /// 1009: a frame, or the pad it would grow, over the limit.
+    TooBig,
+    /// 1011: the pad is being reloaded; reconnect.
+    Internal,
+    /// 1013: the store refuses writes, or the reader fell too far behind; reconnect later.
+    TryLater,
+}
+
+impl CloseCode {
+    pub fn code(self) -> u16 {
+        match self {
+            CloseCode::GoingAway => 1001,
+            CloseCode::Unsupported => 1003,
+            CloseCode::InvalidData => 1007,
+            CloseCode::Policy => 1008,
+            CloseCode::TooBig => 1009,
+            CloseCode::Internal => 1011,
+            CloseCode::TryLater => 1013,
+        }
+    }
+}
+
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 pub enum DecodeError {
     #[error("frame ended in the middle of a message")]

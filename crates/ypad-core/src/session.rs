@@ -6,13 +6,12 @@
 //! everyone. Nothing here blocks or allocates per receiver.
 
 use std::collections::BTreeSet;
-use std::ops::Range;
 
 use bytes::Bytes;
 
 use crate::awareness::AwarenessTable;
 use crate::doc::{Applied, ApplyError, PadDoc};
-use crate::protocol::{self, DecodeError, Message};
+use crate::protocol::{self, CloseCode, DecodeError, Message};
 
 /// A loaded pad: its document and who is present.
 #[derive(Default)]
@@ -28,6 +27,24 @@ impl Pad {
             awareness: AwarenessTable::new(),
         }
     }
+
+    /// A server-side edit (API, import): the update `f` made, with the frame that carries it
+    /// to every connection; `None` if it changed nothing. Its content is the server's client's.
+    pub fn edit(&mut self, f: impl FnOnce(&mut PadDoc) -> Option<Vec<u8>>) -> Option<Accepted> {
+        let update = Bytes::from(f(&mut self.doc)?);
+        Some(Accepted {
+            forward: protocol::encode_update(&update),
+            update,
+            inserted_by: vec![crate::doc::server_client_id()],
+        })
+    }
+
+    /// Drops awareness states not renewed in time; the frame announcing it, if any went.
+    pub fn expire_awareness(&mut self, now_ms: u64) -> Option<Bytes> {
+        self.awareness
+            .expire(now_ms)
+            .map(|removal| protocol::encode_awareness(&removal))
+    }
 }
 
 /// Why a connection must be closed. Each maps onto a WebSocket close code.
@@ -37,22 +54,46 @@ pub enum SessionError {
     Malformed(#[from] DecodeError),
     #[error("{0}")]
     Update(#[from] ApplyError),
+    #[error("the update could grow the pad past its limit")]
+    PadFull,
+    #[error("the store refuses writes")]
+    StoreUnavailable,
 }
 
 impl SessionError {
-    /// 1007: the frame's data is not what the protocol says it must be.
-    pub fn close_code(&self) -> u16 {
-        1007
+    pub fn close_code(&self) -> CloseCode {
+        match self {
+            SessionError::Malformed(_) | SessionError::Update(_) => CloseCode::InvalidData,
+            SessionError::PadFull => CloseCode::TooBig,
+            SessionError::StoreUnavailable => CloseCode::TryLater,
+        }
     }
 }
 
-/// An accepted update: where its payload sits in the frame, and how to forward it.
+/// Whether a write may be accepted now: the server's state, handed in with each frame.
+#[derive(Debug, Clone, Copy)]
+pub struct Admission {
+    /// False while the store refuses writes: an edit accepted then could be lost.
+    pub accepting_writes: bool,
+    /// Largest text an update may grow the pad to, in UTF-16 code units.
+    pub max_pad_chars: u64,
+}
+
+impl Admission {
+    /// No limits: for tests and tools.
+    pub const OPEN: Admission = Admission {
+        accepting_writes: true,
+        max_pad_chars: u64::MAX,
+    };
+}
+
+/// A new revision: what to store and what to send every other connection.
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub struct AcceptedUpdate {
-    /// The v1 update inside the incoming frame.
-    pub payload: Range<usize>,
-    /// The frame is already a `sync update` message, so it can be forwarded as is.
-    pub frame_is_update: bool,
+pub struct Accepted {
+    /// The v1 update, shared with the incoming frame where it came from one.
+    pub update: Bytes,
+    /// The `sync update` frame carrying it: the incoming frame itself when it was one.
+    pub forward: Bytes,
     /// Client ids whose content the update inserted (for authorship).
     pub inserted_by: Vec<u64>,
 }
@@ -63,22 +104,9 @@ pub struct Effects {
     /// Frames for this connection only.
     pub reply: Vec<Bytes>,
     /// A new revision: persist it and forward it to every other connection.
-    pub update: Option<AcceptedUpdate>,
+    pub update: Option<Accepted>,
     /// An awareness frame for every connection, this one included.
     pub awareness: Option<Bytes>,
-    /// Awareness entries arrived; `true` when the incoming frame can be broadcast unchanged.
-    awareness_frame_reusable: bool,
-}
-
-impl Effects {
-    /// The awareness broadcast: the incoming frame itself when it was accepted whole.
-    pub fn awareness_frame(&self, incoming: &Bytes) -> Option<Bytes> {
-        if self.awareness_frame_reusable {
-            Some(incoming.clone())
-        } else {
-            self.awareness.clone()
-        }
-    }
 }
 
 #[derive(Debug, Default)]
@@ -98,10 +126,6 @@ impl Session {
         }
     }
 
-    pub fn is_read_only(&self) -> bool {
-        self.read_only
-    }
-
     /// The greeting: sync step 1, then every known awareness state, each in its own frame.
     pub fn open(&self, pad: &Pad) -> Vec<Bytes> {
         let mut frames = vec![protocol::encode_sync_step1(&pad.doc.state_vector())];
@@ -111,11 +135,13 @@ impl Session {
         frames
     }
 
+    /// Handles one frame: decoded once, applied under the caller's hold of the pad.
     pub fn receive(
         &mut self,
         pad: &mut Pad,
-        frame: &[u8],
+        frame: &Bytes,
         now_ms: u64,
+        admission: Admission,
     ) -> Result<Effects, SessionError> {
         let mut effects = Effects::default();
         match protocol::decode(frame)? {
@@ -123,23 +149,14 @@ impl Session {
                 let diff = pad.doc.encode_diff(sv)?;
                 effects.reply.push(protocol::encode_sync_step2(&diff));
             }
-            Message::SyncStep2(update) | Message::Update(update) => {
-                if self.read_only {
-                    if !self.told_denied {
-                        self.told_denied = true;
-                        effects
-                            .reply
-                            .push(protocol::encode_auth_denied("read-only pad"));
-                    }
-                    return Ok(effects);
-                }
-                if let Applied::Changed { inserted_by } = pad.doc.apply_update(update)? {
-                    effects.update = Some(AcceptedUpdate {
-                        inserted_by,
-                        payload: offset_in(frame, update),
-                        frame_is_update: matches!(protocol::decode(frame), Ok(Message::Update(_))),
-                    });
-                }
+            Message::SyncStep2(update) => {
+                let update = frame.slice_ref(update);
+                effects.update = self.write(pad, &mut effects.reply, update, None, admission)?;
+            }
+            Message::Update(update) => {
+                let update = frame.slice_ref(update);
+                let forward = Some(frame.clone());
+                effects.update = self.write(pad, &mut effects.reply, update, forward, admission)?;
             }
             Message::Awareness(update) => {
                 let change = pad.awareness.apply(update, now_ms)?;
@@ -148,14 +165,13 @@ impl Session {
                     self.controlled.remove(id);
                 }
                 if !change.is_empty() {
-                    if change.accepted_all {
-                        effects.awareness_frame_reusable = true;
+                    effects.awareness = Some(if change.accepted_all {
+                        frame.clone()
                     } else {
                         let mut ids = change.updated;
                         ids.extend(change.removed);
-                        effects.awareness =
-                            Some(protocol::encode_awareness(&pad.awareness.encode(&ids)));
-                    }
+                        protocol::encode_awareness(&pad.awareness.encode(&ids))
+                    });
                 }
             }
             Message::QueryAwareness => {
@@ -168,6 +184,44 @@ impl Session {
         Ok(effects)
     }
 
+    /// Applies an update unless this connection is read-only (its writes are dropped, and it
+    /// is told once) or the admission refuses it. `forward` is the incoming frame when it can
+    /// be forwarded as it is.
+    fn write(
+        &mut self,
+        pad: &mut Pad,
+        reply: &mut Vec<Bytes>,
+        update: Bytes,
+        forward: Option<Bytes>,
+        admission: Admission,
+    ) -> Result<Option<Accepted>, SessionError> {
+        if self.read_only {
+            if !self.told_denied {
+                self.told_denied = true;
+                reply.push(protocol::encode_auth_denied("read-only pad"));
+            }
+            return Ok(None);
+        }
+        if !admission.accepting_writes {
+            return Err(SessionError::StoreUnavailable);
+        }
+        // An update of n bytes inserts at most n UTF-16 code units (each unit of inserted text
+        // takes at least one byte of its UTF-8 encoding), so this bounds the pad's growth
+        // without decoding the update first.
+        let could_reach = u64::from(pad.doc.text_len()).saturating_add(update.len() as u64);
+        if could_reach > admission.max_pad_chars {
+            return Err(SessionError::PadFull);
+        }
+        let Applied::Changed { inserted_by } = pad.doc.apply_update(&update)? else {
+            return Ok(None);
+        };
+        Ok(Some(Accepted {
+            forward: forward.unwrap_or_else(|| protocol::encode_update(&update)),
+            update,
+            inserted_by,
+        }))
+    }
+
     /// The connection closed: remove its awareness states and return the frame announcing it.
     pub fn close(&mut self, pad: &mut Pad, now_ms: u64) -> Option<Bytes> {
         let ids: Vec<u64> = std::mem::take(&mut self.controlled).into_iter().collect();
@@ -175,12 +229,6 @@ impl Session {
             .remove(&ids, now_ms)
             .map(|u| protocol::encode_awareness(&u))
     }
-}
-
-/// Position of `inner`, a subslice of `outer`, as a range of `outer`.
-fn offset_in(outer: &[u8], inner: &[u8]) -> Range<usize> {
-    let start = inner.as_ptr() as usize - outer.as_ptr() as usize;
-    start..start + inner.len()
 }
 
 #[cfg(test)]
@@ -227,15 +275,20 @@ mod tests {
         let mut pad = Pad::default();
         let mut s = Session::new(false);
         let frame = encode_update(&keystroke(1, "a"));
-        let e = s.receive(&mut pad, &frame, 0).unwrap();
+        let e = s.receive(&mut pad, &frame, 0, Admission::OPEN).unwrap();
         let accepted = e.update.unwrap();
-        assert!(accepted.frame_is_update);
-        assert_eq!(&frame[accepted.payload], &keystroke(1, "a")[..]);
-        assert!(s.receive(&mut pad, &frame, 0).unwrap().update.is_none());
+        assert_eq!(accepted.forward, frame);
+        assert_eq!(&accepted.update[..], &keystroke(1, "a")[..]);
+        assert!(
+            s.receive(&mut pad, &frame, 0, Admission::OPEN)
+                .unwrap()
+                .update
+                .is_none()
+        );
 
         let step2 = encode_sync_step2(&keystroke(2, "b"));
-        let e = s.receive(&mut pad, &step2, 0).unwrap();
-        assert!(!e.update.unwrap().frame_is_update);
+        let e = s.receive(&mut pad, &step2, 0, Admission::OPEN).unwrap();
+        assert_eq!(e.update.unwrap().forward, encode_update(&keystroke(2, "b")));
         assert_eq!(pad.doc.text().len(), 2);
     }
 
@@ -243,11 +296,18 @@ mod tests {
     fn step1_gets_the_diff() {
         let mut pad = Pad::default();
         let mut s = Session::new(false);
-        s.receive(&mut pad, &encode_update(&keystroke(1, "hi")), 0)
-            .unwrap();
+        s.receive(
+            &mut pad,
+            &encode_update(&keystroke(1, "hi")),
+            0,
+            Admission::OPEN,
+        )
+        .unwrap();
         let peer = Doc::with_client_id(9);
         let sv = peer.transact().state_vector().encode_v1();
-        let e = s.receive(&mut pad, &encode_sync_step1(&sv), 0).unwrap();
+        let e = s
+            .receive(&mut pad, &encode_sync_step1(&sv), 0, Admission::OPEN)
+            .unwrap();
         assert_eq!(e.reply.len(), 1);
         assert_eq!(e.reply[0][..2], [0, 1]);
     }
@@ -257,12 +317,22 @@ mod tests {
         let mut pad = Pad::default();
         let mut s = Session::new(true);
         let e = s
-            .receive(&mut pad, &encode_update(&keystroke(1, "x")), 0)
+            .receive(
+                &mut pad,
+                &encode_update(&keystroke(1, "x")),
+                0,
+                Admission::OPEN,
+            )
             .unwrap();
         assert!(e.update.is_none());
         assert_eq!(e.reply[0][0], 2);
         let e = s
-            .receive(&mut pad, &encode_sync_step2(&keystroke(2, "y")), 0)
+            .receive(
+                &mut pad,
+                &encode_sync_step2(&keystroke(2, "y")),
+                0,
+                Admission::OPEN,
+            )
             .unwrap();
         assert!(e.update.is_none() && e.reply.is_empty());
         assert_eq!(pad.doc.text(), "");
@@ -273,8 +343,8 @@ mod tests {
         let mut pad = Pad::default();
         let mut s = Session::new(false);
         let frame = Bytes::from(encode_awareness(&awareness(4, 1, r#"{"user":{}}"#)).to_vec());
-        let e = s.receive(&mut pad, &frame, 0).unwrap();
-        assert_eq!(e.awareness_frame(&frame), Some(frame.clone()));
+        let e = s.receive(&mut pad, &frame, 0, Admission::OPEN).unwrap();
+        assert_eq!(e.awareness, Some(frame.clone()));
         let removal = s.close(&mut pad, 1).unwrap();
         assert_eq!(
             &removal[..],
@@ -296,7 +366,11 @@ mod tests {
             &[7, 0],
             &[1, 5, 1],
         ] {
-            assert!(s.receive(&mut pad, frame, 0).is_err(), "{frame:?}");
+            let frame = Bytes::copy_from_slice(frame);
+            assert!(
+                s.receive(&mut pad, &frame, 0, Admission::OPEN).is_err(),
+                "{frame:?}"
+            );
         }
         assert_eq!(pad.doc.text(), "");
         assert!(pad.awareness.is_empty());

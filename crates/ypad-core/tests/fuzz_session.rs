@@ -6,7 +6,7 @@ use proptest::prelude::*;
 use ypad_core::PadDoc;
 use ypad_core::doc::ApplyError;
 use ypad_core::protocol::{self, write_buf, write_var};
-use ypad_core::session::{Pad, Session, SessionError};
+use ypad_core::session::{Admission, Pad, Session, SessionError};
 
 /// Valid frames of every kind, as a starting point for mutations.
 fn seeds() -> Vec<Vec<u8>> {
@@ -91,7 +91,8 @@ proptest! {
             let before_text = pad.doc.text();
             let before_state = pad.doc.state_vector();
             let before_aware = pad.awareness.len();
-            match session.receive(&mut pad, frame, i as u64) {
+            let frame = bytes::Bytes::copy_from_slice(frame);
+            match session.receive(&mut pad, &frame, i as u64, Admission::OPEN) {
                 Ok(effects) => {
                     if effects.update.is_none() {
                         prop_assert_eq!(pad.doc.text(), before_text);

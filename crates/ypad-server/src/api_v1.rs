@@ -11,11 +11,10 @@ use ypad_core::PadId;
 use ypad_store::PadMeta;
 
 use crate::error::HttpError;
-use crate::history;
 use crate::state::AppState;
 
 #[derive(Deserialize)]
-pub struct ListQuery {
+pub(crate) struct ListQuery {
     /// Only pads whose id starts with this.
     prefix: Option<String>,
     /// At most this many, newest edit first.
@@ -24,7 +23,7 @@ pub struct ListQuery {
 
 #[derive(Serialize)]
 #[serde(rename_all = "camelCase")]
-pub struct PadSummary {
+pub(crate) struct PadSummary {
     id: String,
     revisions: u64,
     last_edited: u64,
@@ -45,12 +44,12 @@ impl From<PadMeta> for PadSummary {
     }
 }
 
-pub async fn list(
+pub(crate) async fn list(
     State(state): State<AppState>,
     Query(q): Query<ListQuery>,
 ) -> Result<Json<serde_json::Value>, HttpError> {
-    state.persister.barrier().await;
-    let mut pads = state.blocking(|store| store.list()).await?;
+    state.engine.barrier().await;
+    let mut pads = state.engine.blocking(|store| store.list()).await?;
     if let Some(prefix) = &q.prefix {
         pads.retain(|m| m.id.starts_with(prefix.as_str()));
     }
@@ -66,16 +65,17 @@ pub async fn list(
     Ok(Json(serde_json::json!({ "pads": pads })))
 }
 
-pub async fn meta(
+pub(crate) async fn meta(
     State(state): State<AppState>,
     Path(raw): Path<String>,
 ) -> Result<Json<PadSummary>, HttpError> {
     let id = PadId::parse(&raw)?;
     // Revisions accepted a moment ago may still be on their way to the store.
-    state.persister.barrier().await;
+    state.engine.barrier().await;
     let key = id.to_string();
     let candidate = format!("r.{}", &uuid::Uuid::new_v4().simple().to_string()[..16]);
     let (meta, read_only_id) = state
+        .engine
         .blocking(move |store| -> Result<_, ypad_store::StoreError> {
             let Some(meta) = store.meta(&key)? else {
                 return Ok((None, String::new()));
@@ -86,21 +86,22 @@ pub async fn meta(
         .await?;
     let meta = meta.ok_or_else(|| HttpError::NotFound(format!("pad {id} does not exist")))?;
     let mut summary = PadSummary::from(meta);
-    if let Some(live) = state.registry.peek(&id) {
+    if let Some(live) = state.engine.peek(&id) {
         summary.revisions = summary.revisions.max(live.head_rev());
     }
     summary.read_only_id = Some(read_only_id);
     Ok(Json(summary))
 }
 
-pub async fn text(
+pub(crate) async fn text(
     State(state): State<AppState>,
     Path(raw): Path<String>,
 ) -> Result<Response, HttpError> {
     let id = PadId::parse(&raw)?;
-    let exists = state.registry.peek(&id).is_some() || {
+    let exists = state.engine.peek(&id).is_some() || {
         let key = id.to_string();
         state
+            .engine
             .blocking(move |store| store.meta(&key))
             .await?
             .is_some()
@@ -108,7 +109,7 @@ pub async fn text(
     if !exists {
         return Err(HttpError::NotFound(format!("pad {id} does not exist")));
     }
-    let pad = state.registry.checkout(&id).await?;
+    let pad = state.engine.checkout(&id).await?;
     Ok((
         [(header::CONTENT_TYPE, "text/markdown; charset=utf-8")],
         pad.text(),
@@ -122,6 +123,7 @@ async fn author_table(
     ids: Vec<String>,
 ) -> Result<serde_json::Map<String, serde_json::Value>, HttpError> {
     let authors = state
+        .engine
         .blocking(move |store| -> Result<Vec<_>, ypad_store::StoreError> {
             let mut out = Vec::new();
             for id in ids {
@@ -145,7 +147,7 @@ async fn author_table(
 
 /// Client id → author of a pad: the live map if loaded, else the stored one.
 async fn client_map(state: &AppState, id: &PadId) -> Result<HashMap<u64, String>, HttpError> {
-    if let Some(pad) = state.registry.peek(id) {
+    if let Some(pad) = state.engine.peek(id) {
         return Ok(pad
             .client_authors()
             .into_iter()
@@ -154,6 +156,7 @@ async fn client_map(state: &AppState, id: &PadId) -> Result<HashMap<u64, String>
     }
     let key = id.to_string();
     Ok(state
+        .engine
         .blocking(move |store| store.client_authors(&key))
         .await?
         .into_iter()
@@ -162,7 +165,7 @@ async fn client_map(state: &AppState, id: &PadId) -> Result<HashMap<u64, String>
 
 /// `GET /api/v1/pads/{pad}/authorship`: which author each Yjs client id belongs to, with the
 /// authors' names and colours, for authorship colours in the editor.
-pub async fn authorship(
+pub(crate) async fn authorship(
     State(state): State<AppState>,
     Path(raw): Path<String>,
 ) -> Result<Json<serde_json::Value>, HttpError> {
@@ -182,7 +185,7 @@ pub async fn authorship(
 }
 
 #[derive(Deserialize)]
-pub struct RangeQuery {
+pub(crate) struct RangeQuery {
     from: Option<u64>,
     to: Option<u64>,
 }
@@ -192,37 +195,44 @@ const MAX_LISTED: u64 = 2000;
 
 /// `GET /api/v1/pads/{pad}/revisions?from=&to=`: revision times and authors, and the saved
 /// revisions.
-pub async fn revisions(
+pub(crate) async fn revisions(
     State(state): State<AppState>,
     Path(raw): Path<String>,
     Query(q): Query<RangeQuery>,
 ) -> Result<Json<serde_json::Value>, HttpError> {
     let (id, _) = crate::ws::resolve(&state, &raw).await?;
-    let head = history::head(&state, &id)
+    let head = state
+        .engine
+        .head(&id)
         .await?
         .ok_or_else(|| HttpError::NotFound(format!("pad {id} does not exist")))?;
     let to = q.to.unwrap_or(head).min(head);
     let from = q.from.unwrap_or(to.saturating_sub(MAX_LISTED - 1)).max(1);
     let to = to.min(from.saturating_add(MAX_LISTED - 1));
-    let entries = history::entries(&state, &id, from, to).await?;
+    let entries = state.engine.entries(&id, from, to).await?;
     let listed: Vec<serde_json::Value> = entries
         .iter()
         .map(|e| serde_json::json!({ "rev": e.rev, "time": e.time_ms, "author": e.author }))
         .collect();
     let key = id.to_string();
-    let saved = state.blocking(move |s| s.saved_revisions(&key)).await?;
+    let saved = state
+        .engine
+        .blocking(move |s| s.saved_revisions(&key))
+        .await?;
     Ok(Json(
         serde_json::json!({ "head": head, "revisions": listed, "saved": saved }),
     ))
 }
 
 /// `GET /api/v1/pads/{pad}/revisions/{rev}`: the text at a revision with who wrote each part.
-pub async fn revision(
+pub(crate) async fn revision(
     State(state): State<AppState>,
     Path((raw, rev)): Path<(String, u64)>,
 ) -> Result<Json<serde_json::Value>, HttpError> {
     let (id, _) = crate::ws::resolve(&state, &raw).await?;
-    let head = history::head(&state, &id)
+    let head = state
+        .engine
+        .head(&id)
         .await?
         .ok_or_else(|| HttpError::NotFound(format!("pad {id} does not exist")))?;
     if rev > head {
@@ -230,8 +240,8 @@ pub async fn revision(
             "revision {rev} is beyond the head revision {head}"
         )));
     }
-    let rendered = history::render(&state, &id, rev).await?;
-    let entry = history::entries(&state, &id, rev, rev).await?.pop();
+    let rendered = state.engine.render(&id, rev).await?;
+    let entry = state.engine.entries(&id, rev, rev).await?.pop();
     let clients = client_map(&state, &id).await?;
     let spans: Vec<serde_json::Value> = rendered
         .spans()
@@ -254,14 +264,14 @@ pub async fn revision(
 }
 
 #[derive(Deserialize)]
-pub struct SaveRequest {
+pub(crate) struct SaveRequest {
     rev: Option<u64>,
     label: Option<String>,
 }
 
 /// `POST /api/v1/pads/{pad}/saved` with `{"rev", "label"}`: star a revision (default: the
 /// head) as this browser's author.
-pub async fn save_revision(
+pub(crate) async fn save_revision(
     State(state): State<AppState>,
     Path(raw): Path<String>,
     headers: axum::http::HeaderMap,
@@ -273,7 +283,9 @@ pub async fn save_revision(
             "a read-only link cannot save revisions".into(),
         ));
     }
-    let head = history::head(&state, &id)
+    let head = state
+        .engine
+        .head(&id)
         .await?
         .ok_or_else(|| HttpError::NotFound(format!("pad {id} does not exist")))?;
     let rev = req.rev.unwrap_or(head);
@@ -293,11 +305,12 @@ pub async fn save_revision(
         rev,
         label,
         author: author.map(|a| a.to_string()),
-        time_ms: crate::clock::wall_ms(),
+        time_ms: ypad_engine::wall_ms(),
     };
     let key = id.to_string();
     let record = saved.clone();
     state
+        .engine
         .blocking(move |s| s.save_revision(&key, &record))
         .await?;
     Ok(Json(serde_json::to_value(saved).unwrap_or_default()))

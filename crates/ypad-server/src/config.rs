@@ -1,61 +1,122 @@
-//! Server settings. The binary fills them from flags and environment variables; tests build
-//! them directly.
+//! Server settings, each with its default, its flag and its environment variable in one place:
+//! the binary parses them with clap, tests start from [`Config::new`] and change fields.
 
 use std::path::PathBuf;
 use std::time::Duration;
 
-#[derive(Debug, Clone)]
+/// Where the store lives unless `--data-dir` says otherwise.
+pub const DEFAULT_DATA_DIR: &str = "./ypad-data";
+
+#[derive(Debug, Clone, clap::Args)]
 pub struct Config {
-    /// Where the sled store lives.
+    /// Directory of the embedded sled store (and of APIKEY.txt).
+    #[arg(long, env = "YPAD_DATA_DIR", default_value = DEFAULT_DATA_DIR)]
     pub data_dir: PathBuf,
-    /// A pad with no connection for this long is flushed and dropped from memory.
+    /// Seconds a pad without connections stays in memory.
+    #[arg(long = "idle-evict-secs", env = "YPAD_IDLE_EVICT_SECS", default_value = "60", value_parser = seconds)]
     pub idle_evict: Duration,
-    /// Frames larger than this close their connection with 1009.
+    /// Largest WebSocket message accepted, in bytes; larger ones close the connection (1009).
+    #[arg(long, env = "YPAD_MAX_MESSAGE_BYTES", default_value_t = 16 * 1024 * 1024)]
     pub max_message_bytes: usize,
-    /// Frames a connection may have waiting to be written before it is considered too slow
-    /// and disconnected (it reconnects and resyncs; nothing is skipped).
+    /// Frames a connection may have waiting to be written; a reader that falls further behind
+    /// is disconnected (1013) and resyncs on reconnect, so nothing is skipped.
+    #[arg(long, env = "YPAD_OUTBOX_FRAMES", default_value_t = 4096)]
     pub outbox_frames: usize,
-    /// Time between server pings.
+    /// Seconds between server pings.
+    #[arg(long = "ping-every-secs", env = "YPAD_PING_EVERY_SECS", default_value = "30", value_parser = seconds)]
     pub ping_every: Duration,
-    /// A connection from which nothing arrived for this long is closed.
+    /// Seconds a connection may stay silent (no frame, no pong) before it is closed.
+    #[arg(long = "idle-timeout-secs", env = "YPAD_IDLE_TIMEOUT_SECS", default_value = "75", value_parser = seconds)]
     pub idle_timeout: Duration,
-    /// How often awareness expiry and idle eviction run.
+    /// Seconds between sweeps that expire awareness states and evict idle pads.
+    #[arg(long = "sweep-every-secs", env = "YPAD_SWEEP_EVERY_SECS", default_value = "5", value_parser = seconds)]
     pub sweep_every: Duration,
-    /// Revisions per block of positional history; a pad's history and checkpoint are extended
-    /// after this many revisions.
-    pub checkpoint_every: u64,
+    /// Revisions per block of positional history; a pad's history and CRDT checkpoint are
+    /// written every this many revisions.
+    #[arg(long, env = "YPAD_HISTORY_BLOCK_LEN", default_value_t = ypad_engine::DEFAULT_HISTORY_BLOCK_LEN, value_parser = clap::value_parser!(u64).range(1..))]
+    pub history_block_len: u64,
     /// Open WebSocket connections the server accepts; more get HTTP 503.
+    #[arg(long, env = "YPAD_MAX_CONNECTIONS", default_value_t = 20_000)]
     pub max_connections: usize,
-    /// Open connections one pad accepts; more get HTTP 503.
+    /// Open WebSocket connections one pad accepts; more get HTTP 503.
+    #[arg(long, env = "YPAD_MAX_CONNECTIONS_PER_PAD", default_value_t = 5_000)]
     pub max_connections_per_pad: usize,
-    /// Sustained frames per second one connection may send (with a burst of ten times as
-    /// many); a faster sender is closed with 1008.
+    /// Sustained messages per second one connection may send (bursts of 10× are allowed); a
+    /// faster sender is closed (1008).
+    #[arg(long, env = "YPAD_MAX_FRAMES_PER_SEC", default_value_t = 200)]
     pub max_frames_per_sec: u32,
-    /// Largest pad text, in UTF-16 code units; an update that could grow a pad past it is
-    /// refused and its connection closed with 1009.
+    /// Largest pad, in characters (UTF-16 code units); an edit that could grow a pad past it
+    /// is refused (1009).
+    #[arg(long, env = "YPAD_MAX_PAD_CHARS", default_value_t = 8 * 1024 * 1024)]
     pub max_pad_chars: u64,
-    /// An HTTP connection must deliver a request's line and headers within this long of being
-    /// opened (or of its previous response, when kept alive), or it is closed: a client that
+    /// Seconds an HTTP connection has to send a request's line and headers (from its opening,
+    /// or from its previous response when kept alive) before it is closed: a client that
     /// trickles its headers cannot hold a connection forever.
+    #[arg(long = "header-read-timeout-secs", env = "YPAD_HEADER_READ_TIMEOUT_SECS", default_value = "10", value_parser = positive_seconds)]
     pub header_read_timeout: Duration,
 }
 
+/// Parses only the defaults (and the environment), as `ypad serve` with no flags would.
+#[derive(clap::Parser)]
+struct Defaults {
+    #[command(flatten)]
+    config: Config,
+}
+
 impl Config {
+    /// The defaults, with the store in `data_dir`.
     pub fn new(data_dir: impl Into<PathBuf>) -> Self {
-        Config {
-            data_dir: data_dir.into(),
-            idle_evict: Duration::from_secs(60),
-            max_message_bytes: 16 * 1024 * 1024,
-            outbox_frames: 4096,
-            ping_every: Duration::from_secs(30),
-            idle_timeout: Duration::from_secs(75),
-            sweep_every: Duration::from_secs(5),
-            checkpoint_every: crate::history::DEFAULT_BLOCK_LEN,
-            max_connections: 20_000,
-            max_connections_per_pad: 5_000,
-            max_frames_per_sec: 200,
-            max_pad_chars: 8 * 1024 * 1024,
-            header_read_timeout: Duration::from_secs(10),
+        use clap::Parser;
+        let mut config = match Defaults::try_parse_from(["ypad"]) {
+            Ok(defaults) => defaults.config,
+            // Only a malformed YPAD_* variable gets here; say which, as `ypad serve` would.
+            Err(err) => err.exit(),
+        };
+        config.data_dir = data_dir.into();
+        config
+    }
+
+    /// What the pad engine needs of these settings.
+    pub(crate) fn engine(&self) -> ypad_engine::Settings {
+        ypad_engine::Settings {
+            history_block_len: self.history_block_len,
+            idle_evict: self.idle_evict,
+            max_pad_chars: self.max_pad_chars,
         }
+    }
+}
+
+/// A duration in seconds; fractions allowed (`0.5`).
+fn seconds(s: &str) -> Result<Duration, String> {
+    let secs: f64 = s
+        .trim()
+        .parse()
+        .map_err(|_| format!("{s:?} is not a number of seconds"))?;
+    Duration::try_from_secs_f64(secs).map_err(|e| format!("{s:?}: {e}"))
+}
+
+fn positive_seconds(s: &str) -> Result<Duration, String> {
+    let d = seconds(s)?;
+    if d.is_zero() {
+        return Err("must be more than 0 seconds".into());
+    }
+    Ok(d)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn defaults_parse_and_seconds_take_fractions() {
+        let config = Config::new("/tmp/x");
+        assert_eq!(config.idle_evict, Duration::from_secs(60));
+        assert_eq!(
+            config.history_block_len,
+            ypad_engine::DEFAULT_HISTORY_BLOCK_LEN
+        );
+        assert_eq!(seconds("0.25"), Ok(Duration::from_millis(250)));
+        assert!(seconds("-1").is_err());
+        assert!(positive_seconds("0").is_err());
     }
 }

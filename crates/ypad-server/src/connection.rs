@@ -9,31 +9,34 @@ use futures_util::{SinkExt, StreamExt};
 use tokio::sync::mpsc;
 use tokio::time::{Instant, MissedTickBehavior, interval_at};
 use tokio_util::sync::CancellationToken;
-use ypad_core::Session;
+use tracing::Instrument;
+use ypad_core::protocol::CloseCode;
+use ypad_core::{Session, SessionError};
+use ypad_engine::{Outbox, PadGuard};
 
-use crate::live::Outbox;
-use crate::registry::PadGuard;
 use crate::state::AppState;
 
 /// Outbound frames written before one flush, so a burst costs few syscalls yet a flood from
 /// the queue cannot starve reading.
 const FRAMES_PER_FLUSH: usize = 256;
 
-pub const CLOSE_GOING_AWAY: u16 = 1001;
-pub const CLOSE_POLICY: u16 = 1008;
-pub const CLOSE_UNSUPPORTED: u16 = 1003;
-pub const CLOSE_TOO_BIG: u16 = 1009;
-pub const CLOSE_INTERNAL: u16 = 1011;
-pub const CLOSE_TRY_LATER: u16 = 1013;
-
 /// Who is on the other end of a connection.
-pub struct Peer {
+pub(crate) struct Peer {
     pub read_only: bool,
     /// The author this connection writes as, when the browser has an identity.
     pub author: Option<Arc<str>>,
 }
 
-pub async fn serve(socket: WebSocket, pad: PadGuard, peer: Peer, state: AppState) {
+/// Runs one connection until either side closes it; every log line of it carries the pad and
+/// the connection's number.
+pub(crate) async fn serve(socket: WebSocket, pad: PadGuard, peer: Peer, state: AppState) {
+    let span = tracing::info_span!("conn", pad = %pad.id, conn = tracing::field::Empty);
+    run(socket, pad, peer, state, span.clone())
+        .instrument(span)
+        .await;
+}
+
+async fn run(socket: WebSocket, pad: PadGuard, peer: Peer, state: AppState, span: tracing::Span) {
     let _counted = state.count_connection();
     let (mut sink, mut stream) = socket.split();
     let (tx, mut rx) = mpsc::channel::<Bytes>(state.config.outbox_frames);
@@ -46,10 +49,11 @@ pub async fn serve(socket: WebSocket, pad: PadGuard, peer: Peer, state: AppState
             kill: kill.clone(),
         },
     );
+    span.record("conn", conn);
     let shutdown = state.shutdown.clone();
     let config = &state.config;
 
-    let close: Option<(u16, &'static str)> = 'conn: {
+    let close: Option<(CloseCode, &'static str)> = 'conn: {
         for frame in greeting {
             if sink.feed(Message::Binary(frame)).await.is_err() {
                 break 'conn None;
@@ -66,12 +70,12 @@ pub async fn serve(socket: WebSocket, pad: PadGuard, peer: Peer, state: AppState
             tokio::select! {
                 // Shutdown and kill come first so a busy connection still stops promptly.
                 biased;
-                () = shutdown.cancelled() => break Some((CLOSE_GOING_AWAY, "server shutting down")),
+                () = shutdown.cancelled() => break Some((CloseCode::GoingAway, "server shutting down")),
                 () = kill.cancelled() => {
                     if pad.is_poisoned() {
-                        break Some((CLOSE_INTERNAL, "pad is being reloaded"));
+                        break Some((CloseCode::Internal, "pad is being reloaded"));
                     }
-                    break Some((CLOSE_TRY_LATER, "too slow: outbound queue overflowed"));
+                    break Some((CloseCode::TryLater, "too slow: outbound queue overflowed"));
                 }
                 incoming = stream.next() => {
                     let message = match incoming {
@@ -79,28 +83,16 @@ pub async fn serve(socket: WebSocket, pad: PadGuard, peer: Peer, state: AppState
                         Some(Ok(message)) => message,
                         Some(Err(err)) => {
                             if is_too_big(err) {
-                                tracing::warn!(pad = %pad.id, conn, "frame over the size limit; closing");
-                                break Some((CLOSE_TOO_BIG, "frame too large"));
+                                tracing::warn!("frame over the size limit; closing");
+                                break Some((CloseCode::TooBig, "frame too large"));
                             }
                             break None;
                         }
                     };
                     last_heard = Instant::now();
                     if !budget.take(last_heard) {
-                        tracing::warn!(pad = %pad.id, conn, "frame rate over the limit; closing");
-                        break Some((CLOSE_POLICY, "too many messages"));
-                    }
-                    if let Message::Binary(frame) = &message
-                        && is_write(frame)
-                    {
-                        if !state.persister.is_healthy() {
-                            tracing::warn!(pad = %pad.id, conn, "storage unavailable; refusing a write");
-                            break Some((CLOSE_TRY_LATER, "storage unavailable"));
-                        }
-                        if pad.text_len() + frame.len() as u64 > config.max_pad_chars {
-                            tracing::warn!(pad = %pad.id, conn, "pad size limit reached; refusing a write");
-                            break Some((CLOSE_TOO_BIG, "pad is full"));
-                        }
+                        tracing::warn!("frame rate over the limit; closing");
+                        break Some((CloseCode::Policy, "too many messages"));
                     }
                     match message {
                         Message::Binary(frame) => match pad.receive(conn, &mut session, peer.author.as_ref(), &frame) {
@@ -110,13 +102,13 @@ pub async fn serve(socket: WebSocket, pad: PadGuard, peer: Peer, state: AppState
                                 }
                             }
                             Err(err) => {
-                                tracing::warn!(pad = %pad.id, conn, cause = %err, "bad frame; closing");
-                                break Some((err.close_code(), "malformed frame"));
+                                tracing::warn!(cause = %err, "frame refused; closing");
+                                break Some((err.close_code(), refusal_reason(&err)));
                             }
                         },
                         Message::Text(_) => {
-                            tracing::warn!(pad = %pad.id, conn, "text frame; closing");
-                            break Some((CLOSE_UNSUPPORTED, "text frames are not part of the protocol"));
+                            tracing::warn!("text frame; closing");
+                            break Some((CloseCode::Unsupported, "text frames are not part of the protocol"));
                         }
                         Message::Close(_) => break None,
                         Message::Ping(_) | Message::Pong(_) => {}
@@ -137,8 +129,8 @@ pub async fn serve(socket: WebSocket, pad: PadGuard, peer: Peer, state: AppState
                 }
                 _ = ping.tick() => {
                     if last_heard.elapsed() > config.idle_timeout {
-                        tracing::debug!(pad = %pad.id, conn, "no pong; closing");
-                        break Some((CLOSE_GOING_AWAY, "no pong"));
+                        tracing::debug!("no pong; closing");
+                        break Some((CloseCode::GoingAway, "no pong"));
                     }
                     if sink.send(Message::Ping(Bytes::new())).await.is_err() {
                         break None;
@@ -151,16 +143,20 @@ pub async fn serve(socket: WebSocket, pad: PadGuard, peer: Peer, state: AppState
     drop(pad);
     if let Some((code, reason)) = close {
         let frame = CloseFrame {
-            code,
+            code: code.code(),
             reason: reason.into(),
         };
         let _ = sink.send(Message::Close(Some(frame))).await;
     }
 }
 
-/// A sync step 2 or update: a frame that writes to the pad.
-fn is_write(frame: &[u8]) -> bool {
-    frame.len() >= 2 && frame[0] == 0 && (frame[1] == 1 || frame[1] == 2)
+/// The close frame's reason: short, and the same for every refusal of one kind.
+fn refusal_reason(err: &SessionError) -> &'static str {
+    match err {
+        SessionError::Malformed(_) | SessionError::Update(_) => "malformed frame",
+        SessionError::PadFull => "pad is full",
+        SessionError::StoreUnavailable => "storage unavailable",
+    }
 }
 
 /// A token bucket over incoming frames: `rate` a second, bursts of ten seconds' worth.

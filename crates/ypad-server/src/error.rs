@@ -5,9 +5,8 @@ use axum::Json;
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
 use ypad_core::PadIdError;
+use ypad_engine::{HistoryError, LoadError, TransferError};
 use ypad_store::StoreError;
-
-use crate::registry::LoadError;
 
 #[derive(Debug, thiserror::Error)]
 pub enum HttpError {
@@ -23,6 +22,8 @@ pub enum HttpError {
     Store(#[from] StoreError),
     #[error("pad could not be loaded")]
     Load(#[from] LoadError),
+    #[error("history could not be read")]
+    History(#[from] HistoryError),
 }
 
 impl HttpError {
@@ -31,7 +32,9 @@ impl HttpError {
             HttpError::BadPadId(_) | HttpError::BadRequest(_) => StatusCode::BAD_REQUEST,
             HttpError::NotFound(_) => StatusCode::NOT_FOUND,
             HttpError::Busy(_) => StatusCode::SERVICE_UNAVAILABLE,
-            HttpError::Store(_) | HttpError::Load(_) => StatusCode::INTERNAL_SERVER_ERROR,
+            HttpError::Store(_) | HttpError::Load(_) | HttpError::History(_) => {
+                StatusCode::INTERNAL_SERVER_ERROR
+            }
         }
     }
 }
@@ -40,10 +43,11 @@ impl IntoResponse for HttpError {
     fn into_response(self) -> Response {
         let status = self.status();
         if status.is_server_error() {
-            let cause = match &self {
-                HttpError::Store(e) => e.to_string(),
-                HttpError::Load(e) => e.to_string(),
-                other => other.to_string(),
+            let cause: &dyn std::error::Error = match &self {
+                HttpError::Store(e) => e,
+                HttpError::Load(e) => e,
+                HttpError::History(e) => e,
+                other => other,
             };
             tracing::error!(cause = %cause, "request failed");
         }
@@ -52,5 +56,21 @@ impl IntoResponse for HttpError {
             Json(serde_json::json!({ "error": self.to_string() })),
         )
             .into_response()
+    }
+}
+
+impl From<TransferError> for HttpError {
+    fn from(e: TransferError) -> Self {
+        match e {
+            TransferError::NoSuchPad(_) | TransferError::RevisionTooHigh { .. } => {
+                HttpError::NotFound(e.to_string())
+            }
+            TransferError::BadFile(_) | TransferError::PadNotEmpty(_) => {
+                HttpError::BadRequest(e.to_string())
+            }
+            TransferError::Load(e) => HttpError::Load(e),
+            TransferError::History(e) => HttpError::History(e),
+            TransferError::Store(e) => HttpError::Store(e),
+        }
     }
 }

@@ -11,9 +11,9 @@ use axum::response::{IntoResponse, Response};
 use serde::Deserialize;
 use ypad_store::Author;
 
-use crate::authors;
 use crate::error::HttpError;
 use crate::state::AppState;
+use ypad_engine::new_author;
 
 pub const COOKIE: &str = "ypad_token";
 
@@ -49,8 +49,9 @@ pub async fn author(state: &AppState, headers: &HeaderMap) -> Result<Option<Auth
     let Some(token) = token(headers) else {
         return Ok(None);
     };
-    let candidate = authors::new_author(None);
+    let candidate = new_author(None);
     let author = state
+        .engine
         .blocking(move |s| s.author_for_mapper(&format!("token:{token}"), &candidate))
         .await?;
     Ok(Some(author))
@@ -122,6 +123,9 @@ pub async fn update_me(
         author.color = color.to_ascii_lowercase();
     }
     let stored = author.clone();
-    state.blocking(move |s| s.put_author(&stored)).await?;
+    state
+        .engine
+        .blocking(move |s| s.put_author(&stored))
+        .await?;
     Ok(Json(me_json(&author)))
 }

@@ -1,26 +1,19 @@
 //! ypad-server: the network edge of ypad.
 //!
 //! [`run`] serves the HTTP routes and the y-websocket endpoint on a listener until `shutdown`
-//! resolves, then closes every socket, flushes every pad and returns. The document logic lives
-//! in `ypad-core`; persistence in `ypad-store`.
+//! resolves, then closes every socket, flushes every pad and returns. Everything about pads
+//! (loading, live pads, group commit, history, export and import) lives in `ypad-engine`; this
+//! crate turns sockets and requests into calls on it.
 
 mod api_v1;
-mod authors;
-pub mod clock;
-pub mod config;
+mod config;
 mod connection;
-mod diff;
 mod error;
 mod etherpad;
-pub mod history;
 mod identity;
 mod listen;
-pub mod live;
 mod pad_files;
-pub mod persist;
-pub mod registry;
-pub mod state;
-pub mod transfer;
+mod state;
 mod web;
 mod ws;
 
@@ -35,24 +28,33 @@ use axum::response::{IntoResponse, Json};
 use axum::routing::get;
 use tokio::net::TcpListener;
 use tower_http::compression::CompressionLayer;
+use ypad_engine::Engine;
+use ypad_store::{SledStore, Store, StoreError};
 
-pub use config::Config;
-pub use state::AppState;
-use ypad_store::{SledStore, Store};
+pub use config::{Config, DEFAULT_DATA_DIR};
 
-use crate::persist::Persister;
-use crate::registry::Registry;
+use crate::state::AppState;
 
 #[derive(Debug, thiserror::Error)]
 pub enum ServerError {
-    #[error("cannot open the store in {path}: {cause}")]
-    OpenStore { path: String, cause: String },
+    #[error("cannot open the store in {}: {source}", path.display())]
+    OpenStore {
+        path: PathBuf,
+        #[source]
+        source: StoreError,
+    },
+    #[error("cannot read or make the API key in {}: {source}", path.display())]
+    ApiKey {
+        path: PathBuf,
+        #[source]
+        source: std::io::Error,
+    },
     #[error("server failed: {0}")]
     Io(#[from] std::io::Error),
 }
 
-/// The router, given its state. Tests drive it directly or over a socket.
-pub fn app(state: AppState) -> Router {
+/// The router, given its state.
+fn app(state: AppState) -> Router {
     let pages = Router::new()
         .route("/", get(web::start_page))
         .route("/p/{pad}", get(web::pad_page))
@@ -93,7 +95,7 @@ pub fn app(state: AppState) -> Router {
 }
 
 async fn health(State(state): State<AppState>) -> impl IntoResponse {
-    let healthy = state.persister.is_healthy();
+    let healthy = state.engine.is_healthy();
     let status = if healthy {
         StatusCode::OK
     } else {
@@ -101,7 +103,7 @@ async fn health(State(state): State<AppState>) -> impl IntoResponse {
     };
     let body = serde_json::json!({
         "status": if healthy { "ok" } else { "unhealthy" },
-        "pads": state.registry.loaded().len(),
+        "pads": state.engine.loaded().len(),
         "connections": state.connections(),
     });
     (status, Json(body))
@@ -116,6 +118,26 @@ pub async fn run(
     Server::open(config).await?.serve(listener, shutdown).await
 }
 
+/// Resolves on SIGINT or SIGTERM: what a binary gives [`run`] or [`Server::serve`] as its
+/// `shutdown`.
+pub async fn shutdown_signal() {
+    let ctrl_c = async {
+        let _ = tokio::signal::ctrl_c().await;
+    };
+    let term = async {
+        match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
+            Ok(mut s) => {
+                s.recv().await;
+            }
+            Err(_) => std::future::pending().await,
+        }
+    };
+    tokio::select! {
+        () = ctrl_c => {},
+        () = term => {},
+    }
+}
+
 /// A server whose store and API key are ready; [`Server::serve`] runs it.
 pub struct Server {
     config: Config,
@@ -128,34 +150,28 @@ impl Server {
     /// Opens the sled store in `config.data_dir` and reads (or makes) the API key.
     pub async fn open(config: Config) -> Result<Server, ServerError> {
         let dir = config.data_dir.clone();
-        let opened = tokio::task::spawn_blocking(move || {
-            let store = SledStore::open(&dir).map_err(|e| e.to_string())?;
-            let key = etherpad::load_or_create_api_key(&dir).map_err(|e| e.to_string())?;
-            Ok::<_, String>((store, key))
-        })
-        .await
-        .map_err(|e| e.to_string())
-        .and_then(|r| r);
-        let (store, (api_key, api_key_path)) = opened.map_err(|cause| ServerError::OpenStore {
-            path: config.data_dir.display().to_string(),
-            cause,
-        })?;
-        Ok(Server {
-            config,
-            store: Arc::new(store),
-            api_key,
-            api_key_path,
-        })
+        let store = tokio::task::spawn_blocking(move || SledStore::open(&dir))
+            .await
+            .map_err(|e| std::io::Error::other(e.to_string()))?
+            .map_err(|source| ServerError::OpenStore {
+                path: config.data_dir.clone(),
+                source,
+            })?;
+        Self::with_store(config, Arc::new(store)).await
     }
 
-    /// A server over a given store (a test's fault-injecting wrapper, a future networked
-    /// store); the API key still lives in `config.data_dir`.
+    /// A server over a given store (a test's fault-injecting wrapper, another backend); the
+    /// API key still lives in `config.data_dir`.
     pub async fn with_store(config: Config, store: Arc<dyn Store>) -> Result<Server, ServerError> {
         let dir = config.data_dir.clone();
         let (api_key, api_key_path) =
             tokio::task::spawn_blocking(move || etherpad::load_or_create_api_key(&dir))
                 .await
-                .map_err(|e| std::io::Error::other(e.to_string()))??;
+                .map_err(|e| std::io::Error::other(e.to_string()))?
+                .map_err(|source| ServerError::ApiKey {
+                    path: config.data_dir.join("APIKEY.txt"),
+                    source,
+                })?;
         Ok(Server {
             config,
             store,
@@ -175,69 +191,42 @@ impl Server {
         listener: TcpListener,
         shutdown: impl Future<Output = ()> + Send + 'static,
     ) -> Result<(), ServerError> {
-        let Server {
-            config,
-            store,
-            api_key,
-            ..
-        } = self;
-        serve_with(listener, config, store, api_key, shutdown).await
-    }
-}
+        let engine = Engine::start(self.store, &self.config.engine());
+        let sweep_every = self.config.sweep_every;
+        let header_read_timeout = self.config.header_read_timeout;
+        let state = AppState::new(self.config, engine.clone(), self.api_key);
 
-async fn serve_with(
-    listener: TcpListener,
-    config: Config,
-    store: Arc<dyn Store>,
-    api_key: String,
-    shutdown: impl Future<Output = ()> + Send + 'static,
-) -> Result<(), ServerError> {
-    let (persister, threads) = Persister::start(store.clone(), config.checkpoint_every);
-    let registry = Arc::new(Registry::new(
-        store.clone(),
-        persister.clone(),
-        config.idle_evict,
-    ));
-    let sweep_every = config.sweep_every;
-    let header_read_timeout = config.header_read_timeout;
-    let state = AppState::new(config, store, registry.clone(), persister, api_key);
-
-    let sweeper = {
-        let registry = registry.clone();
-        let stop = state.shutdown.clone();
-        tokio::spawn(async move {
-            let mut tick = tokio::time::interval(sweep_every);
-            loop {
-                tokio::select! {
-                    () = stop.cancelled() => break,
-                    _ = tick.tick() => registry.sweep(),
+        let sweeper = {
+            let engine = engine.clone();
+            let stop = state.shutdown.clone();
+            tokio::spawn(async move {
+                let mut tick = tokio::time::interval(sweep_every);
+                loop {
+                    tokio::select! {
+                        () = stop.cancelled() => break,
+                        _ = tick.tick() => engine.sweep(),
+                    }
                 }
-            }
-        })
-    };
+            })
+        };
 
-    let token = state.shutdown.clone();
-    let tracker = state.tracker.clone();
-    let persister = state.persister.clone();
-    let router = app(state);
-    let stop = token.clone();
-    listen::serve(listener, router, header_read_timeout, async move {
-        shutdown.await;
-        tracing::info!("shutting down: closing connections and flushing pads");
-        stop.cancel();
-    })
-    .await;
-    // Connections were told to close when the token was cancelled; wait for them to finish.
-    token.cancel();
-    tracker.close();
-    tracker.wait().await;
-    let _ = sweeper.await;
-    persister.barrier().await;
-    drop(persister);
-    drop(registry);
-    tokio::task::spawn_blocking(move || threads.join())
-        .await
-        .map_err(|e| std::io::Error::other(e.to_string()))?;
-    tracing::info!("every pad flushed; bye");
-    Ok(())
+        let token = state.shutdown.clone();
+        let tracker = state.tracker.clone();
+        let router = app(state);
+        let stop = token.clone();
+        listen::serve(listener, router, header_read_timeout, async move {
+            shutdown.await;
+            tracing::info!("shutting down: closing connections and flushing pads");
+            stop.cancel();
+        })
+        .await;
+        // Connections were told to close when the token was cancelled; wait for them to finish.
+        token.cancel();
+        tracker.close();
+        tracker.wait().await;
+        let _ = sweeper.await;
+        engine.shutdown().await;
+        tracing::info!("every pad flushed; bye");
+        Ok(())
+    }
 }

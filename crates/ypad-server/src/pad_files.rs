@@ -6,21 +6,26 @@ use axum::http::{HeaderValue, header};
 use axum::response::{IntoResponse, Response};
 use ypad_core::PadId;
 
+use percent_encoding::{AsciiSet, NON_ALPHANUMERIC, utf8_percent_encode};
+use ypad_engine::{Format, TransferError};
+
 use crate::error::HttpError;
 use crate::state::AppState;
-use crate::transfer::{self, Format, Import, TransferError};
+
+/// What RFC 5987 leaves unencoded in `filename*` (its `attr-char`, less a few for simplicity).
+const FILENAME_UNRESERVED: &AsciiSet = &NON_ALPHANUMERIC.remove(b'.').remove(b'_').remove(b'-');
 
 /// Import uploads larger than this are refused before they are read whole.
-pub const MAX_IMPORT_BYTES: usize = 64 * 1024 * 1024;
+pub(crate) const MAX_IMPORT_BYTES: usize = 64 * 1024 * 1024;
 
-pub async fn export_head(
+pub(crate) async fn export_head(
     State(state): State<AppState>,
     Path((pad, kind)): Path<(String, String)>,
 ) -> Result<Response, HttpError> {
     export(state, pad, None, kind).await
 }
 
-pub async fn export_rev(
+pub(crate) async fn export_rev(
     State(state): State<AppState>,
     Path((pad, rev, kind)): Path<(String, String, String)>,
 ) -> Result<Response, HttpError> {
@@ -42,12 +47,7 @@ async fn export(
         ))
     })?;
     let (id, _) = crate::ws::resolve(&state, &raw).await?;
-    state.persister.barrier().await;
-    let key = id.to_string();
-    let history = state.persister.history().clone();
-    let body = state
-        .blocking(move |s| transfer::export(s, &history, &key, rev, format))
-        .await?;
+    let body = state.engine.export(&id, rev, format).await?;
     let filename = format!("{raw}.{}", format.extension());
     Ok((
         [
@@ -82,23 +82,14 @@ fn content_disposition(filename: &str) -> HeaderValue {
             }
         })
         .collect();
-    let encoded: String = filename
-        .bytes()
-        .map(|b| {
-            if b.is_ascii_alphanumeric() || b"._-".contains(&b) {
-                (b as char).to_string()
-            } else {
-                format!("%{b:02X}")
-            }
-        })
-        .collect();
+    let encoded = utf8_percent_encode(filename, FILENAME_UNRESERVED);
     HeaderValue::from_str(&format!(
         "attachment; filename=\"{ascii}\"; filename*=UTF-8''{encoded}"
     ))
     .unwrap_or(HeaderValue::from_static("attachment"))
 }
 
-pub async fn import(
+pub(crate) async fn import(
     State(state): State<AppState>,
     Path(raw): Path<String>,
     mut multipart: Multipart,
@@ -128,55 +119,21 @@ pub async fn import(
     let (name, bytes) =
         upload.ok_or_else(|| HttpError::BadRequest("the upload has no `file` field".into()))?;
     let file = name.clone();
-    let parsed = tokio::task::spawn_blocking(move || transfer::read_file(&file, &bytes))
+    let parsed = tokio::task::spawn_blocking(move || ypad_engine::read_file(&file, &bytes))
         .await
         .map_err(|e| HttpError::BadRequest(format!("unreadable upload: {e}")))??;
-    let head = match parsed {
-        Import::Text(text) => {
-            let pad = state.registry.checkout(&id).await?;
-            pad.edit(None, |doc| doc.set_text(&text));
-            pad.head_rev()
-        }
-        Import::Etherpad(json) => {
-            if crate::history::head(&state, &id)
-                .await?
-                .is_some_and(|head| head > 0)
-            {
-                return Err(TransferError::PadNotEmpty(id.to_string()).into());
-            }
-            // The whole history is written straight to the store, so the pad must not be
-            // live meanwhile; it loads afresh on its next connection.
-            state.registry.retire(&id);
-            state.persister.barrier().await;
-            let key = id.to_string();
-            state
-                .blocking(move |s| transfer::import_etherpad(s, &key, &json))
-                .await
-                .map_err(|e| match e {
-                    TransferError::BadFile(why) => TransferError::BadFile(format!("{name}: {why}")),
-                    other => other,
-                })?
-        }
-    };
+    let head = state
+        .engine
+        .import(&id, parsed)
+        .await
+        .map_err(|e| match e {
+            TransferError::BadFile(why) => TransferError::BadFile(format!("{name}: {why}")),
+            other => other,
+        })?;
     Ok(
         axum::Json(
             serde_json::json!({ "code": 0, "message": "ok", "data": { "revisions": head } }),
         )
         .into_response(),
     )
-}
-
-impl From<TransferError> for HttpError {
-    fn from(e: TransferError) -> Self {
-        match e {
-            TransferError::NoSuchPad(_) | TransferError::RevisionTooHigh { .. } => {
-                HttpError::NotFound(e.to_string())
-            }
-            TransferError::BadFile(_) | TransferError::PadNotEmpty(_) => {
-                HttpError::BadRequest(e.to_string())
-            }
-            TransferError::Load(e) => HttpError::Load(e),
-            TransferError::Store(e) => HttpError::Store(e),
-        }
-    }
 }

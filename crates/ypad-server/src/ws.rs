@@ -18,7 +18,7 @@ use crate::state::AppState;
 const READ_BUFFER: usize = 4 * 1024;
 const WRITE_BUFFER: usize = 8 * 1024;
 
-pub async fn upgrade(
+pub(crate) async fn upgrade(
     State(state): State<AppState>,
     Path(raw): Path<String>,
     headers: HeaderMap,
@@ -31,7 +31,7 @@ pub async fn upgrade(
         ));
     }
     let author = identity::author_id(&state, &headers).await?;
-    let pad = state.registry.checkout(&pad_id).await?;
+    let pad = state.engine.checkout(&pad_id).await?;
     if pad.connections() >= state.config.max_connections_per_pad {
         return Err(HttpError::Busy(format!(
             "pad {pad_id} has too many connections"
@@ -51,13 +51,14 @@ pub async fn upgrade(
 
 /// A pad id from a URL, or a read-only id (`r.…`) resolved to its pad; `true` when read-only.
 /// Every route that shows a pad (its socket, exports, history) takes read-only ids too.
-pub async fn resolve(state: &AppState, raw: &str) -> Result<(PadId, bool), HttpError> {
+pub(crate) async fn resolve(state: &AppState, raw: &str) -> Result<(PadId, bool), HttpError> {
     let id = PadId::parse(raw)?;
     if !id.is_read_only() {
         return Ok((id, false));
     }
     let ro = id.to_string();
     let pad = state
+        .engine
         .blocking(move |s| s.pad_of_read_only_id(&ro))
         .await?
         .ok_or_else(|| HttpError::NotFound(format!("no pad has read-only id {id}")))?;

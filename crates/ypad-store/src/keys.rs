@@ -1,6 +1,7 @@
 //! Key layout. A pad's records share the prefix `len(pad) • pad`, so a prefix scan finds exactly
-//! one pad's records (no pad id is a prefix of another's key); revisions follow as big-endian
-//! u64 so that sled's byte order is revision order.
+//! one pad's records (no pad id is a prefix of another's key). Numbered records (revisions,
+//! checkpoints, history blocks, saved revisions, Yjs client ids) follow it with their number as
+//! a big-endian u64, so that sled's byte order is numeric order.
 
 pub fn pad_prefix(pad: &str) -> Vec<u8> {
     let bytes = pad.as_bytes();
@@ -12,14 +13,15 @@ pub fn pad_prefix(pad: &str) -> Vec<u8> {
     key
 }
 
-pub fn rev_key(pad: &str, rev: u64) -> Vec<u8> {
+/// The key of a pad's record number `n` (a revision, a client id, a saved revision's index).
+pub fn numbered_key(pad: &str, n: u64) -> Vec<u8> {
     let mut key = pad_prefix(pad);
-    key.extend_from_slice(&rev.to_be_bytes());
+    key.extend_from_slice(&n.to_be_bytes());
     key
 }
 
-/// The revision at the end of a `rev_key`.
-pub fn rev_of(key: &[u8]) -> Option<u64> {
+/// The number at the end of a `numbered_key`.
+pub fn number_of(key: &[u8]) -> Option<u64> {
     let tail: [u8; 8] = key.get(key.len().checked_sub(8)?..)?.try_into().ok()?;
     Some(u64::from_be_bytes(tail))
 }
@@ -36,10 +38,10 @@ mod tests {
 
     #[test]
     fn prefixes_do_not_collide() {
-        assert!(!rev_key("ab", 1).starts_with(&pad_prefix("a")));
-        assert!(rev_key("a", 1).starts_with(&pad_prefix("a")));
-        assert_eq!(rev_of(&rev_key("pad", 42)), Some(42));
+        assert!(!numbered_key("ab", 1).starts_with(&pad_prefix("a")));
+        assert!(numbered_key("a", 1).starts_with(&pad_prefix("a")));
+        assert_eq!(number_of(&numbered_key("pad", 42)), Some(42));
         assert_eq!(pad_of(&pad_prefix("pädx")), Some("pädx"));
-        assert!(rev_key("a", 255) < rev_key("a", 256));
+        assert!(numbered_key("a", 255) < numbered_key("a", 256));
     }
 }

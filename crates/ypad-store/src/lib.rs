@@ -81,10 +81,17 @@ pub struct SavedRevision {
 
 #[derive(Debug, thiserror::Error)]
 pub enum StoreError {
+    /// The backend's own error (sled's, a disk's, a test's injected fault), kept as its source.
     #[error("storage backend failed: {0}")]
-    Backend(#[from] sled::Error),
+    Backend(#[source] Box<dyn std::error::Error + Send + Sync>),
     #[error("stored data of pad {pad:?} is corrupt: {what}")]
     Corrupt { pad: String, what: String },
+}
+
+impl StoreError {
+    pub fn backend(err: impl Into<Box<dyn std::error::Error + Send + Sync>>) -> Self {
+        StoreError::Backend(err.into())
+    }
 }
 
 pub type Result<T, E = StoreError> = std::result::Result<T, E>;

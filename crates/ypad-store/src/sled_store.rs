@@ -15,7 +15,7 @@ use std::path::Path;
 
 use sled::{Db, Tree};
 
-use crate::keys::{pad_of, pad_prefix, rev_key, rev_of};
+use crate::keys::{number_of, numbered_key, pad_of, pad_prefix};
 use crate::{Author, LogEntry, PadMeta, Result, SavedRevision, Store, StoreError, StoredPad};
 
 const ENTRY_VERSION: u8 = 1;
@@ -61,19 +61,19 @@ impl SledStore {
         loop {
             match Self::open_once(dir.as_ref()) {
                 // sled reports the lock as an error of kind `Other` that names the cause.
-                Err(StoreError::Backend(sled::Error::Io(e)))
+                Err(sled::Error::Io(e))
                     if (e.kind() == std::io::ErrorKind::WouldBlock
                         || e.to_string().contains("could not acquire lock"))
                         && std::time::Instant::now() < deadline =>
                 {
                     std::thread::sleep(std::time::Duration::from_millis(10));
                 }
-                other => return other,
+                other => return Ok(other?),
             }
         }
     }
 
-    fn open_once(dir: &Path) -> Result<SledStore> {
+    fn open_once(dir: &Path) -> sled::Result<SledStore> {
         let db = sled::Config::new()
             .path(dir)
             // Durability is the server's group commit calling `flush`; a background flusher on
@@ -92,7 +92,7 @@ impl SledStore {
         Self::from_db(db)
     }
 
-    fn from_db(db: Db) -> Result<SledStore> {
+    fn from_db(db: Db) -> sled::Result<SledStore> {
         Ok(SledStore {
             log: db.open_tree("log")?,
             checkpoints: db.open_tree("checkpoints")?,
@@ -109,25 +109,16 @@ impl SledStore {
         })
     }
 
-    /// Bytes on disk, as sled counts them.
-    pub fn size_on_disk(&self) -> Result<u64> {
-        Ok(self.db.size_on_disk()?)
-    }
-
     fn head(&self, pad: &str) -> Result<Option<(u64, u64)>> {
         match self.log.scan_prefix(pad_prefix(pad)).next_back() {
             None => Ok(None),
             Some(kv) => {
                 let (key, value) = kv?;
-                let rev = rev_of(&key).ok_or_else(|| corrupt(pad, "log key"))?;
+                let rev = number_of(&key).ok_or_else(|| corrupt(pad, "log key"))?;
                 let entry = decode_entry(pad, rev, &value)?;
                 Ok(Some((rev, entry.time_ms)))
             }
         }
-    }
-
-    fn latest_checkpoint(&self, pad: &str, at_most: u64) -> Result<Option<(u64, Vec<u8>)>> {
-        Self::newest_at_or_before(&self.checkpoints, pad, at_most, "checkpoint key")
     }
 
     /// In a tree keyed by `pad • rev`, the record with the greatest revision at or before `rev`.
@@ -137,11 +128,14 @@ impl SledStore {
         rev: u64,
         what: &str,
     ) -> Result<Option<(u64, Vec<u8>)>> {
-        match tree.range(rev_key(pad, 0)..=rev_key(pad, rev)).next_back() {
+        match tree
+            .range(numbered_key(pad, 0)..=numbered_key(pad, rev))
+            .next_back()
+        {
             None => Ok(None),
             Some(kv) => {
                 let (key, value) = kv?;
-                let rev = rev_of(&key).ok_or_else(|| corrupt(pad, what))?;
+                let rev = number_of(&key).ok_or_else(|| corrupt(pad, what))?;
                 Ok(Some((rev, value.to_vec())))
             }
         }
@@ -159,7 +153,7 @@ impl SledStore {
     fn meta_of(&self, pad: &str, record: MetaRecord) -> Result<PadMeta> {
         let head = self.head(pad)?;
         let checkpoint_rev = self
-            .latest_checkpoint(pad, u64::MAX)?
+            .checkpoint_at_or_before(pad, u64::MAX)?
             .map_or(0, |(rev, _)| rev);
         Ok(PadMeta {
             id: pad.to_owned(),
@@ -218,7 +212,7 @@ impl Store for SledStore {
             return Ok(None);
         };
         let meta = self.meta_of(pad, record)?;
-        let checkpoint = self.latest_checkpoint(pad, u64::MAX)?;
+        let checkpoint = self.checkpoint_at_or_before(pad, u64::MAX)?;
         let from = checkpoint.as_ref().map_or(1, |(rev, _)| rev + 1);
         let tail = self
             .log(pad, from, meta.revisions)?
@@ -255,7 +249,7 @@ impl Store for SledStore {
         let mut first_of_pad: Vec<(&str, u64)> = Vec::new();
         let mut authorship: Vec<(&str, &str)> = Vec::new();
         for e in entries {
-            batch.insert(rev_key(&e.pad, e.rev), encode_entry(e));
+            batch.insert(numbered_key(&e.pad, e.rev), encode_entry(e));
             if !first_of_pad.iter().any(|(p, _)| *p == e.pad) {
                 first_of_pad.push((&e.pad, e.time_ms));
             }
@@ -265,7 +259,7 @@ impl Store for SledStore {
                 }
                 for client in &e.new_clients {
                     self.clients
-                        .insert(rev_key(&e.pad, *client), author.as_bytes())?;
+                        .insert(numbered_key(&e.pad, *client), author.as_bytes())?;
                 }
             }
         }
@@ -289,25 +283,25 @@ impl Store for SledStore {
             return Ok(Vec::new());
         }
         self.log
-            .range(rev_key(pad, from)..=rev_key(pad, to))
+            .range(numbered_key(pad, from)..=numbered_key(pad, to))
             .map(|kv| {
                 let (key, value) = kv?;
-                let rev = rev_of(&key).ok_or_else(|| corrupt(pad, "log key"))?;
+                let rev = number_of(&key).ok_or_else(|| corrupt(pad, "log key"))?;
                 decode_entry(pad, rev, &value)
             })
             .collect()
     }
 
     fn checkpoint_at_or_before(&self, pad: &str, rev: u64) -> Result<Option<(u64, Vec<u8>)>> {
-        self.latest_checkpoint(pad, rev)
+        Self::newest_at_or_before(&self.checkpoints, pad, rev, "checkpoint key")
     }
 
     fn put_checkpoint(&self, pad: &str, rev: u64, state: &[u8]) -> Result<()> {
-        self.checkpoints.insert(rev_key(pad, rev), state)?;
+        self.checkpoints.insert(numbered_key(pad, rev), state)?;
         // Only the newest is read (to load the pad); the log keeps everything older.
         let older: Vec<_> = self
             .checkpoints
-            .range(rev_key(pad, 0)..rev_key(pad, rev))
+            .range(numbered_key(pad, 0)..numbered_key(pad, rev))
             .keys()
             .collect::<std::result::Result<_, _>>()?;
         for key in older {
@@ -317,7 +311,7 @@ impl Store for SledStore {
     }
 
     fn put_history_block(&self, pad: &str, start: u64, block: &[u8]) -> Result<()> {
-        self.history.insert(rev_key(pad, start), block)?;
+        self.history.insert(numbered_key(pad, start), block)?;
         Ok(())
     }
 
@@ -447,7 +441,7 @@ impl Store for SledStore {
             .scan_prefix(pad_prefix(pad))
             .map(|kv| {
                 let (key, value) = kv?;
-                let client = rev_of(&key).ok_or_else(|| corrupt(pad, "client key"))?;
+                let client = number_of(&key).ok_or_else(|| corrupt(pad, "client key"))?;
                 Ok((client, String::from_utf8_lossy(&value).into_owned()))
             })
             .collect()
@@ -457,10 +451,10 @@ impl Store for SledStore {
         let prefix = pad_prefix(pad);
         let next = match self.saved.scan_prefix(&prefix).keys().next_back() {
             None => 0,
-            Some(key) => rev_of(&key?).map_or(0, |n| n + 1),
+            Some(key) => number_of(&key?).map_or(0, |n| n + 1),
         };
         let json = serde_json::to_vec(saved).expect("a saved revision serializes");
-        self.saved.insert(rev_key(pad, next), json)?;
+        self.saved.insert(numbered_key(pad, next), json)?;
         Ok(())
     }
 
@@ -523,6 +517,12 @@ fn decode_entry(pad: &str, rev: u64, v: &[u8]) -> Result<LogEntry> {
         update: bytes::Bytes::copy_from_slice(&rest[9 + author_len..]),
         new_clients: Vec::new(),
     })
+}
+
+impl From<sled::Error> for StoreError {
+    fn from(e: sled::Error) -> Self {
+        StoreError::backend(e)
+    }
 }
 
 fn corrupt(pad: &str, what: &str) -> StoreError {
@@ -738,7 +738,10 @@ mod tests {
             .append(&[entry("good", 1, keystrokes("g")[0].clone())])
             .unwrap();
         store.create("bad", 1).unwrap();
-        store.log.insert(rev_key("bad", 1), &[9u8, 9][..]).unwrap();
+        store
+            .log
+            .insert(numbered_key("bad", 1), &[9u8, 9][..])
+            .unwrap();
         assert!(matches!(store.load("bad"), Err(StoreError::Corrupt { .. })));
         assert!(store.load("good").unwrap().is_some());
     }

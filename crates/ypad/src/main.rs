@@ -4,13 +4,12 @@ use std::io::IsTerminal;
 use std::net::SocketAddr;
 use std::path::PathBuf;
 use std::process::ExitCode;
-use std::time::Duration;
 
 use clap::{Args, Parser, Subcommand};
-use ypad_server::transfer::Format;
+use tracing_subscriber::EnvFilter;
+use ypad_engine::Format;
 
 mod transfer_cli;
-use tracing_subscriber::EnvFilter;
 
 #[derive(Parser)]
 #[command(
@@ -40,7 +39,7 @@ enum Command {
 #[derive(Args)]
 struct Target {
     /// Work on this data directory directly (the server must be stopped).
-    #[arg(long, env = "YPAD_DATA_DIR", default_value = "./ypad-data")]
+    #[arg(long, env = "YPAD_DATA_DIR", default_value = ypad_server::DEFAULT_DATA_DIR)]
     data_dir: PathBuf,
     /// Work through a running server instead, e.g. http://127.0.0.1:9001.
     #[arg(long)]
@@ -100,35 +99,8 @@ struct ServeArgs {
     /// Address to listen on.
     #[arg(long, env = "YPAD_LISTEN", default_value = "127.0.0.1:9001")]
     listen: SocketAddr,
-    /// Directory of the embedded sled store.
-    #[arg(long, env = "YPAD_DATA_DIR", default_value = "./ypad-data")]
-    data_dir: PathBuf,
-    /// Seconds a pad without connections stays in memory.
-    #[arg(long, env = "YPAD_IDLE_EVICT_SECS", default_value_t = 60)]
-    idle_evict_secs: u64,
-    /// Largest WebSocket message accepted, in bytes; larger ones close the connection (1009).
-    #[arg(long, env = "YPAD_MAX_MESSAGE_BYTES", default_value_t = 16 * 1024 * 1024)]
-    max_message_bytes: usize,
-    /// Open WebSocket connections the server accepts.
-    #[arg(long, env = "YPAD_MAX_CONNECTIONS", default_value_t = 20_000)]
-    max_connections: usize,
-    /// Open WebSocket connections one pad accepts.
-    #[arg(long, env = "YPAD_MAX_CONNECTIONS_PER_PAD", default_value_t = 5_000)]
-    max_connections_per_pad: usize,
-    /// Sustained messages per second one connection may send (bursts of 10× are allowed).
-    #[arg(long, env = "YPAD_MAX_FRAMES_PER_SEC", default_value_t = 200)]
-    max_frames_per_sec: u32,
-    /// Largest pad, in characters (UTF-16 code units).
-    #[arg(long, env = "YPAD_MAX_PAD_CHARS", default_value_t = 8 * 1024 * 1024)]
-    max_pad_chars: u64,
-    /// Seconds an HTTP connection has to send a request's line and headers before it is closed.
-    #[arg(
-        long,
-        env = "YPAD_HEADER_READ_TIMEOUT_SECS",
-        default_value_t = 10,
-        value_parser = clap::value_parser!(u64).range(1..)
-    )]
-    header_read_timeout_secs: u64,
+    #[command(flatten)]
+    config: ypad_server::Config,
 }
 
 fn main() -> ExitCode {
@@ -178,22 +150,17 @@ fn serve(args: ServeArgs) -> Result<(), Box<dyn std::error::Error>> {
             .await
             .map_err(|e| format!("cannot listen on {}: {e}", args.listen))?;
         let addr = listener.local_addr()?;
-        let mut config = ypad_server::Config::new(&args.data_dir);
-        config.idle_evict = Duration::from_secs(args.idle_evict_secs);
-        config.max_message_bytes = args.max_message_bytes;
-        config.max_connections = args.max_connections;
-        config.max_connections_per_pad = args.max_connections_per_pad;
-        config.max_frames_per_sec = args.max_frames_per_sec;
-        config.max_pad_chars = args.max_pad_chars;
-        config.header_read_timeout = Duration::from_secs(args.header_read_timeout_secs);
-        let server = ypad_server::Server::open(config).await?;
+        let data_dir = args.config.data_dir.clone();
+        let server = ypad_server::Server::open(args.config).await?;
         println!("HTTP API key in {}", server.api_key_path().display());
         // Tests and scripts read the port from this line; keep its wording.
         println!(
             "ypad listening on http://{addr}/ (data in {})",
-            args.data_dir.display()
+            data_dir.display()
         );
-        server.serve(listener, shutdown_signal()).await?;
+        server
+            .serve(listener, ypad_server::shutdown_signal())
+            .await?;
         Ok(())
     })
 }
@@ -214,26 +181,4 @@ fn quiet_caught_panics() {
             .unwrap_or_default();
         tracing::warn!(%location, %message, "panic");
     }));
-}
-
-/// Resolves on SIGINT or SIGTERM.
-async fn shutdown_signal() {
-    let ctrl_c = async {
-        let _ = tokio::signal::ctrl_c().await;
-    };
-    #[cfg(unix)]
-    let term = async {
-        match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
-            Ok(mut s) => {
-                s.recv().await;
-            }
-            Err(_) => std::future::pending().await,
-        }
-    };
-    #[cfg(not(unix))]
-    let term = std::future::pending::<()>();
-    tokio::select! {
-        () = ctrl_c => {},
-        () = term => {},
-    }
 }

@@ -1,14 +1,16 @@
 //! `ypad export` and `ypad import`: whole pads to and from files, either straight on a data
-//! directory (with the server stopped: sled allows one process) or through a running server's
-//! HTTP endpoints.
+//! directory through the pad engine (with the server stopped: sled allows one process) or
+//! through a running server's HTTP endpoints.
 
 use std::path::{Path, PathBuf};
+use std::sync::Arc;
 use std::time::Duration;
 
 use indicatif::{ProgressBar, ProgressStyle};
+use percent_encoding::{AsciiSet, NON_ALPHANUMERIC, utf8_percent_encode};
 use ypad_core::PadId;
-use ypad_server::transfer::{self, Format, Import};
-use ypad_store::{LogEntry, SledStore, Store};
+use ypad_engine::{Engine, Format, Settings};
+use ypad_store::SledStore;
 
 pub type CliResult<T = ()> = Result<T, Box<dyn std::error::Error>>;
 
@@ -26,14 +28,22 @@ pub enum Source {
 /// come without a long wait.
 const LOCK_GRACE: Duration = Duration::from_secs(1);
 
-fn open_store(dir: &Path) -> CliResult<SledStore> {
-    SledStore::open_with_grace(dir, LOCK_GRACE).map_err(|e| {
+/// The pad engine over a stopped server's data directory.
+fn open_engine(dir: &Path) -> CliResult<Engine> {
+    let store = SledStore::open_with_grace(dir, LOCK_GRACE).map_err(|e| {
         format!(
             "cannot open the store in {}: {e} (is a server running on it? stop it, or use --server)",
             dir.display()
         )
-        .into()
-    })
+    })?;
+    let settings = Settings {
+        history_block_len: ypad_engine::DEFAULT_HISTORY_BLOCK_LEN,
+        // Nothing sweeps here, and a file imported by the operator is not held to the size
+        // limit of edits from the network.
+        idle_evict: Duration::MAX,
+        max_pad_chars: u64::MAX,
+    };
+    Ok(Engine::start(Arc::new(store), &settings))
 }
 
 fn progress(len: usize) -> ProgressBar {
@@ -72,23 +82,13 @@ pub fn export(source: Source, args: ExportArgs) -> CliResult {
     std::fs::create_dir_all(&args.out)
         .map_err(|e| format!("cannot create {}: {e}", args.out.display()))?;
     match source {
-        Source::DataDir(dir) => {
-            let store = open_store(&dir)?;
-            let all: Vec<String> = store.list()?.into_iter().map(|m| m.id).collect();
-            let pads = select(all, &args)?;
-            let bar = progress(pads.len());
-            let history =
-                ypad_server::history::HistoryIndex::new(ypad_server::history::DEFAULT_BLOCK_LEN);
-            for pad in &pads {
-                bar.set_message(pad.clone());
-                let body = transfer::export(&store, &history, pad, None, args.format)
-                    .map_err(|e| format!("{pad}: {e}"))?;
-                write(&args.out, pad, args.format, &body)?;
-                bar.inc(1);
-            }
-            bar.finish_and_clear();
-            eprintln!("exported {} pad(s) to {}", pads.len(), args.out.display());
-        }
+        Source::DataDir(dir) => runtime()?.block_on(async {
+            let engine = open_engine(&dir)?;
+            let exported = export_pads(&engine, &args).await;
+            engine.shutdown().await;
+            eprintln!("exported {} pad(s) to {}", exported?, args.out.display());
+            Ok::<_, Box<dyn std::error::Error>>(())
+        })?,
         Source::Server { url, api_key } => runtime()?.block_on(async {
             let client = http_client(api_key.as_deref())?;
             let list: serde_json::Value = client
@@ -130,6 +130,29 @@ pub fn export(source: Source, args: ExportArgs) -> CliResult {
         })?,
     }
     Ok(())
+}
+
+async fn export_pads(engine: &Engine, args: &ExportArgs) -> CliResult<usize> {
+    let all: Vec<String> = engine
+        .blocking(|s| s.list())
+        .await?
+        .into_iter()
+        .map(|m| m.id)
+        .collect();
+    let pads = select(all, args)?;
+    let bar = progress(pads.len());
+    for pad in &pads {
+        bar.set_message(pad.clone());
+        let id = PadId::parse(pad).map_err(|e| format!("{pad}: {e}"))?;
+        let body = engine
+            .export(&id, None, args.format)
+            .await
+            .map_err(|e| format!("{pad}: {e}"))?;
+        write(&args.out, pad, args.format, &body)?;
+        bar.inc(1);
+    }
+    bar.finish_and_clear();
+    Ok(pads.len())
 }
 
 /// The pads named, or those with the prefix, or all; named pads must exist.
@@ -184,25 +207,12 @@ pub fn import(source: Source, args: ImportArgs) -> CliResult {
         })
         .collect::<CliResult<_>>()?;
     match source {
-        Source::DataDir(dir) => {
-            let store = open_store(&dir)?;
-            for (file, pad) in &jobs {
-                let bytes = std::fs::read(file)
-                    .map_err(|e| format!("cannot read {}: {e}", file.display()))?;
-                let name = file
-                    .file_name()
-                    .map(|n| n.to_string_lossy())
-                    .unwrap_or_default();
-                let revisions = match transfer::read_file(&name, &bytes)? {
-                    Import::Etherpad(json) => {
-                        transfer::import_etherpad(&store, pad.as_str(), &json)
-                            .map_err(|e| format!("{}: {e}", file.display()))?
-                    }
-                    Import::Text(text) => set_text_offline(&store, pad.as_str(), &text)?,
-                };
-                eprintln!("{} → pad {pad} ({revisions} revisions)", file.display());
-            }
-        }
+        Source::DataDir(dir) => runtime()?.block_on(async {
+            let engine = open_engine(&dir)?;
+            let imported = import_files(&engine, &jobs).await;
+            engine.shutdown().await;
+            imported
+        })?,
         Source::Server { url, api_key } => runtime()?.block_on(async {
             let client = http_client(api_key.as_deref())?;
             for (file, pad) in &jobs {
@@ -239,25 +249,22 @@ pub fn import(source: Source, args: ImportArgs) -> CliResult {
     Ok(())
 }
 
-/// Replaces a stopped pad's text as one new revision, straight in the store.
-fn set_text_offline(store: &SledStore, pad: &str, text: &str) -> CliResult<u64> {
-    let (mut doc, head) = ypad_server::registry::load_doc(store, pad)?;
-    let now = ypad_server::clock::wall_ms();
-    store.create(pad, now)?;
-    if let Some(update) = doc.set_text(text) {
-        store.append(&[LogEntry {
-            pad: pad.to_owned(),
-            rev: head + 1,
-            time_ms: now,
-            author: None,
-            update: update.into(),
-            new_clients: Vec::new(),
-        }])?;
-        store.flush()?;
-        return Ok(head + 1);
+async fn import_files(engine: &Engine, jobs: &[(PathBuf, PadId)]) -> CliResult {
+    for (file, pad) in jobs {
+        let bytes =
+            std::fs::read(file).map_err(|e| format!("cannot read {}: {e}", file.display()))?;
+        let name = file
+            .file_name()
+            .map(|n| n.to_string_lossy())
+            .unwrap_or_default();
+        let content = ypad_engine::read_file(&name, &bytes)?;
+        let revisions = engine
+            .import(pad, content)
+            .await
+            .map_err(|e| format!("{}: {e}", file.display()))?;
+        eprintln!("{} → pad {pad} ({revisions} revisions)", file.display());
     }
-    store.flush()?;
-    Ok(head)
+    Ok(())
 }
 
 fn runtime() -> CliResult<tokio::runtime::Runtime> {
@@ -276,15 +283,14 @@ fn http_client(api_key: Option<&str>) -> CliResult<reqwest::Client> {
         .build()?)
 }
 
+/// What a URL path segment may carry unencoded (RFC 3986's unreserved characters).
+const PATH_UNRESERVED: &AsciiSet = &NON_ALPHANUMERIC
+    .remove(b'-')
+    .remove(b'.')
+    .remove(b'_')
+    .remove(b'~');
+
 /// Percent-encodes a pad id for a URL path segment.
 fn encode(pad: &str) -> String {
-    pad.bytes()
-        .map(|b| {
-            if b.is_ascii_alphanumeric() || b"-._~".contains(&b) {
-                (b as char).to_string()
-            } else {
-                format!("%{b:02X}")
-            }
-        })
-        .collect()
+    utf8_percent_encode(pad, PATH_UNRESERVED).to_string()
 }

@@ -26,7 +26,7 @@ pub use model::{
     ChatMessage, ExportAuthor, ExportPad, ExportRevision, ImportedAuthor, ImportedPad,
     ImportedRevision, SavedRevision,
 };
-pub use ops::{Op, OpIter, OpKind, ParseError, ops, parse_attrib_list};
+pub use ops::{Op, OpIter, OpKind, ParseError, ops};
 pub use palette::PALETTE;
 pub use pool::{AttributePool, PoolError};
 pub use txt::to_txt;

@@ -158,22 +158,6 @@ impl Iterator for OpIter<'_> {
     }
 }
 
-/// Parses `*0*1*a` into pool numbers.
-pub fn parse_attrib_list(s: &str) -> Result<Vec<u32>, ParseError> {
-    let mut out = Vec::new();
-    for part in s.split('*').skip(1) {
-        let n = parse_base36(part)?;
-        out.push(u32::try_from(n).map_err(|_| ParseError::BadNumber(part.to_owned()))?);
-    }
-    if !s.is_empty() && !s.starts_with('*') {
-        return Err(ParseError::Unexpected {
-            found: s.chars().next().unwrap_or('?'),
-            at: 0,
-        });
-    }
-    Ok(out)
-}
-
 /// Writes one op in Etherpad's syntax.
 pub fn write_op(out: &mut String, op: &Op) {
     for a in &op.attribs {

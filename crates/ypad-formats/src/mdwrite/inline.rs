@@ -3,24 +3,8 @@
 //! (`**bold** ` renders, `** bold**` does not), so markers are nested by how far each style
 //! reaches and whitespace is moved outside them.
 
+use super::tokens::{Mark, Tok};
 use super::{Span, Style, longest_run, verify};
-
-#[derive(Clone, Debug, PartialEq, Eq)]
-pub(super) enum Mark {
-    Link(String),
-    Bold,
-    Italic,
-    Strike,
-}
-
-#[derive(Clone, Debug, PartialEq, Eq)]
-pub(super) enum Tok {
-    Open(Mark),
-    Close(Mark),
-    Text(String),
-    /// Markdown that must be written as is and is never empty or whitespace at its edges.
-    Atom(String),
-}
 
 /// Renders spans as one line of inline Markdown.
 pub(crate) fn render(spans: &[Span]) -> String {

@@ -5,6 +5,7 @@
 //! HTML import of the same pad identical.
 
 mod inline;
+mod tokens;
 mod verify;
 
 pub(crate) use inline::{link_destination, render as render_inline};

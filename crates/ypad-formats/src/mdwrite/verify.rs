@@ -4,7 +4,7 @@
 
 use pulldown_cmark::{Event, Options, Parser, Tag, TagEnd};
 
-use super::inline::{Mark, Tok};
+use super::tokens::{Mark, Tok};
 
 type Styled = (char, bool, bool, bool);
 

@@ -7,11 +7,10 @@ use ypad_core::PadId;
 use ypad_core::chat::ChatMessage;
 use ypad_store::{Author, SavedRevision};
 
+use ypad_engine::{CopyMode, new_author, wall_ms};
+
 use super::ApiError;
 use super::params::Params;
-use crate::authors;
-use crate::clock::wall_ms;
-use crate::history;
 use crate::state::AppState;
 
 /// The version that introduced each function.
@@ -75,12 +74,15 @@ pub async fn call(state: &AppState, function: &str, p: &Params) -> Result<Value,
         "listAuthorsOfPad" => {
             let (id, _) = existing(state, p, "padID").await?;
             let key = id.to_string();
-            let ids = state.blocking(move |s| s.authors_of_pad(&key)).await?;
+            let ids = state
+                .engine
+                .blocking(move |s| s.authors_of_pad(&key))
+                .await?;
             Ok(json!({ "authorIDs": ids }))
         }
         "padUsersCount" => {
             let id = pad_id(p, "padID")?;
-            let n = state.registry.peek(&id).map_or(0, |pad| pad.connections());
+            let n = state.engine.peek(&id).map_or(0, |pad| pad.connections());
             Ok(json!({ "padUsersCount": n }))
         }
         "padUsers" => pad_users(state, p),
@@ -125,7 +127,10 @@ pub async fn call(state: &AppState, function: &str, p: &Params) -> Result<Value,
         "getAttributePool" => {
             let (id, _) = existing(state, p, "padID").await?;
             let key = id.to_string();
-            let authors = state.blocking(move |s| s.authors_of_pad(&key)).await?;
+            let authors = state
+                .engine
+                .blocking(move |s| s.authors_of_pad(&key))
+                .await?;
             let num_to_attrib: serde_json::Map<String, Value> = authors
                 .iter()
                 .enumerate()
@@ -143,11 +148,12 @@ pub async fn call(state: &AppState, function: &str, p: &Params) -> Result<Value,
             let revs: Vec<u64> = saved.iter().map(|s| s.rev).collect();
             Ok(json!({ "savedRevisions": revs }))
         }
-        "copyPad" => copy_pad(state, p, Copy::WithHistory).await,
-        "copyPadWithoutHistory" => copy_pad(state, p, Copy::WithoutHistory).await,
-        "movePad" => copy_pad(state, p, Copy::Move).await,
+        "copyPad" => copy_pad(state, p, CopyMode::WithHistory).await,
+        "copyPadWithoutHistory" => copy_pad(state, p, CopyMode::WithoutHistory).await,
+        "movePad" => copy_pad(state, p, CopyMode::Move).await,
         "listAllPads" => {
             let mut ids: Vec<String> = state
+                .engine
                 .blocking(|s| s.list())
                 .await?
                 .into_iter()
@@ -170,16 +176,20 @@ pub async fn call(state: &AppState, function: &str, p: &Params) -> Result<Value,
         }
         "appendChatMessage" => append_chat_message(state, p).await,
         "createAuthor" => {
-            let author = authors::new_author(p.get("name").map(str::to_owned));
+            let author = new_author(p.get("name").map(str::to_owned));
             let stored = author.clone();
-            state.blocking(move |s| s.put_author(&stored)).await?;
+            state
+                .engine
+                .blocking(move |s| s.put_author(&stored))
+                .await?;
             Ok(json!({ "authorID": author.id }))
         }
         "createAuthorIfNotExistsFor" => {
             let mapper = p.required("authorMapper")?.to_owned();
             let name = p.get("name").map(str::to_owned);
-            let candidate = authors::new_author(name.clone());
+            let candidate = new_author(name.clone());
             let author = state
+                .engine
                 .blocking(move |s| -> Result<Author, ypad_store::StoreError> {
                     let mut author = s.author_for_mapper(&mapper, &candidate)?;
                     if name.is_some() && author.name != name {
@@ -193,7 +203,7 @@ pub async fn call(state: &AppState, function: &str, p: &Params) -> Result<Value,
         }
         "getAuthorName" => {
             let id = p.required("authorID")?.to_owned();
-            let author = state.blocking(move |s| s.author(&id)).await?;
+            let author = state.engine.blocking(move |s| s.author(&id)).await?;
             let author = author.ok_or_else(|| ApiError::bad("authorID does not exist"))?;
             Ok(json!(author.name))
         }
@@ -201,6 +211,7 @@ pub async fn call(state: &AppState, function: &str, p: &Params) -> Result<Value,
             let id = p.required("authorID")?.to_owned();
             let key = id.clone();
             let (author, pads) = state
+                .engine
                 .blocking(move |s| -> Result<_, ypad_store::StoreError> {
                     Ok((s.author(&key)?, s.pads_of_author(&key)?))
                 })
@@ -210,7 +221,7 @@ pub async fn call(state: &AppState, function: &str, p: &Params) -> Result<Value,
             }
             Ok(json!({ "padIDs": pads }))
         }
-        _ => Err(ApiError::no_function()),
+        _ => Err(ApiError::NoFunction),
     }
 }
 
@@ -231,7 +242,7 @@ fn pad_id(p: &Params, name: &str) -> Result<PadId, ApiError> {
 /// The pad named by parameter `name`, which must exist, with its head revision.
 async fn existing(state: &AppState, p: &Params, name: &str) -> Result<(PadId, u64), ApiError> {
     let id = pad_id(p, name)?;
-    match history::head(state, &id).await? {
+    match state.engine.head(&id).await? {
         Some(head) => Ok((id, head)),
         None => Err(ApiError::bad("padID does not exist")),
     }
@@ -250,12 +261,7 @@ async fn pad_at(state: &AppState, p: &Params) -> Result<(PadId, u64), ApiError> 
 }
 
 async fn text_at(state: &AppState, id: &PadId, rev: u64) -> Result<String, ApiError> {
-    if let Some(live) = state.registry.peek(id)
-        && live.head_rev() == rev
-    {
-        return Ok(live.text());
-    }
-    Ok(history::render(state, id, rev).await?.text())
+    Ok(state.engine.text_at(id, rev).await?)
 }
 
 /// Applies a server-side edit to an existing pad, attributed to `authorId` when given.
@@ -269,8 +275,8 @@ async fn edit(
         .get("authorId")
         .filter(|a| !a.is_empty())
         .map(str::to_owned);
-    let pad = state.registry.checkout(&id).await?;
-    pad.edit(author, f);
+    let pad = state.engine.checkout(&id).await?;
+    pad.edit(author.as_deref(), f);
     Ok(Value::Null)
 }
 
@@ -279,11 +285,14 @@ async fn create_pad(state: &AppState, p: &Params) -> Result<Value, ApiError> {
     if id.is_read_only() {
         return Err(ApiError::bad("padID may not start with r."));
     }
-    if history::head(state, &id).await?.is_some() {
+    if state.engine.head(&id).await?.is_some() {
         return Err(ApiError::bad("padID does already exist"));
     }
     let key = id.to_string();
-    let created = state.blocking(move |s| s.create(&key, wall_ms())).await?;
+    let created = state
+        .engine
+        .blocking(move |s| s.create(&key, wall_ms()))
+        .await?;
     if !created {
         return Err(ApiError::bad("padID does already exist"));
     }
@@ -292,17 +301,17 @@ async fn create_pad(state: &AppState, p: &Params) -> Result<Value, ApiError> {
             .get("authorId")
             .filter(|a| !a.is_empty())
             .map(str::to_owned);
-        let pad = state.registry.checkout(&id).await?;
-        pad.edit(author, |doc| doc.set_text(text));
+        let pad = state.engine.checkout(&id).await?;
+        pad.edit(author.as_deref(), |doc| doc.set_text(text));
     }
     Ok(Value::Null)
 }
 
 async fn get_last_edited(state: &AppState, p: &Params) -> Result<Value, ApiError> {
     let (id, _) = existing(state, p, "padID").await?;
-    state.persister.barrier().await;
+    state.engine.barrier().await;
     let key = id.to_string();
-    let meta = state.blocking(move |s| s.meta(&key)).await?;
+    let meta = state.engine.blocking(move |s| s.meta(&key)).await?;
     let last = meta.map_or(0, |m| m.last_edited_ms);
     Ok(json!({ "lastEdited": last }))
 }
@@ -315,32 +324,22 @@ async fn delete_pad(state: &AppState, p: &Params) -> Result<Value, ApiError> {
 
 /// Closes the pad's connections, lets its last revisions reach the disk, then deletes it.
 async fn remove(state: &AppState, id: &PadId) -> Result<(), ApiError> {
-    state.registry.retire(id);
-    state.persister.barrier().await;
-    let key = id.to_string();
-    let history = state.persister.history().clone();
-    state
-        .blocking(move |s| {
-            history.forget(&key);
-            s.delete(&key)
-        })
-        .await?;
+    state.engine.delete(id).await?;
     Ok(())
 }
 
 async fn get_read_only_id(state: &AppState, p: &Params) -> Result<Value, ApiError> {
     let (id, _) = existing(state, p, "padID").await?;
-    let key = id.to_string();
-    let candidate = authors::new_read_only_id();
-    let ro = state
-        .blocking(move |s| s.read_only_id(&key, &candidate))
-        .await?;
+    let ro = state.engine.read_only_id(&id).await?;
     Ok(json!({ "readOnlyID": ro }))
 }
 
 async fn get_pad_id(state: &AppState, p: &Params) -> Result<Value, ApiError> {
     let ro = p.required("roID")?.to_owned();
-    let pad = state.blocking(move |s| s.pad_of_read_only_id(&ro)).await?;
+    let pad = state
+        .engine
+        .blocking(move |s| s.pad_of_read_only_id(&ro))
+        .await?;
     let pad = pad.ok_or_else(|| ApiError::bad("padID does not exist"))?;
     Ok(json!({ "padID": pad }))
 }
@@ -348,7 +347,7 @@ async fn get_pad_id(state: &AppState, p: &Params) -> Result<Value, ApiError> {
 fn pad_users(state: &AppState, p: &Params) -> Result<Value, ApiError> {
     let id = pad_id(p, "padID")?;
     let users: Vec<Value> = state
-        .registry
+        .engine
         .peek(&id)
         .map(|pad| pad.awareness_states())
         .unwrap_or_default()
@@ -381,14 +380,16 @@ async fn create_diff_html(state: &AppState, p: &Params) -> Result<Value, ApiErro
     }
     let before = text_at(state, &id, start).await?;
     let after = text_at(state, &id, end).await?;
-    let mut authors: Vec<String> = history::entries(state, &id, start + 1, end)
+    let mut authors: Vec<String> = state
+        .engine
+        .entries(&id, start + 1, end)
         .await?
         .into_iter()
         .filter_map(|e| e.author)
         .collect();
     authors.sort();
     authors.dedup();
-    Ok(json!({ "html": crate::diff::html(&before, &after), "authors": authors }))
+    Ok(json!({ "html": ypad_formats::diff::html(&before, &after), "authors": authors }))
 }
 
 async fn save_revision(state: &AppState, p: &Params) -> Result<Value, ApiError> {
@@ -401,6 +402,7 @@ async fn save_revision(state: &AppState, p: &Params) -> Result<Value, ApiError> 
     };
     let key = id.to_string();
     state
+        .engine
         .blocking(move |s| s.save_revision(&key, &saved))
         .await?;
     Ok(Value::Null)
@@ -409,16 +411,13 @@ async fn save_revision(state: &AppState, p: &Params) -> Result<Value, ApiError> 
 async fn saved_revisions(state: &AppState, p: &Params) -> Result<Vec<SavedRevision>, ApiError> {
     let (id, _) = existing(state, p, "padID").await?;
     let key = id.to_string();
-    Ok(state.blocking(move |s| s.saved_revisions(&key)).await?)
+    Ok(state
+        .engine
+        .blocking(move |s| s.saved_revisions(&key))
+        .await?)
 }
 
-enum Copy {
-    WithHistory,
-    WithoutHistory,
-    Move,
-}
-
-async fn copy_pad(state: &AppState, p: &Params, how: Copy) -> Result<Value, ApiError> {
+async fn copy_pad(state: &AppState, p: &Params, mode: CopyMode) -> Result<Value, ApiError> {
     let (source, _) = existing(state, p, "sourceID").await?;
     let destination = pad_id(p, "destinationID")?;
     if destination.is_read_only() {
@@ -427,53 +426,20 @@ async fn copy_pad(state: &AppState, p: &Params, how: Copy) -> Result<Value, ApiE
     if source == destination {
         return Err(ApiError::bad("sourceID and destinationID are the same"));
     }
-    if history::head(state, &destination).await?.is_some() {
+    if state.engine.head(&destination).await?.is_some() {
         if !p.flag("force") {
             return Err(ApiError::bad("destinationID does already exist"));
         }
         remove(state, &destination).await?;
-    } else {
-        state.registry.retire(&destination);
     }
-    state.persister.barrier().await;
-    let (src, dst) = (source.to_string(), destination.to_string());
-    match how {
-        Copy::WithHistory | Copy::Move => {
-            state
-                .blocking(move |s| s.copy(&src, &dst, wall_ms()))
-                .await?;
-        }
-        Copy::WithoutHistory => {
-            let pad = state.registry.checkout(&source).await?;
-            let snapshot = pad.with_doc(|doc| doc.encode_state());
-            drop(pad);
-            state
-                .blocking(move |s| -> Result<(), ypad_store::StoreError> {
-                    let now = wall_ms();
-                    s.create(&dst, now)?;
-                    s.append(&[ypad_store::LogEntry {
-                        pad: dst,
-                        rev: 1,
-                        time_ms: now,
-                        author: None,
-                        update: snapshot.into(),
-                        new_clients: Vec::new(),
-                    }])?;
-                    s.flush()
-                })
-                .await?;
-        }
-    }
-    if matches!(how, Copy::Move) {
-        remove(state, &source).await?;
-    }
+    state.engine.copy(&source, &destination, mode).await?;
     Ok(Value::Null)
 }
 
 async fn get_stats(state: &AppState) -> Result<Value, ApiError> {
-    let total = state.blocking(|s| s.list()).await?.len();
+    let total = state.engine.blocking(|s| s.list()).await?.len();
     let active = state
-        .registry
+        .engine
         .loaded()
         .iter()
         .filter(|p| p.connections() > 0)
@@ -487,7 +453,7 @@ async fn get_stats(state: &AppState) -> Result<Value, ApiError> {
 
 async fn chat_of(state: &AppState, p: &Params) -> Result<Vec<ChatMessage>, ApiError> {
     let (id, _) = existing(state, p, "padID").await?;
-    let pad = state.registry.checkout(&id).await?;
+    let pad = state.engine.checkout(&id).await?;
     Ok(pad.with_doc(|doc| doc.chat()))
 }
 
@@ -539,7 +505,7 @@ async fn append_chat_message(state: &AppState, p: &Params) -> Result<Value, ApiE
     let author_id = p.required("authorID")?.to_owned();
     let time = p.number("time")?.unwrap_or_else(wall_ms);
     let key = author_id.clone();
-    let author = state.blocking(move |s| s.author(&key)).await?;
+    let author = state.engine.blocking(move |s| s.author(&key)).await?;
     let message = ChatMessage {
         id: uuid::Uuid::new_v4().simple().to_string(),
         text,
@@ -548,7 +514,7 @@ async fn append_chat_message(state: &AppState, p: &Params) -> Result<Value, ApiE
         time,
         author_id: Some(author_id.clone()),
     };
-    let pad = state.registry.checkout(&id).await?;
-    pad.edit(Some(author_id), |doc| Some(doc.push_chat(&message)));
+    let pad = state.engine.checkout(&id).await?;
+    pad.edit(Some(&author_id), |doc| Some(doc.push_chat(&message)));
     Ok(Value::Null)
 }

@@ -11,8 +11,8 @@ use axum::http::{HeaderMap, StatusCode};
 use axum::response::{IntoResponse, Response};
 use serde_json::{Value, json};
 
-pub use apikey::load_or_create as load_or_create_api_key;
-pub use params::MAX_BODY_BYTES;
+pub(crate) use apikey::load_or_create as load_or_create_api_key;
+pub(crate) use params::MAX_BODY_BYTES;
 use params::Params;
 
 use crate::state::AppState;
@@ -25,78 +25,78 @@ pub const VERSIONS: &[&str] = &[
     "1.2.14", "1.2.15", "1.3.0", "1.3.1",
 ];
 
-/// An API failure, in Etherpad's terms.
-#[derive(Debug)]
-pub struct ApiError {
-    pub code: u8,
-    pub message: String,
+/// An API failure, in Etherpad's terms: each kind has its code and HTTP status.
+#[derive(Debug, thiserror::Error)]
+pub(crate) enum ApiError {
+    /// Code 1: the caller's parameters are wrong; the message says how, in Etherpad's words.
+    #[error("{0}")]
+    Bad(String),
+    /// Code 2: ours. The cause is logged where the envelope is written; the caller sees only
+    /// "internal error".
+    #[error("internal error")]
+    Internal(#[source] Box<dyn std::error::Error + Send + Sync>),
+    /// Code 3.
+    #[error("no such function")]
+    NoFunction,
+    /// Code 3.
+    #[error("no such api version")]
+    NoVersion,
+    /// Code 4.
+    #[error("no or wrong API Key")]
+    BadKey,
 }
 
 impl ApiError {
-    /// Code 1: the caller's parameters are wrong.
     pub fn bad(message: impl Into<String>) -> Self {
-        ApiError {
-            code: 1,
-            message: message.into(),
+        ApiError::Bad(message.into())
+    }
+
+    pub fn code(&self) -> u8 {
+        match self {
+            ApiError::Bad(_) => 1,
+            ApiError::Internal(_) => 2,
+            ApiError::NoFunction | ApiError::NoVersion => 3,
+            ApiError::BadKey => 4,
         }
     }
 
-    /// Code 2: ours. The cause is logged; the caller sees only "internal error".
-    pub fn internal(cause: impl std::fmt::Display) -> Self {
-        tracing::error!(cause = %cause, "API call failed");
-        ApiError {
-            code: 2,
-            message: "internal error".into(),
-        }
-    }
-
-    fn no_function() -> Self {
-        ApiError {
-            code: 3,
-            message: "no such function".into(),
-        }
-    }
-
-    fn no_version() -> Self {
-        ApiError {
-            code: 3,
-            message: "no such api version".into(),
-        }
-    }
-
-    fn bad_key() -> Self {
-        ApiError {
-            code: 4,
-            message: "no or wrong API Key".into(),
+    /// Etherpad answers code 1 with HTTP 200; scripts look at the envelope's code.
+    pub fn status(&self) -> StatusCode {
+        match self {
+            ApiError::Bad(_) => StatusCode::OK,
+            ApiError::Internal(_) => StatusCode::INTERNAL_SERVER_ERROR,
+            ApiError::NoFunction | ApiError::NoVersion => StatusCode::NOT_FOUND,
+            ApiError::BadKey => StatusCode::UNAUTHORIZED,
         }
     }
 }
 
-impl From<ypad_store::StoreError> for ApiError {
-    fn from(e: ypad_store::StoreError) -> Self {
-        ApiError::internal(e)
-    }
+macro_rules! internal_from {
+    ($($error:ty),*) => {$(
+        impl From<$error> for ApiError {
+            fn from(e: $error) -> Self {
+                ApiError::Internal(Box::new(e))
+            }
+        }
+    )*};
 }
 
-impl From<crate::registry::LoadError> for ApiError {
-    fn from(e: crate::registry::LoadError) -> Self {
-        ApiError::internal(e)
-    }
-}
+internal_from!(
+    ypad_store::StoreError,
+    ypad_engine::LoadError,
+    ypad_engine::HistoryError
+);
 
 fn envelope(result: Result<Value, ApiError>) -> Response {
     match result {
         Ok(data) => Json(json!({ "code": 0, "message": "ok", "data": data })).into_response(),
         Err(err) => {
-            let status = match err.code {
-                1 => StatusCode::OK,
-                3 => StatusCode::NOT_FOUND,
-                4 => StatusCode::UNAUTHORIZED,
-                _ => StatusCode::INTERNAL_SERVER_ERROR,
-            };
+            if let ApiError::Internal(cause) = &err {
+                tracing::error!(cause = %cause, "API call failed");
+            }
             (
-                status,
-                Json(json!({ "code": err.code, "message": err.message, "data": null })),
+                err.status(),
+                Json(json!({ "code": err.code(), "message": err.to_string(), "data": null })),
             )
                 .into_response()
         }
@@ -104,12 +104,12 @@ fn envelope(result: Result<Value, ApiError>) -> Response {
 }
 
 /// `GET /api`
-pub async fn current_version() -> Json<Value> {
+pub(crate) async fn current_version() -> Json<Value> {
     Json(json!({ "currentVersion": CURRENT_VERSION }))
 }
 
 /// `GET|POST /api/{version}/{function}`
-pub async fn call(
+pub(crate) async fn call(
     State(state): State<AppState>,
     Path((version, function)): Path<(String, String)>,
     headers: HeaderMap,
@@ -126,13 +126,13 @@ async fn dispatch(
     request: Request,
 ) -> Result<Value, ApiError> {
     let Some(version_index) = VERSIONS.iter().position(|v| *v == version) else {
-        return Err(ApiError::no_version());
+        return Err(ApiError::NoVersion);
     };
     let Some(since) = functions::since(function) else {
-        return Err(ApiError::no_function());
+        return Err(ApiError::NoFunction);
     };
     if VERSIONS.iter().position(|v| *v == since) > Some(version_index) {
-        return Err(ApiError::no_function());
+        return Err(ApiError::NoFunction);
     }
     let params = Params::from_request(request).await?;
     let key = params
@@ -141,9 +141,9 @@ async fn dispatch(
         .or_else(|| params.get("authorization"))
         .or_else(|| headers.get("apikey").and_then(|v| v.to_str().ok()));
     if !key.is_some_and(|k| apikey::matches(&state.api_key, k)) {
-        return Err(ApiError::bad_key());
+        return Err(ApiError::BadKey);
     }
     // Scripts read what they (or editors) just wrote: let accepted revisions reach the store.
-    state.persister.barrier().await;
+    state.engine.barrier().await;
     functions::call(state, function, &params).await
 }

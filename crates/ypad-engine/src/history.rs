@@ -12,16 +12,24 @@
 
 use std::sync::{Arc, Mutex, MutexGuard};
 
-use ypad_core::PadId;
-use ypad_core::history::{Block, Recorder, Rendered, fingerprint};
+use ypad_core::ApplyError;
+use ypad_core::history::{Block, BlockError, Recorder, Rendered, fingerprint};
 use ypad_store::{LogEntry, Store, StoreError};
 
-use crate::registry::LoadError;
-use crate::state::AppState;
-
-/// Revisions per block unless configured (`Config::checkpoint_every`): reading a revision
-/// applies at most this many deltas, and a block's keyframe costs the text's size on disk.
-pub const DEFAULT_BLOCK_LEN: u64 = 1000;
+/// Why a past revision could not be read or the history not be extended.
+#[derive(Debug, thiserror::Error)]
+pub enum HistoryError {
+    #[error("store failed: {0}")]
+    Store(#[from] StoreError),
+    #[error("a stored revision does not apply: {0}")]
+    Update(#[from] ApplyError),
+    #[error("a history block is malformed: {0}")]
+    Block(#[from] BlockError),
+    #[error("no history of pad {pad} covers revision {rev}")]
+    Missing { pad: String, rev: u64 },
+    #[error("history task failed: {0}")]
+    Task(String),
+}
 
 /// How many pads keep their recorder in memory between uses.
 const RECORDERS_KEPT: usize = 8;
@@ -55,7 +63,7 @@ impl HistoryIndex {
     }
 
     /// The text at `rev` with its authors (Yjs client ids). Blocking.
-    pub fn render(&self, store: &dyn Store, pad: &str, rev: u64) -> Result<Rendered, LoadError> {
+    pub fn render(&self, store: &dyn Store, pad: &str, rev: u64) -> Result<Rendered, HistoryError> {
         if rev == 0 {
             return Ok(Rendered::new());
         }
@@ -68,17 +76,17 @@ impl HistoryIndex {
         let mut recording = lock(&slot);
         let recording = self.advance_locked(store, pad, &mut recording, Some(rev))?;
         if rev < recording.pending.start || rev > recording.pending.end() {
-            return Err(LoadError::Store(StoreError::Corrupt {
+            return Err(HistoryError::Missing {
                 pad: pad.to_owned(),
-                what: format!("no history covers revision {rev}"),
-            }));
+                rev,
+            });
         }
         Ok(recording.pending.render(rev)?)
     }
 
     /// Replays the pad's stored revisions not yet in its history and stores full blocks.
     /// Blocking.
-    pub fn advance(&self, store: &dyn Store, pad: &str) -> Result<(), LoadError> {
+    pub fn advance(&self, store: &dyn Store, pad: &str) -> Result<(), HistoryError> {
         let slot = self.slot(pad);
         let mut recording = lock(&slot);
         self.advance_locked(store, pad, &mut recording, None)?;
@@ -117,7 +125,7 @@ impl HistoryIndex {
         store: &dyn Store,
         pad: &str,
         rev: u64,
-    ) -> Result<Option<Block>, LoadError> {
+    ) -> Result<Option<Block>, HistoryError> {
         let Some((_, bytes)) = store.history_block_at_or_before(pad, rev)? else {
             return Ok(None);
         };
@@ -135,7 +143,7 @@ impl HistoryIndex {
         pad: &str,
         recording: &'a mut Option<Recording>,
         until: Option<u64>,
-    ) -> Result<&'a Recording, LoadError> {
+    ) -> Result<&'a Recording, HistoryError> {
         if let Some(r) = recording.as_ref()
             && !self.follows_log(store, pad, r)?
         {
@@ -177,7 +185,7 @@ impl HistoryIndex {
         store: &dyn Store,
         pad: &str,
         recording: &Recording,
-    ) -> Result<bool, LoadError> {
+    ) -> Result<bool, HistoryError> {
         Ok(logged(store, pad, recording.pending.end())? == recording.seen)
     }
 
@@ -189,7 +197,7 @@ impl HistoryIndex {
         pad: &str,
         recording: &mut Recording,
         last: &LogEntry,
-    ) -> Result<(), LoadError> {
+    ) -> Result<(), HistoryError> {
         recording.pending.fingerprint = entry_fingerprint(last);
         // The block first: should the checkpoint not follow, the older one still replays here.
         store.put_history_block(pad, recording.pending.start, &recording.pending.encode())?;
@@ -204,7 +212,7 @@ impl HistoryIndex {
     }
 
     /// A recording at the end of the newest stored block (or at the empty pad).
-    fn start_recording(&self, store: &dyn Store, pad: &str) -> Result<Recording, LoadError> {
+    fn start_recording(&self, store: &dyn Store, pad: &str) -> Result<Recording, HistoryError> {
         let newest = self.stored_block(store, pad, u64::MAX)?;
         let (at, current, seen) = match &newest {
             Some(block) => (
@@ -238,7 +246,7 @@ impl HistoryIndex {
 }
 
 /// Fingerprint of the log's entry at `rev`; none at revision 0 or past the head.
-fn logged(store: &dyn Store, pad: &str, rev: u64) -> Result<Option<u64>, LoadError> {
+fn logged(store: &dyn Store, pad: &str, rev: u64) -> Result<Option<u64>, HistoryError> {
     Ok(store.log(pad, rev, rev)?.first().map(entry_fingerprint))
 }
 
@@ -248,45 +256,6 @@ fn entry_fingerprint(entry: &LogEntry) -> u64 {
 
 fn lock<T>(m: &Mutex<T>) -> MutexGuard<'_, T> {
     m.lock().unwrap_or_else(|e| e.into_inner())
-}
-
-/// The pad's head revision: the live one if loaded (it may be ahead of the disk by one group
-/// commit), else the stored one; `None` if the pad does not exist.
-pub async fn head(state: &AppState, id: &PadId) -> Result<Option<u64>, StoreError> {
-    let live = state.registry.peek(id).map(|p| p.head_rev());
-    let key = id.to_string();
-    let stored = state
-        .blocking(move |store| store.meta(&key))
-        .await?
-        .map(|m| m.revisions);
-    Ok(match (live, stored) {
-        (Some(l), Some(s)) => Some(l.max(s)),
-        (Some(l), None) if l > 0 => Some(l),
-        (_, s) => s,
-    })
-}
-
-/// The text at `rev` (0 is the empty pad) with who wrote each part.
-pub async fn render(state: &AppState, id: &PadId, rev: u64) -> Result<Rendered, LoadError> {
-    // Revisions the live pad accepted may still be on their way to the disk.
-    state.persister.barrier().await;
-    let history = state.persister.history().clone();
-    let key = id.to_string();
-    state
-        .blocking(move |store| history.render(store, &key, rev))
-        .await
-}
-
-/// Log entries `from..=to` (their times and authors).
-pub async fn entries(
-    state: &AppState,
-    id: &PadId,
-    from: u64,
-    to: u64,
-) -> Result<Vec<LogEntry>, StoreError> {
-    state.persister.barrier().await;
-    let key = id.to_string();
-    state.blocking(move |store| store.log(&key, from, to)).await
 }
 
 #[cfg(test)]

@@ -2,8 +2,7 @@
 //!
 //! A pad is loaded from the store by its first checkout (concurrent first checkouts share one
 //! load), stays while checked out, and is dropped after an idle period once all its revisions
-//! are durable. A later cluster mode routes pads to their owning node here, without touching
-//! the protocol code.
+//! are durable.
 
 use std::collections::HashMap;
 use std::sync::atomic::Ordering;
@@ -11,36 +10,13 @@ use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
 use tokio::sync::OnceCell;
-use ypad_core::{ApplyError, PadDoc, PadId};
-use ypad_store::{Store, StoreError};
+use ypad_core::PadId;
+use ypad_store::Store;
 
 use crate::clock::mono_ms;
 use crate::live::LivePad;
+use crate::load::{LoadError, load_doc};
 use crate::persist::Persister;
-
-/// A pad's document at its head revision (its checkpoint, then the log after it) and that
-/// revision; an empty document at revision 0 for a pad never written. Blocking.
-pub fn load_doc(store: &dyn Store, pad: &str) -> Result<(PadDoc, u64), LoadError> {
-    match store.load(pad)? {
-        None => Ok((PadDoc::new(), 0)),
-        Some(stored) => Ok((
-            PadDoc::from_updates(stored.updates())?,
-            stored.meta.revisions,
-        )),
-    }
-}
-
-#[derive(Debug, thiserror::Error)]
-pub enum LoadError {
-    #[error("store failed: {0}")]
-    Store(#[from] StoreError),
-    #[error("stored history does not apply: {0}")]
-    Corrupt(#[from] ApplyError),
-    #[error("load task failed: {0}")]
-    Task(String),
-    #[error("stored history is malformed: {0}")]
-    History(#[from] ypad_core::history::HistoryError),
-}
 
 type Slot = Arc<OnceCell<Arc<LivePad>>>;
 
@@ -50,12 +26,13 @@ enum Claim {
     Reload,
 }
 
-pub struct Registry {
+pub(crate) struct Registry {
     /// Held only to look up or replace a slot, never across a load.
     slots: Mutex<HashMap<PadId, Slot>>,
     store: Arc<dyn Store>,
     persister: Persister,
     idle_evict: Duration,
+    max_pad_chars: u64,
 }
 
 /// A checked-out pad. While it exists the pad stays loaded.
@@ -78,12 +55,18 @@ impl Drop for PadGuard {
 }
 
 impl Registry {
-    pub fn new(store: Arc<dyn Store>, persister: Persister, idle_evict: Duration) -> Self {
+    pub(crate) fn new(
+        store: Arc<dyn Store>,
+        persister: Persister,
+        idle_evict: Duration,
+        max_pad_chars: u64,
+    ) -> Self {
         Registry {
             slots: Mutex::new(HashMap::new()),
             store,
             persister,
             idle_evict,
+            max_pad_chars,
         }
     }
 
@@ -92,7 +75,7 @@ impl Registry {
     }
 
     /// Loads `id` if needed and holds it in memory until the guard drops.
-    pub async fn checkout(&self, id: &PadId) -> Result<PadGuard, LoadError> {
+    pub(crate) async fn checkout(&self, id: &PadId) -> Result<PadGuard, LoadError> {
         loop {
             let slot = self.slots().entry(id.clone()).or_default().clone();
             let pad = slot.get_or_try_init(|| self.load(id)).await?.clone();
@@ -124,7 +107,7 @@ impl Registry {
     }
 
     /// The pad if it is loaded, without loading it.
-    pub fn peek(&self, id: &PadId) -> Option<Arc<LivePad>> {
+    pub(crate) fn peek(&self, id: &PadId) -> Option<Arc<LivePad>> {
         self.slots().get(id).and_then(|s| s.get().cloned())
     }
 
@@ -150,18 +133,19 @@ impl Registry {
             head,
             clients,
             self.persister.clone(),
+            self.max_pad_chars,
         )))
     }
 
     /// Unloads `id` at once, closing its connections (before a delete, move or overwrite).
-    pub fn retire(&self, id: &PadId) {
+    pub(crate) fn retire(&self, id: &PadId) {
         let slot = self.slots().remove(id);
         if let Some(pad) = slot.as_ref().and_then(|s| s.get()) {
             pad.retire();
         }
     }
 
-    pub fn loaded(&self) -> Vec<Arc<LivePad>> {
+    pub(crate) fn loaded(&self) -> Vec<Arc<LivePad>> {
         self.slots()
             .values()
             .filter_map(|s| s.get().cloned())
@@ -169,7 +153,7 @@ impl Registry {
     }
 
     /// Expires awareness states and evicts idle pads whose revisions are all durable.
-    pub fn sweep(&self) {
+    pub(crate) fn sweep(&self) {
         let now = mono_ms();
         for pad in self.loaded() {
             pad.expire_awareness(now);

@@ -1,7 +1,8 @@
 //! A pad loaded in memory, with the outboxes of its connections.
 //!
 //! The critical section of an update is: apply to the document, queue the revision for the
-//! persister, hand the same bytes to every other outbox. Nothing in it awaits or does IO.
+//! persister, hand the same bytes to every other outbox. Nothing in it awaits or does IO, and
+//! the pad's lock is taken once per frame.
 
 use std::collections::HashMap;
 use std::sync::atomic::{AtomicBool, AtomicU64, AtomicUsize, Ordering};
@@ -11,8 +12,7 @@ use bytes::Bytes;
 use tokio::sync::mpsc::{self, error::TrySendError};
 use tokio_util::sync::CancellationToken;
 use ypad_core::doc::PadDoc;
-use ypad_core::protocol;
-use ypad_core::session::{Pad, Session, SessionError};
+use ypad_core::session::{Accepted, Admission, Pad, Session, SessionError};
 use ypad_core::{ApplyError, PadId};
 use ypad_store::LogEntry;
 
@@ -24,7 +24,7 @@ pub type ConnId = u64;
 /// Where a connection's outbound frames wait for its writer.
 pub struct Outbox {
     pub frames: mpsc::Sender<Bytes>,
-    /// Cancelled when the connection must go: its queue overflowed or the pad is poisoned.
+    /// Cancelled when the connection must go: its queue overflowed or the pad was retired.
     pub kill: CancellationToken,
 }
 
@@ -33,13 +33,16 @@ pub struct LivePad {
     /// A std mutex: it is never held across an await, and each hold is short.
     inner: Mutex<Inner>,
     persister: Persister,
+    /// Largest text an update may grow the pad to, in UTF-16 code units.
+    max_pad_chars: u64,
     /// Checkouts currently holding this pad; changed only under the registry's lock.
     pub(crate) users: AtomicUsize,
     /// When the last checkout ended (monotonic ms).
     pub(crate) idle_since_ms: AtomicU64,
     /// Persister sequence number of the newest revision, to know when it is all on disk.
     last_seq: AtomicU64,
-    /// yrs panicked on this pad: its document must be rebuilt from the store.
+    /// Out of service: yrs panicked on this pad, or it was deleted, moved or overwritten. Its
+    /// next checkout loads it afresh from the store.
     poisoned: AtomicBool,
 }
 
@@ -55,12 +58,13 @@ struct Inner {
 }
 
 impl LivePad {
-    pub fn new(
+    pub(crate) fn new(
         id: PadId,
         doc: PadDoc,
         head_rev: u64,
         clients: HashMap<u64, Arc<str>>,
         persister: Persister,
+        max_pad_chars: u64,
     ) -> Self {
         LivePad {
             id,
@@ -72,6 +76,7 @@ impl LivePad {
                 conns: Vec::new(),
             }),
             persister,
+            max_pad_chars,
             users: AtomicUsize::new(0),
             idle_since_ms: AtomicU64::new(mono_ms()),
             last_seq: AtomicU64::new(0),
@@ -104,33 +109,27 @@ impl LivePad {
         author: Option<&Arc<str>>,
         frame: &Bytes,
     ) -> Result<Vec<Bytes>, SessionError> {
+        let admission = Admission {
+            accepting_writes: self.persister.is_healthy(),
+            max_pad_chars: self.max_pad_chars,
+        };
         let mut inner = self.lock();
         let inner = &mut *inner;
-        let effects = match session.receive(&mut inner.pad, frame, mono_ms()) {
+        let effects = match session.receive(&mut inner.pad, frame, mono_ms(), admission) {
             Ok(effects) => effects,
             Err(err) => {
                 if matches!(err, SessionError::Update(ApplyError::Poisoned)) {
-                    self.poison(inner);
+                    tracing::error!(pad = %self.id, "document poisoned by a panic inside yrs; reloading it");
+                    self.take_out_of_service(inner);
                 }
                 return Err(err);
             }
         };
-        if let Some(accepted) = &effects.update {
-            let payload = frame.slice(accepted.payload.clone());
-            let out = if accepted.frame_is_update {
-                frame.clone()
-            } else {
-                protocol::encode_update(&payload)
-            };
-            let new_clients = match author {
-                Some(author) => claim_clients(&mut inner.clients, &accepted.inserted_by, author),
-                None => Vec::new(),
-            };
-            self.commit(inner, payload, author.map(|a| a.to_string()), new_clients);
-            fan_out(&self.id, &mut inner.conns, &out, Some(conn));
+        if let Some(accepted) = effects.update {
+            self.commit(inner, accepted, author.cloned(), Some(conn));
         }
-        if let Some(frame) = effects.awareness_frame(frame) {
-            fan_out(&self.id, &mut inner.conns, &frame, None);
+        if let Some(frame) = &effects.awareness {
+            fan_out(&self.id, &mut inner.conns, frame, None);
         }
         Ok(effects.reply)
     }
@@ -139,48 +138,49 @@ impl LivePad {
     /// Returns the new head revision, or `None` if the edit changed nothing.
     pub fn edit(
         &self,
-        author: Option<String>,
+        author: Option<&str>,
         f: impl FnOnce(&mut PadDoc) -> Option<Vec<u8>>,
     ) -> Option<u64> {
         let mut inner = self.lock();
         let inner = &mut *inner;
-        let update = Bytes::from(f(&mut inner.pad.doc)?);
-        let out = protocol::encode_update(&update);
-        let server = ypad_core::doc::server_client_id();
-        let new_clients = match &author {
-            Some(a) if !inner.clients.contains_key(&server) => {
-                claim_clients(&mut inner.clients, &[server], &Arc::from(a.as_str()))
-            }
-            _ => Vec::new(),
-        };
-        self.commit(inner, update, author, new_clients);
-        fan_out(&self.id, &mut inner.conns, &out, None);
+        let accepted = inner.pad.edit(f)?;
+        self.commit(inner, accepted, author.map(Arc::from), None);
         Some(inner.head_rev)
     }
 
+    /// Numbers the revision, queues it for the persister and forwards it to every connection
+    /// but its sender.
     fn commit(
         &self,
         inner: &mut Inner,
-        update: Bytes,
-        author: Option<String>,
-        new_clients: Vec<u64>,
+        accepted: Accepted,
+        author: Option<Arc<str>>,
+        sender: Option<ConnId>,
     ) {
+        let new_clients = match &author {
+            Some(author) => claim_clients(&mut inner.clients, &accepted.inserted_by, author),
+            None => Vec::new(),
+        };
         inner.head_rev += 1;
         let seq = self.persister.append(LogEntry {
             pad: self.id.to_string(),
             rev: inner.head_rev,
             time_ms: wall_ms(),
-            author,
-            update,
+            author: author.map(|a| a.to_string()),
+            update: accepted.update,
             new_clients,
         });
         self.last_seq.store(seq, Ordering::Release);
+        fan_out(&self.id, &mut inner.conns, &accepted.forward, sender);
     }
 
     /// Takes the pad out of service (deleted, moved or overwritten): every connection is
     /// closed, and the next checkout loads it afresh from the store.
-    pub fn retire(&self) {
-        let mut inner = self.lock();
+    pub(crate) fn retire(&self) {
+        self.take_out_of_service(&mut self.lock());
+    }
+
+    fn take_out_of_service(&self, inner: &mut Inner) {
         self.poisoned.store(true, Ordering::Release);
         for (_, outbox) in inner.conns.drain(..) {
             outbox.kill.cancel();
@@ -197,14 +197,6 @@ impl LivePad {
             .collect()
     }
 
-    fn poison(&self, inner: &mut Inner) {
-        tracing::error!(pad = %self.id, "document poisoned by a panic inside yrs; reloading it");
-        self.poisoned.store(true, Ordering::Release);
-        for (_, outbox) in inner.conns.drain(..) {
-            outbox.kill.cancel();
-        }
-    }
-
     /// The connection closed: forget its outbox and announce its awareness states' removal.
     pub fn leave(&self, conn: ConnId, session: &mut Session) {
         let mut inner = self.lock();
@@ -216,12 +208,11 @@ impl LivePad {
     }
 
     /// Drops awareness states that were not renewed in time and tells everyone.
-    pub fn expire_awareness(&self, now_ms: u64) {
+    pub(crate) fn expire_awareness(&self, now_ms: u64) {
         let mut inner = self.lock();
         let inner = &mut *inner;
-        if let Some(removal) = inner.pad.awareness.expire(now_ms) {
-            let frame = protocol::encode_awareness(&removal);
-            fan_out(&self.id, &mut inner.conns, &frame, None);
+        if let Some(removal) = inner.pad.expire_awareness(now_ms) {
+            fan_out(&self.id, &mut inner.conns, &removal, None);
         }
     }
 
@@ -238,11 +229,6 @@ impl LivePad {
         self.lock().pad.doc.text()
     }
 
-    /// Length of the pad's text in UTF-16 code units.
-    pub fn text_len(&self) -> u64 {
-        u64::from(self.lock().pad.doc.text_len())
-    }
-
     pub fn head_rev(&self) -> u64 {
         self.lock().head_rev
     }
@@ -256,12 +242,13 @@ impl LivePad {
         f(&self.lock().pad.doc)
     }
 
+    /// Whether the pad was taken out of service (its connections are told to reconnect).
     pub fn is_poisoned(&self) -> bool {
         self.poisoned.load(Ordering::Acquire)
     }
 
     /// Whether every revision of this pad is on disk.
-    pub fn is_durable(&self) -> bool {
+    pub(crate) fn is_durable(&self) -> bool {
         self.persister
             .is_durable(self.last_seq.load(Ordering::Acquire))
     }

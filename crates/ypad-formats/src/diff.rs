@@ -1,13 +1,15 @@
-//! `createDiffHTML`: what changed between two revisions, as HTML with insertions and deletions
+//! What changed between two texts (Etherpad's `createDiffHTML`), as HTML with insertions and deletions
 //! marked. Text is escaped; nothing from a pad is ever passed through as markup.
 
 use similar::{ChangeTag, TextDiff};
+
+use crate::markdown::escape_html;
 
 pub fn html(before: &str, after: &str) -> String {
     let diff = TextDiff::from_words(before, after);
     let mut out = String::with_capacity(after.len() * 2);
     for change in diff.iter_all_changes() {
-        let text = escape(change.value());
+        let text = escape_html(change.value());
         match change.tag() {
             ChangeTag::Equal => out.push_str(&text),
             ChangeTag::Insert => {
@@ -23,21 +25,6 @@ pub fn html(before: &str, after: &str) -> String {
         }
     }
     out.replace('\n', "<br>")
-}
-
-fn escape(s: &str) -> String {
-    let mut out = String::with_capacity(s.len());
-    for c in s.chars() {
-        match c {
-            '<' => out.push_str("&lt;"),
-            '>' => out.push_str("&gt;"),
-            '&' => out.push_str("&amp;"),
-            '"' => out.push_str("&quot;"),
-            '\'' => out.push_str("&#39;"),
-            c => out.push(c),
-        }
-    }
-    out
 }
 
 #[cfg(test)]

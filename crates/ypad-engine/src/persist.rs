@@ -1,10 +1,10 @@
 //! Group commit: accepted revisions go to one persister thread, which appends whatever has
 //! queued up as one batch and flushes it, so a revision is durable within about one flush of
-//! being accepted, however many arrive at once. A second thread extends each pad's positional
-//! history and checkpoint (see [`crate::history`]) every `checkpoint_every` revisions, so that
-//! this work never delays a flush.
+//! being accepted, however many arrive at once. Every `history_block_len` revisions of a pad it
+//! asks the compactor ([`crate::compact`]) to extend that pad's history, so that this work never
+//! delays a flush.
 //!
-//! Both run on OS threads because sled blocks; nothing here touches the async runtime.
+//! The thread is an OS thread because the store blocks; nothing here touches the async runtime.
 
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::sync::{Arc, mpsc};
@@ -13,8 +13,6 @@ use std::time::{Duration, Instant};
 
 use tokio::sync::oneshot;
 use ypad_store::{LogEntry, Store};
-
-use crate::history::HistoryIndex;
 
 /// At most this many revisions go into one batch, to bound a flush.
 const MAX_BATCH: usize = 8192;
@@ -33,14 +31,15 @@ enum Command {
     },
     /// Answered once everything sent before it is durable.
     Barrier(oneshot::Sender<()>),
+    /// Flush what came before, then end the thread.
+    Stop,
 }
 
 /// The sending side, shared by every pad.
 #[derive(Clone)]
-pub struct Persister {
+pub(crate) struct Persister {
     tx: mpsc::Sender<Command>,
     shared: Arc<Shared>,
-    history: Arc<HistoryIndex>,
 }
 
 struct Shared {
@@ -52,87 +51,60 @@ struct Shared {
     healthy: AtomicBool,
 }
 
-pub struct PersisterThreads {
-    persister: JoinHandle<()>,
-    compactor: JoinHandle<()>,
-}
-
-impl PersisterThreads {
-    /// Waits until both threads have drained their queues. Every [`Persister`] must be dropped
-    /// first.
-    pub fn join(self) {
-        let _ = self.persister.join();
-        let _ = self.compactor.join();
-    }
-}
-
 impl Persister {
-    pub fn start(store: Arc<dyn Store>, checkpoint_every: u64) -> (Persister, PersisterThreads) {
+    /// Starts the persister thread. `compact` hears of each pad that passed a multiple of
+    /// `history_block_len`, once its revisions are durable.
+    pub(crate) fn start(
+        store: Arc<dyn Store>,
+        history_block_len: u64,
+        compact: mpsc::Sender<String>,
+    ) -> (Persister, JoinHandle<()>) {
         let (tx, rx) = mpsc::channel();
-        let (compact_tx, compact_rx) = mpsc::channel::<String>();
         let shared = Arc::new(Shared {
             next_seq: AtomicU64::new(0),
             flushed_seq: AtomicU64::new(0),
             healthy: AtomicBool::new(true),
         });
-        let persister = {
-            let store = store.clone();
+        let thread = {
             let shared = shared.clone();
             std::thread::Builder::new()
                 .name("ypad-persist".into())
-                .spawn(move || persist_loop(&*store, &shared, rx, compact_tx, checkpoint_every))
+                .spawn(move || persist_loop(&*store, &shared, rx, compact, history_block_len))
                 .expect("spawn persister thread")
         };
-        let history = Arc::new(HistoryIndex::new(checkpoint_every));
-        let compactor = {
-            let history = history.clone();
-            std::thread::Builder::new()
-                .name("ypad-compact".into())
-                .spawn(move || compact_loop(&*store, &history, compact_rx))
-                .expect("spawn compactor thread")
-        };
-        (
-            Persister {
-                tx,
-                shared,
-                history,
-            },
-            PersisterThreads {
-                persister,
-                compactor,
-            },
-        )
+        (Persister { tx, shared }, thread)
     }
 
     /// Queues a revision; returns its sequence number.
-    pub fn append(&self, entry: LogEntry) -> u64 {
+    pub(crate) fn append(&self, entry: LogEntry) -> u64 {
         let seq = self.shared.next_seq.fetch_add(1, Ordering::Relaxed) + 1;
-        // The persister thread only stops after every sender is gone, so this cannot fail
-        // while `self` exists.
-        let _ = self.tx.send(Command::Append { seq, entry });
+        if self.tx.send(Command::Append { seq, entry }).is_err() {
+            // Only after the engine shut down, when no connection or API call is left.
+            tracing::error!(seq, "a revision arrived after shutdown and was not stored");
+        }
         seq
     }
 
     /// Whether the revision with sequence number `seq` is durable.
-    pub fn is_durable(&self, seq: u64) -> bool {
+    pub(crate) fn is_durable(&self, seq: u64) -> bool {
         self.shared.flushed_seq.load(Ordering::Acquire) >= seq
     }
 
-    /// Every pad's positional history (the timeslider's and the `rev` parameters' source).
-    pub fn history(&self) -> &Arc<HistoryIndex> {
-        &self.history
-    }
-
-    pub fn is_healthy(&self) -> bool {
+    pub(crate) fn is_healthy(&self) -> bool {
         self.shared.healthy.load(Ordering::Relaxed)
     }
 
     /// Resolves once everything queued before the call is durable.
-    pub async fn barrier(&self) {
+    pub(crate) async fn barrier(&self) {
         let (tx, rx) = oneshot::channel();
         if self.tx.send(Command::Barrier(tx)).is_ok() {
             let _ = rx.await;
         }
+    }
+
+    /// Asks the thread to flush everything queued so far and end.
+    pub(crate) fn stop(&self) {
+        let _ = self.tx.send(Command::Stop);
     }
 }
 
@@ -140,16 +112,16 @@ fn persist_loop(
     store: &dyn Store,
     shared: &Shared,
     rx: mpsc::Receiver<Command>,
-    compact_tx: mpsc::Sender<String>,
-    checkpoint_every: u64,
+    compact: mpsc::Sender<String>,
+    history_block_len: u64,
 ) {
     let mut entries = Vec::new();
     let mut barriers = Vec::new();
     let mut last_seq = 0;
-    while let Ok(first) = rx.recv() {
+    let mut stopping = false;
+    while !stopping && let Ok(first) = rx.recv() {
         // Gather for a short window before flushing: with many quiet pads, revisions arrive
-        // one by one, and a flush per revision costs more CPU than the whole fan-out.
-        // Nothing waits on the flush except durability, whose bound is far above the window.
+        // one at a time, and a flush per revision would cost far more than the wait.
         let window_ends = Instant::now() + COMMIT_WINDOW;
         let mut next = Some(first);
         while let Some(cmd) = next.take() {
@@ -159,9 +131,11 @@ fn persist_loop(
                     entries.push(entry);
                 }
                 Command::Barrier(done) => barriers.push(done),
+                Command::Stop => stopping = true,
             }
-            // Someone waits on a barrier: flush now rather than at the window's end.
-            if entries.len() < MAX_BATCH && barriers.is_empty() {
+            // Someone waits on a barrier, or the engine stops: flush now rather than at the
+            // window's end.
+            if entries.len() < MAX_BATCH && barriers.is_empty() && !stopping {
                 let left = window_ends.saturating_duration_since(Instant::now());
                 next = if left.is_zero() {
                     rx.try_recv().ok()
@@ -183,22 +157,13 @@ fn persist_loop(
         for done in barriers.drain(..) {
             let _ = done.send(());
         }
-        // Every pad passes each multiple of the interval once, so no per-pad count is kept
+        // Every pad passes each multiple of the block length once, so no per-pad count is kept
         // (it would grow with every pad ever written). A multiple missed across a restart is
         // covered by the next one: extending the history takes everything since its last block.
         for entry in entries.drain(..) {
-            if entry.rev.is_multiple_of(checkpoint_every.max(1)) {
-                let _ = compact_tx.send(entry.pad);
+            if entry.rev.is_multiple_of(history_block_len.max(1)) {
+                let _ = compact.send(entry.pad);
             }
-        }
-    }
-}
-
-fn compact_loop(store: &dyn Store, history: &HistoryIndex, rx: mpsc::Receiver<String>) {
-    while let Ok(pad) = rx.recv() {
-        match history.advance(store, &pad) {
-            Ok(()) => tracing::debug!(pad = %pad, "history and checkpoint written"),
-            Err(err) => tracing::warn!(pad = %pad, cause = %err, "history and checkpoint failed"),
         }
     }
 }

@@ -1,6 +1,5 @@
-//! Export and import of whole pads, as blocking functions over a [`Store`], so that the HTTP
-//! routes (after a persister barrier) and the command line (on a stopped server's data
-//! directory) share one implementation.
+//! Export and import of whole pads, as blocking functions over a [`Store`]. The engine runs them
+//! after a persister barrier, for the HTTP routes and the command line alike.
 
 use std::collections::BTreeMap;
 
@@ -11,8 +10,8 @@ use ypad_formats::etherpad::{self, ExportAuthor, ExportPad, ExportRevision, Impo
 use ypad_store::{Author, LogEntry, SavedRevision, Store};
 
 use crate::clock::wall_ms;
-use crate::history::HistoryIndex;
-use crate::registry::{LoadError, load_doc};
+use crate::history::{HistoryError, HistoryIndex};
+use crate::load::{LoadError, load_doc};
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Format {
@@ -65,6 +64,8 @@ pub enum TransferError {
     PadNotEmpty(String),
     #[error(transparent)]
     Load(#[from] LoadError),
+    #[error(transparent)]
+    History(#[from] HistoryError),
     #[error(transparent)]
     Store(#[from] ypad_store::StoreError),
 }
@@ -293,7 +294,12 @@ impl Replayer {
 
 /// Writes an Etherpad pad's whole history into `pad`, which must have no revisions, and
 /// returns the new head revision. Nothing is written unless the whole file imports.
-pub fn import_etherpad(store: &dyn Store, pad: &str, json: &str) -> Result<u64, TransferError> {
+pub fn import_etherpad(
+    store: &dyn Store,
+    history: &HistoryIndex,
+    pad: &str,
+    json: &str,
+) -> Result<u64, TransferError> {
     if store.meta(pad)?.is_some_and(|m| m.revisions > 0) {
         return Err(TransferError::PadNotEmpty(pad.to_owned()));
     }
@@ -354,7 +360,7 @@ pub fn import_etherpad(store: &dyn Store, pad: &str, json: &str) -> Result<u64, 
     }
     // The positional history and a checkpoint at the head, so that the pad opens and its
     // revisions read back without replaying the whole imported log.
-    HistoryIndex::new(crate::history::DEFAULT_BLOCK_LEN).advance(store, pad)?;
+    history.advance(store, pad)?;
     store.flush()?;
     Ok(replayer.entries.len() as u64)
 }

@@ -9,7 +9,7 @@ use std::time::{Duration, Instant};
 use rand::rngs::StdRng;
 use rand::{Rng, SeedableRng};
 use ypad_core::PadDoc;
-use ypad_server::history::HistoryIndex;
+use ypad_engine::HistoryIndex;
 use ypad_store::{LogEntry, SledStore, Store};
 
 const AUTHORS: u64 = 20;
@@ -54,7 +54,7 @@ fn main() {
         .filter_map(|a| a.parse().ok())
         .collect();
     let revisions = args.first().copied().unwrap_or(100_000);
-    let checkpoint_every = args.get(1).copied().unwrap_or(1000);
+    let block_len = args.get(1).copied().unwrap_or(1000);
     let dir = tempfile::tempdir().unwrap();
     let mut rng = StdRng::seed_from_u64(7);
 
@@ -67,7 +67,7 @@ fn main() {
     {
         let store = SledStore::open(dir.path()).unwrap();
         // The server's compactor: positional history and a checkpoint every interval.
-        let history = HistoryIndex::new(checkpoint_every);
+        let history = HistoryIndex::new(block_len);
         let mut batch = Vec::with_capacity(1000);
         for (i, (a, update)) in keystrokes.iter().enumerate() {
             let rev = i as u64 + 1;
@@ -87,7 +87,7 @@ fn main() {
                 store.append(&batch).unwrap();
                 batch.clear();
             }
-            if rev.is_multiple_of(checkpoint_every) {
+            if rev.is_multiple_of(block_len) {
                 store.append(&batch).unwrap();
                 batch.clear();
                 let t = Instant::now();
@@ -125,7 +125,7 @@ fn main() {
         let rev = rng.random_range(1..=revisions);
         let t = Instant::now();
         // A fresh index each time: nothing but the store is warm.
-        let at = HistoryIndex::new(checkpoint_every)
+        let at = HistoryIndex::new(block_len)
             .render(&store, "big", rev)
             .unwrap();
         let (text, spans) = (at.text(), at.spans());
@@ -142,7 +142,7 @@ fn main() {
     let authorship_time = authorship.elapsed();
 
     println!(
-        "history benchmark: {revisions} revisions by {AUTHORS} authors typing {}, checkpoint every {checkpoint_every}",
+        "history benchmark: {revisions} revisions by {AUTHORS} authors typing {}, history blocks of {block_len}",
         match typing {
             Typing::Random => "at random places",
             Typing::Cursor => "at their cursors",

@@ -1,0 +1,28 @@
+//! New identities: author ids (`a.` + 16 hex characters, as in Etherpad) with a colour from
+//! Etherpad's palette, and read-only ids.
+
+use ypad_formats::etherpad::PALETTE;
+use ypad_store::Author;
+
+use crate::clock::wall_ms;
+
+fn random_hex(len: usize) -> String {
+    uuid::Uuid::new_v4().simple().to_string()[..len].to_owned()
+}
+
+/// A new author (not yet stored), named `name`.
+pub fn new_author(name: Option<String>) -> Author {
+    let suffix = random_hex(16);
+    let index = usize::from_str_radix(&suffix[..4], 16).unwrap_or(0) % PALETTE.len();
+    Author {
+        id: format!("a.{suffix}"),
+        name,
+        color: PALETTE[index].to_owned(),
+        created_ms: wall_ms(),
+    }
+}
+
+/// A candidate read-only id; the store keeps the first one recorded for a pad.
+pub fn new_read_only_id() -> String {
+    format!("r.{}", random_hex(16))
+}

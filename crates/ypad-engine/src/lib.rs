@@ -1,0 +1,320 @@
+//! ypad-engine: the pads themselves, with no networking.
+//!
+//! [`Engine`] owns everything a pad needs between the network edge and the store: loading a
+//! pad (`load`), the registry of live pads with their connections' outboxes (`registry`,
+//! `live`), group commit on the persister thread (`persist`), the compactor thread and the
+//! positional history it extends (`compact`, `history`), and whole-pad export and import
+//! (`transfer`). The server drives it for WebSockets and HTTP; the command line drives the same
+//! engine over a data directory.
+
+mod clock;
+mod compact;
+mod history;
+mod ids;
+mod live;
+mod load;
+mod persist;
+mod registry;
+mod transfer;
+
+use std::sync::{Arc, Mutex};
+use std::thread::JoinHandle;
+use std::time::Duration;
+
+use bytes::Bytes;
+use ypad_core::PadId;
+use ypad_core::history::Rendered;
+use ypad_store::{LogEntry, Store, StoreError};
+
+pub use clock::wall_ms;
+pub use history::{HistoryError, HistoryIndex};
+pub use ids::new_author;
+pub use live::{ConnId, LivePad, Outbox};
+pub use load::{LoadError, load_doc};
+pub use registry::PadGuard;
+pub use transfer::{Format, Import, TransferError, client_id_of, read_file};
+
+use crate::persist::Persister;
+use crate::registry::Registry;
+
+/// Revisions per block of positional history unless configured: reading a past revision
+/// applies at most this many deltas, and a block's keyframe costs the text's size on disk. A
+/// pad's CRDT checkpoint is written with each block.
+pub const DEFAULT_HISTORY_BLOCK_LEN: u64 = 1000;
+
+/// How the engine keeps pads.
+#[derive(Debug, Clone)]
+pub struct Settings {
+    /// Revisions per block of positional history (and between CRDT checkpoints).
+    pub history_block_len: u64,
+    /// A pad nobody holds for this long is dropped from memory once its revisions are durable.
+    pub idle_evict: Duration,
+    /// Largest text an update may grow a pad to, in UTF-16 code units.
+    pub max_pad_chars: u64,
+}
+
+/// How `copy` treats the source pad.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum CopyMode {
+    /// Every revision, authors and chat.
+    WithHistory,
+    /// The current document as a single revision.
+    WithoutHistory,
+    /// Every revision; the source is deleted afterwards.
+    Move,
+}
+
+/// The engine: a cheap `Clone` handle shared by every connection and request.
+#[derive(Clone)]
+pub struct Engine {
+    inner: Arc<Inner>,
+}
+
+struct Inner {
+    store: Arc<dyn Store>,
+    registry: Registry,
+    persister: Persister,
+    /// Read by requests for past revisions and extended by the compactor thread.
+    history: Arc<HistoryIndex>,
+    /// The persister and compactor threads, joined by [`Engine::shutdown`].
+    threads: Mutex<Vec<JoinHandle<()>>>,
+}
+
+impl Engine {
+    /// Starts the persister and compactor threads over `store`.
+    pub fn start(store: Arc<dyn Store>, settings: &Settings) -> Engine {
+        let history = Arc::new(HistoryIndex::new(settings.history_block_len));
+        let (compact, compactor) = compact::start(store.clone(), history.clone());
+        let (persister, persist_thread) =
+            Persister::start(store.clone(), settings.history_block_len, compact);
+        let registry = Registry::new(
+            store.clone(),
+            persister.clone(),
+            settings.idle_evict,
+            settings.max_pad_chars,
+        );
+        Engine {
+            inner: Arc::new(Inner {
+                store,
+                registry,
+                persister,
+                history,
+                threads: Mutex::new(vec![persist_thread, compactor]),
+            }),
+        }
+    }
+
+    /// Makes every accepted revision durable and stops the engine's threads. Call it once
+    /// nothing writes any more (connections closed, requests answered).
+    pub async fn shutdown(&self) {
+        self.barrier().await;
+        self.inner.persister.stop();
+        let threads = std::mem::take(&mut *lock(&self.inner.threads));
+        // The compactor ends once the persister, which holds its queue, has ended.
+        let joined = tokio::task::spawn_blocking(move || {
+            for thread in threads {
+                let _ = thread.join();
+            }
+        });
+        let _ = joined.await;
+    }
+
+    /// Loads `id` if needed and holds it in memory until the guard drops.
+    pub async fn checkout(&self, id: &PadId) -> Result<PadGuard, LoadError> {
+        self.inner.registry.checkout(id).await
+    }
+
+    /// The pad if it is loaded, without loading it.
+    pub fn peek(&self, id: &PadId) -> Option<Arc<LivePad>> {
+        self.inner.registry.peek(id)
+    }
+
+    /// Every loaded pad.
+    pub fn loaded(&self) -> Vec<Arc<LivePad>> {
+        self.inner.registry.loaded()
+    }
+
+    /// Expires awareness states and evicts idle pads; the server calls it on a timer.
+    pub fn sweep(&self) {
+        self.inner.registry.sweep();
+    }
+
+    /// False while the store refuses writes (edits are then refused, not accepted and lost).
+    pub fn is_healthy(&self) -> bool {
+        self.inner.persister.is_healthy()
+    }
+
+    /// Resolves once every revision accepted before the call is durable.
+    pub async fn barrier(&self) {
+        self.inner.persister.barrier().await;
+    }
+
+    /// Runs a blocking store call off the async runtime.
+    pub async fn blocking<T: Send + 'static>(
+        &self,
+        f: impl FnOnce(&dyn Store) -> T + Send + 'static,
+    ) -> T {
+        let store = self.inner.store.clone();
+        match tokio::task::spawn_blocking(move || f(&*store)).await {
+            Ok(value) => value,
+            Err(err) => std::panic::resume_unwind(err.into_panic()),
+        }
+    }
+
+    /// The pad's head revision: the live one if loaded (it may be ahead of the disk by one
+    /// group commit), else the stored one; `None` if the pad does not exist.
+    pub async fn head(&self, id: &PadId) -> Result<Option<u64>, StoreError> {
+        let live = self.peek(id).map(|p| p.head_rev());
+        let key = id.to_string();
+        let stored = self
+            .blocking(move |store| store.meta(&key))
+            .await?
+            .map(|m| m.revisions);
+        Ok(match (live, stored) {
+            (Some(l), Some(s)) => Some(l.max(s)),
+            (Some(l), None) if l > 0 => Some(l),
+            (_, s) => s,
+        })
+    }
+
+    /// The text at `rev` (0 is the empty pad) with who wrote each part.
+    pub async fn render(&self, id: &PadId, rev: u64) -> Result<Rendered, HistoryError> {
+        // Revisions the live pad accepted may still be on their way to the disk.
+        self.barrier().await;
+        let history = self.inner.history.clone();
+        let key = id.to_string();
+        self.blocking(move |store| history.render(store, &key, rev))
+            .await
+    }
+
+    /// The text at `rev`; the live document when `rev` is its head.
+    pub async fn text_at(&self, id: &PadId, rev: u64) -> Result<String, HistoryError> {
+        if let Some(live) = self.peek(id)
+            && live.head_rev() == rev
+        {
+            return Ok(live.text());
+        }
+        Ok(self.render(id, rev).await?.text())
+    }
+
+    /// Log entries `from..=to` (their times and authors).
+    pub async fn entries(
+        &self,
+        id: &PadId,
+        from: u64,
+        to: u64,
+    ) -> Result<Vec<LogEntry>, StoreError> {
+        self.barrier().await;
+        let key = id.to_string();
+        self.blocking(move |store| store.log(&key, from, to)).await
+    }
+
+    /// The pad at `rev` (default: the head) in `format`.
+    pub async fn export(
+        &self,
+        id: &PadId,
+        rev: Option<u64>,
+        format: Format,
+    ) -> Result<Bytes, TransferError> {
+        self.barrier().await;
+        let history = self.inner.history.clone();
+        let key = id.to_string();
+        self.blocking(move |store| transfer::export(store, &history, &key, rev, format))
+            .await
+    }
+
+    /// Brings a file's content into `id` and returns the pad's head revision. Text replaces the
+    /// pad's text as one revision that every open editor receives; an Etherpad export brings a
+    /// whole history and needs a pad without revisions.
+    pub async fn import(&self, id: &PadId, import: Import) -> Result<u64, TransferError> {
+        match import {
+            Import::Text(text) => {
+                let pad = self.checkout(id).await?;
+                pad.edit(None, |doc| doc.set_text(&text));
+                let head = pad.head_rev();
+                drop(pad);
+                if head == 0 {
+                    // An empty file into a new pad still makes the pad.
+                    let key = id.to_string();
+                    self.blocking(move |s| s.create(&key, wall_ms())).await?;
+                }
+                Ok(head)
+            }
+            Import::Etherpad(json) => {
+                if self.head(id).await?.is_some_and(|head| head > 0) {
+                    return Err(TransferError::PadNotEmpty(id.to_string()));
+                }
+                // The whole history is written straight to the store, so the pad must not be
+                // live meanwhile; it loads afresh on its next checkout.
+                self.inner.registry.retire(id);
+                self.barrier().await;
+                let history = self.inner.history.clone();
+                let key = id.to_string();
+                self.blocking(move |s| transfer::import_etherpad(s, &history, &key, &json))
+                    .await
+            }
+        }
+    }
+
+    /// Closes the pad's connections, lets its last revisions reach the disk, then deletes it
+    /// with its whole history. Returns whether it existed.
+    pub async fn delete(&self, id: &PadId) -> Result<bool, StoreError> {
+        self.inner.registry.retire(id);
+        self.barrier().await;
+        let history = self.inner.history.clone();
+        let key = id.to_string();
+        self.blocking(move |s| {
+            history.forget(&key);
+            s.delete(&key)
+        })
+        .await
+    }
+
+    /// Copies (or moves) `from` to `to`, which must not exist.
+    pub async fn copy(&self, from: &PadId, to: &PadId, mode: CopyMode) -> Result<(), LoadError> {
+        self.inner.registry.retire(to);
+        self.barrier().await;
+        let (src, dst) = (from.to_string(), to.to_string());
+        match mode {
+            CopyMode::WithHistory | CopyMode::Move => {
+                self.blocking(move |s| s.copy(&src, &dst, wall_ms()))
+                    .await?;
+            }
+            CopyMode::WithoutHistory => {
+                let pad = self.checkout(from).await?;
+                let snapshot = pad.with_doc(|doc| doc.encode_state());
+                drop(pad);
+                self.blocking(move |s| -> Result<(), StoreError> {
+                    let now = wall_ms();
+                    s.create(&dst, now)?;
+                    s.append(&[LogEntry {
+                        pad: dst,
+                        rev: 1,
+                        time_ms: now,
+                        author: None,
+                        update: snapshot.into(),
+                        new_clients: Vec::new(),
+                    }])?;
+                    s.flush()
+                })
+                .await?;
+            }
+        }
+        if mode == CopyMode::Move {
+            self.delete(from).await?;
+        }
+        Ok(())
+    }
+
+    /// The pad's read-only id, made on first request.
+    pub async fn read_only_id(&self, id: &PadId) -> Result<String, StoreError> {
+        let key = id.to_string();
+        let candidate = ids::new_read_only_id();
+        self.blocking(move |s| s.read_only_id(&key, &candidate))
+            .await
+    }
+}
+
+fn lock<T>(m: &Mutex<T>) -> std::sync::MutexGuard<'_, T> {
+    m.lock().unwrap_or_else(|e| e.into_inner())
+}

@@ -1,0 +1,27 @@
+//! Loading a pad: its document at the head revision, from its newest checkpoint and the log
+//! after it. The one loader behind the registry, exports at the head and the command line.
+
+use ypad_core::{ApplyError, PadDoc};
+use ypad_store::{Store, StoreError};
+
+#[derive(Debug, thiserror::Error)]
+pub enum LoadError {
+    #[error("store failed: {0}")]
+    Store(#[from] StoreError),
+    #[error("stored history does not apply: {0}")]
+    Corrupt(#[from] ApplyError),
+    #[error("load task failed: {0}")]
+    Task(String),
+}
+
+/// A pad's document at its head revision and that revision; an empty document at revision 0
+/// for a pad never written. Blocking.
+pub fn load_doc(store: &dyn Store, pad: &str) -> Result<(PadDoc, u64), LoadError> {
+    match store.load(pad)? {
+        None => Ok((PadDoc::new(), 0)),
+        Some(stored) => Ok((
+            PadDoc::from_updates(stored.updates())?,
+            stored.meta.revisions,
+        )),
+    }
+}
