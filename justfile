@@ -10,7 +10,7 @@ test:
 
 # Formatting and lints, as CI checks them.
 lint:
-    cargo fmt --check && cargo clippy --all-targets -- -D warnings
+    cargo fmt --check && cargo clippy --workspace --all-targets -- -D warnings
 
 fmt:
     cargo fmt
@@ -27,7 +27,7 @@ bench *ARGS:
 # `cursor`) at moving cursors; cold open, any revision's text and authors, bytes per revision.
 # Figures go to BENCHMARKS.md by hand.
 bench-history REVISIONS="100000" EVERY="1000" MODE="random":
-    cargo bench -p ypad-server --bench history -- {{REVISIONS}} {{EVERY}} {{MODE}}
+    cargo bench -p ypad-engine --bench history -- {{REVISIONS}} {{EVERY}} {{MODE}}
 
 # Hostile-input fuzzing of the protocol session; CASES sets how many random frame sequences.
 fuzz CASES="200000":

@@ -42,10 +42,14 @@ echo "== web bundle matches its sources"
 if [ -f web/package.json ]; then
   npm_ci web
   (cd web && npm run --silent check && npm run --silent build)
-  git diff --exit-code --stat -- web/dist || {
+  # Changed, deleted and new untracked files all count: the bundle must be exactly what is
+  # committed.
+  stale=$(git status --porcelain --untracked-files=all -- web/dist)
+  if [ -n "$stale" ]; then
+    echo "$stale" >&2
     echo "web/dist is stale: run 'npm run build' in web/ and commit web/dist" >&2
     exit 1
-  }
+  fi
 fi
 
 echo "== Rust tests"

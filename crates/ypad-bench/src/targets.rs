@@ -150,7 +150,14 @@ pub fn prepare(target: Target, paths: &Paths) -> Result<(), String> {
 }
 
 /// The server crates whose sources make up the ypad binary.
-const YPAD_CRATES: [&str; 4] = ["ypad", "ypad-server", "ypad-core", "ypad-store"];
+const YPAD_CRATES: [&str; 6] = [
+    "ypad",
+    "ypad-server",
+    "ypad-engine",
+    "ypad-core",
+    "ypad-store",
+    "ypad-formats",
+];
 
 /// A source file of the ypad binary modified after the binary was built, if any.
 fn newer_source(paths: &Paths) -> Option<PathBuf> {

@@ -3,11 +3,11 @@
 //! This crate does no IO: no sockets, no files, no clocks (time is passed in as milliseconds).
 //! The server crate drives it; tests drive it with plain byte vectors.
 
-pub mod awareness;
+mod awareness;
 pub mod chat;
 pub mod doc;
 pub mod history;
-pub mod pad_id;
+mod pad_id;
 pub mod protocol;
 pub mod session;
 

@@ -30,9 +30,9 @@ pub use clock::wall_ms;
 pub use history::{HistoryError, HistoryIndex};
 pub use ids::new_author;
 pub use live::{ConnId, LivePad, Outbox};
-pub use load::{LoadError, load_doc};
+pub use load::LoadError;
 pub use registry::PadGuard;
-pub use transfer::{Format, Import, TransferError, client_id_of, read_file};
+pub use transfer::{Format, Import, TransferError, read_file};
 
 use crate::persist::Persister;
 use crate::registry::Registry;

@@ -16,7 +16,7 @@ pub enum LoadError {
 
 /// A pad's document at its head revision and that revision; an empty document at revision 0
 /// for a pad never written. Blocking.
-pub fn load_doc(store: &dyn Store, pad: &str) -> Result<(PadDoc, u64), LoadError> {
+pub(crate) fn load_doc(store: &dyn Store, pad: &str) -> Result<(PadDoc, u64), LoadError> {
     match store.load(pad)? {
         None => Ok((PadDoc::new(), 0)),
         Some(stored) => Ok((

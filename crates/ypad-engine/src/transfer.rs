@@ -367,7 +367,7 @@ pub fn import_etherpad(
 
 /// A stable Yjs client id for an Etherpad author: below 2^32 like browsers' random ids, never
 /// the server's own.
-pub fn client_id_of(author: &str) -> u64 {
+fn client_id_of(author: &str) -> u64 {
     // FNV-1a: stable across releases, unlike std's hasher.
     let mut hasher = fnv::FnvHasher::default();
     std::hash::Hasher::write(&mut hasher, author.as_bytes());

@@ -193,6 +193,16 @@ pub(crate) struct RangeQuery {
 /// At most this many revisions per listing; the timeslider pages through the rest.
 const MAX_LISTED: u64 = 2000;
 
+/// The pad behind `raw` (a read-only id resolved) with its head revision; 404 if it does not
+/// exist.
+async fn existing(state: &AppState, raw: &str) -> Result<(PadId, u64), HttpError> {
+    let (id, _) = crate::ws::resolve(state, raw).await?;
+    match state.engine.head(&id).await? {
+        Some(head) => Ok((id, head)),
+        None => Err(HttpError::NotFound(format!("pad {id} does not exist"))),
+    }
+}
+
 /// `GET /api/v1/pads/{pad}/revisions?from=&to=`: revision times and authors, and the saved
 /// revisions.
 pub(crate) async fn revisions(
@@ -200,12 +210,7 @@ pub(crate) async fn revisions(
     Path(raw): Path<String>,
     Query(q): Query<RangeQuery>,
 ) -> Result<Json<serde_json::Value>, HttpError> {
-    let (id, _) = crate::ws::resolve(&state, &raw).await?;
-    let head = state
-        .engine
-        .head(&id)
-        .await?
-        .ok_or_else(|| HttpError::NotFound(format!("pad {id} does not exist")))?;
+    let (id, head) = existing(&state, &raw).await?;
     let to = q.to.unwrap_or(head).min(head);
     let from = q.from.unwrap_or(to.saturating_sub(MAX_LISTED - 1)).max(1);
     let to = to.min(from.saturating_add(MAX_LISTED - 1));
@@ -229,12 +234,7 @@ pub(crate) async fn revision(
     State(state): State<AppState>,
     Path((raw, rev)): Path<(String, u64)>,
 ) -> Result<Json<serde_json::Value>, HttpError> {
-    let (id, _) = crate::ws::resolve(&state, &raw).await?;
-    let head = state
-        .engine
-        .head(&id)
-        .await?
-        .ok_or_else(|| HttpError::NotFound(format!("pad {id} does not exist")))?;
+    let (id, head) = existing(&state, &raw).await?;
     if rev > head {
         return Err(HttpError::NotFound(format!(
             "revision {rev} is beyond the head revision {head}"
