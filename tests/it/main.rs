@@ -1,5 +1,6 @@
 //! The workspace's integration tests, in one binary (one link step).
 
+mod access;
 mod bad_input;
 mod convergence;
 mod etherpad_api;

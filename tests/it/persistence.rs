@@ -20,7 +20,9 @@ async fn graceful_restart_keeps_every_pad() {
         let c = Client::connect(&server.ws_url(pad), 50).await;
         assert_eq!(c.text(), format!("* {pad} notes"));
     }
-    let (_, list) = server.get_json("/api/v1/pads").await;
+    let (_, list) = server
+        .get_json(&format!("/api/v1/pads?apikey={}", server.api_key()))
+        .await;
     let ids: Vec<&str> = list["pads"]
         .as_array()
         .unwrap()

@@ -28,6 +28,8 @@ pub struct Client {
     pub text: TextRef,
     socket: Option<Socket>,
     token: Option<String>,
+    /// Every byte of every frame received since `record` was called, when it was.
+    recorded: Option<Vec<u8>>,
 }
 
 impl Client {
@@ -40,7 +42,18 @@ impl Client {
             text,
             socket: None,
             token: None,
+            recorded: None,
         }
+    }
+
+    /// Keeps every frame received from now on, for tests that check what a connection is told.
+    pub fn record(&mut self) {
+        self.recorded = Some(Vec::new());
+    }
+
+    /// The frames received since `record`, one after another.
+    pub fn recorded(&self) -> &[u8] {
+        self.recorded.as_deref().unwrap_or_default()
     }
 
     /// Connects and completes the sync handshake (both step 2s exchanged).
@@ -183,6 +196,9 @@ impl Client {
     }
 
     async fn handle(&mut self, frame: &[u8]) -> Event {
+        if let Some(recorded) = &mut self.recorded {
+            recorded.extend_from_slice(frame);
+        }
         match protocol::decode(frame).expect("server frames decode") {
             Y::SyncStep1(sv) => {
                 let sv = StateVector::decode_v1(sv).unwrap();

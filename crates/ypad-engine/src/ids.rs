@@ -22,7 +22,8 @@ pub fn new_author(name: Option<String>) -> Author {
     }
 }
 
-/// A candidate read-only id; the store keeps the first one recorded for a pad.
+/// A candidate read-only id, as long as Etherpad's (`r.` + 32 hex characters); the store keeps
+/// the first one recorded for a pad, so older, shorter ids go on working.
 pub fn new_read_only_id() -> String {
-    format!("r.{}", random_hex(16))
+    format!("r.{}", random_hex(32))
 }

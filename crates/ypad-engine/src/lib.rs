@@ -29,7 +29,7 @@ use ypad_store::{LogEntry, Store, StoreError};
 pub use clock::wall_ms;
 pub use history::{HistoryError, HistoryIndex};
 pub use ids::new_author;
-pub use live::{ConnId, LivePad, Outbox};
+pub use live::{ConnId, Edit, EditError, LivePad, Outbox};
 pub use load::LoadError;
 pub use registry::PadGuard;
 pub use transfer::{Format, Import, TransferError, read_file};
@@ -78,6 +78,7 @@ struct Inner {
     history: Arc<HistoryIndex>,
     /// The persister and compactor threads, joined by [`Engine::shutdown`].
     threads: Mutex<Vec<JoinHandle<()>>>,
+    max_pad_chars: u64,
 }
 
 impl Engine {
@@ -100,6 +101,7 @@ impl Engine {
                 persister,
                 history,
                 threads: Mutex::new(vec![persist_thread, compactor]),
+                max_pad_chars: settings.max_pad_chars,
             }),
         }
     }
@@ -209,17 +211,21 @@ impl Engine {
         self.blocking(move |store| store.log(&key, from, to)).await
     }
 
-    /// The pad at `rev` (default: the head) in `format`.
+    /// The pad at `rev` (default: the head) in `format`, calling the pad `shown_as` wherever
+    /// a format names it (an `.etherpad` file's keys, an HTML page's title): a read-only id
+    /// must not lead to the writable one.
     pub async fn export(
         &self,
         id: &PadId,
+        shown_as: &str,
         rev: Option<u64>,
         format: Format,
     ) -> Result<Bytes, TransferError> {
         self.barrier().await;
         let history = self.inner.history.clone();
         let key = id.to_string();
-        self.blocking(move |store| transfer::export(store, &history, &key, rev, format))
+        let shown_as = shown_as.to_owned();
+        self.blocking(move |store| transfer::export(store, &history, &key, &shown_as, rev, format))
             .await
     }
 
@@ -230,7 +236,7 @@ impl Engine {
         match import {
             Import::Text(text) => {
                 let pad = self.checkout(id).await?;
-                pad.edit(None, |doc| doc.set_text(&text));
+                pad.apply(None, Edit::Replace(text))?;
                 let head = pad.head_rev();
                 drop(pad);
                 if head == 0 {
@@ -250,7 +256,8 @@ impl Engine {
                 self.barrier().await;
                 let history = self.inner.history.clone();
                 let key = id.to_string();
-                self.blocking(move |s| transfer::import_etherpad(s, &history, &key, &json))
+                let max = self.inner.max_pad_chars;
+                self.blocking(move |s| transfer::import_etherpad(s, &history, &key, &json, max))
                     .await
             }
         }

@@ -11,6 +11,7 @@ use std::sync::{Arc, Mutex, MutexGuard};
 use bytes::Bytes;
 use tokio::sync::mpsc::{self, error::TrySendError};
 use tokio_util::sync::CancellationToken;
+use ypad_core::chat::ChatMessage;
 use ypad_core::doc::PadDoc;
 use ypad_core::session::{Accepted, Admission, Pad, Session, SessionError};
 use ypad_core::{ApplyError, PadId};
@@ -134,18 +135,33 @@ impl LivePad {
         Ok(effects.reply)
     }
 
-    /// Applies a server-side edit (API, import) as a revision every connection receives.
-    /// Returns the new head revision, or `None` if the edit changed nothing.
-    pub fn edit(
-        &self,
-        author: Option<&str>,
-        f: impl FnOnce(&mut PadDoc) -> Option<Vec<u8>>,
-    ) -> Option<u64> {
+    /// Applies a server-side edit (API, import) as a revision every connection receives, under
+    /// the same size limit as an edit from a connection. Returns the new head revision, or
+    /// `None` if the edit changed nothing.
+    pub fn apply(&self, author: Option<&str>, edit: Edit) -> Result<Option<u64>, EditError> {
         let mut inner = self.lock();
         let inner = &mut *inner;
-        let accepted = inner.pad.edit(f)?;
+        let current = u64::from(inner.pad.doc.text_len());
+        let grown_to = match &edit {
+            Edit::Replace(text) => utf16_len(text),
+            Edit::Append(text) => current + utf16_len(text),
+            Edit::Chat(_) => current,
+        };
+        if grown_to > self.max_pad_chars && grown_to > current {
+            return Err(EditError::TooLarge {
+                limit: self.max_pad_chars,
+            });
+        }
+        let accepted = inner.pad.edit(|doc| match &edit {
+            Edit::Replace(text) => doc.set_text(text),
+            Edit::Append(text) => doc.append_text(text),
+            Edit::Chat(message) => Some(doc.push_chat(message)),
+        });
+        let Some(accepted) = accepted else {
+            return Ok(None);
+        };
         self.commit(inner, accepted, author.map(Arc::from), None);
-        Some(inner.head_rev)
+        Ok(Some(inner.head_rev))
     }
 
     /// Numbers the revision, queues it for the persister and forwards it to every connection
@@ -252,6 +268,26 @@ impl LivePad {
         self.persister
             .is_durable(self.last_seq.load(Ordering::Acquire))
     }
+}
+
+/// A change the server makes to a pad on someone's behalf.
+pub enum Edit {
+    /// The whole text becomes this (the smallest change that gets there is applied).
+    Replace(String),
+    /// This goes at the end of the text.
+    Append(String),
+    /// A chat message.
+    Chat(ChatMessage),
+}
+
+#[derive(Debug, thiserror::Error)]
+pub enum EditError {
+    #[error("the pad would grow past its limit of {limit} characters")]
+    TooLarge { limit: u64 },
+}
+
+fn utf16_len(text: &str) -> u64 {
+    text.encode_utf16().count() as u64
 }
 
 /// Records `author` as the owner of the clients in `inserted_by` that have no owner yet;

@@ -67,6 +67,8 @@ pub enum TransferError {
     #[error(transparent)]
     History(#[from] HistoryError),
     #[error(transparent)]
+    TooLarge(#[from] crate::live::EditError),
+    #[error(transparent)]
     Store(#[from] ypad_store::StoreError),
 }
 
@@ -75,6 +77,7 @@ pub fn export(
     store: &dyn Store,
     history: &HistoryIndex,
     pad: &str,
+    shown_as: &str,
     rev: Option<u64>,
     format: Format,
 ) -> Result<Bytes, TransferError> {
@@ -89,7 +92,7 @@ pub fn export(
         });
     }
     if format == Format::Etherpad {
-        return Ok(etherpad_export(store, pad, rev)?.into());
+        return Ok(etherpad_export(store, pad, shown_as, rev)?.into());
     }
     let text = if rev == meta.revisions {
         load_doc(store, pad)?.0.text()
@@ -97,14 +100,19 @@ pub fn export(
         history.render(store, pad, rev)?.text()
     };
     Ok(match format {
-        Format::Html => ypad_formats::markdown::to_html_document(&text, pad).into(),
+        Format::Html => ypad_formats::markdown::to_html_document(&text, shown_as).into(),
         _ => text.into(),
     })
 }
 
 /// Every revision up to `rev` as text, with authors, chat and saved revisions, in Etherpad's
 /// export format.
-fn etherpad_export(store: &dyn Store, pad: &str, rev: u64) -> Result<String, TransferError> {
+fn etherpad_export(
+    store: &dyn Store,
+    pad: &str,
+    shown_as: &str,
+    rev: u64,
+) -> Result<String, TransferError> {
     let mut doc = PadDoc::new();
     let mut revisions = Vec::with_capacity(rev as usize);
     // Replays in chunks so that a long history is never held in memory at once.
@@ -155,7 +163,7 @@ fn etherpad_export(store: &dyn Store, pad: &str, rev: u64) -> Result<String, Tra
         })
         .collect();
     Ok(etherpad::export(&ExportPad {
-        pad_id: pad.to_owned(),
+        pad_id: shown_as.to_owned(),
         revisions,
         authors,
         chat,
@@ -299,6 +307,7 @@ pub fn import_etherpad(
     history: &HistoryIndex,
     pad: &str,
     json: &str,
+    max_pad_chars: u64,
 ) -> Result<u64, TransferError> {
     if store.meta(pad)?.is_some_and(|m| m.revisions > 0) {
         return Err(TransferError::PadNotEmpty(pad.to_owned()));
@@ -318,6 +327,13 @@ pub fn import_etherpad(
     }
     if replayer.entries.is_empty() {
         return Err(TransferError::BadFile("the file has no revisions".into()));
+    }
+    // The same limit as an edit: a pad no editor could have typed is not made by an import.
+    if u64::from(replayer.master.text_len()) > max_pad_chars {
+        return Err(crate::live::EditError::TooLarge {
+            limit: max_pad_chars,
+        }
+        .into());
     }
     for m in &imported.chat {
         let color = imported

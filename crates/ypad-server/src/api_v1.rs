@@ -10,6 +10,7 @@ use serde::{Deserialize, Serialize};
 use ypad_core::PadId;
 use ypad_store::PadMeta;
 
+use crate::access::KeyHolder;
 use crate::error::HttpError;
 use crate::state::AppState;
 
@@ -44,7 +45,9 @@ impl From<PadMeta> for PadSummary {
     }
 }
 
+/// `GET /api/v1/pads`: every pad's id, so only for holders of the API key.
 pub(crate) async fn list(
+    _: KeyHolder,
     State(state): State<AppState>,
     Query(q): Query<ListQuery>,
 ) -> Result<Json<serde_json::Value>, HttpError> {
@@ -73,18 +76,12 @@ pub(crate) async fn meta(
     // Revisions accepted a moment ago may still be on their way to the store.
     state.engine.barrier().await;
     let key = id.to_string();
-    let candidate = format!("r.{}", &uuid::Uuid::new_v4().simple().to_string()[..16]);
-    let (meta, read_only_id) = state
+    let meta = state
         .engine
-        .blocking(move |store| -> Result<_, ypad_store::StoreError> {
-            let Some(meta) = store.meta(&key)? else {
-                return Ok((None, String::new()));
-            };
-            let ro = store.read_only_id(&key, &candidate)?;
-            Ok((Some(meta), ro))
-        })
-        .await?;
-    let meta = meta.ok_or_else(|| HttpError::NotFound(format!("pad {id} does not exist")))?;
+        .blocking(move |store| store.meta(&key))
+        .await?
+        .ok_or_else(|| HttpError::NotFound(format!("pad {id} does not exist")))?;
+    let read_only_id = state.engine.read_only_id(&id).await?;
     let mut summary = PadSummary::from(meta);
     if let Some(live) = state.engine.peek(&id) {
         summary.revisions = summary.revisions.max(live.head_rev());

@@ -52,6 +52,18 @@ pub struct Config {
     /// Seconds an HTTP connection has to send a request's line and headers (from its opening,
     /// or from its previous response when kept alive) before it is closed: a client that
     /// trickles its headers cannot hold a connection forever.
+    /// Addresses of reverse proxies whose `X-Forwarded-For` and `X-Forwarded-Proto` are
+    /// believed (comma-separated); from anyone else those headers are ignored.
+    #[arg(
+        long = "trusted-proxy",
+        env = "YPAD_TRUSTED_PROXIES",
+        value_delimiter = ','
+    )]
+    pub trusted_proxy: Vec<std::net::IpAddr>,
+    /// Imports and exports one client address may make per minute (in bursts of as many);
+    /// more get HTTP 429. Requests with the API key are not counted.
+    #[arg(long, env = "YPAD_TRANSFERS_PER_MINUTE", default_value_t = 120, value_parser = clap::value_parser!(u32).range(1..))]
+    pub transfers_per_minute: u32,
     #[arg(long = "header-read-timeout-secs", env = "YPAD_HEADER_READ_TIMEOUT_SECS", default_value = "10", value_parser = positive_seconds)]
     pub header_read_timeout: Duration,
 }

@@ -17,7 +17,13 @@ pub enum HttpError {
     #[error("{0}")]
     NotFound(String),
     #[error("{0}")]
+    Unauthorized(String),
+    #[error("{0}")]
     Busy(String),
+    #[error("{0}")]
+    TooLarge(String),
+    #[error("{0}")]
+    TooManyRequests(String),
     #[error("storage is unavailable")]
     Store(#[from] StoreError),
     #[error("pad could not be loaded")]
@@ -31,7 +37,10 @@ impl HttpError {
         match self {
             HttpError::BadPadId(_) | HttpError::BadRequest(_) => StatusCode::BAD_REQUEST,
             HttpError::NotFound(_) => StatusCode::NOT_FOUND,
+            HttpError::Unauthorized(_) => StatusCode::UNAUTHORIZED,
             HttpError::Busy(_) => StatusCode::SERVICE_UNAVAILABLE,
+            HttpError::TooLarge(_) => StatusCode::PAYLOAD_TOO_LARGE,
+            HttpError::TooManyRequests(_) => StatusCode::TOO_MANY_REQUESTS,
             HttpError::Store(_) | HttpError::Load(_) | HttpError::History(_) => {
                 StatusCode::INTERNAL_SERVER_ERROR
             }
@@ -70,6 +79,7 @@ impl From<TransferError> for HttpError {
             }
             TransferError::Load(e) => HttpError::Load(e),
             TransferError::History(e) => HttpError::History(e),
+            TransferError::TooLarge(e) => HttpError::TooLarge(e.to_string()),
             TransferError::Store(e) => HttpError::Store(e),
         }
     }

@@ -11,6 +11,7 @@ use axum::response::{IntoResponse, Response};
 use serde::Deserialize;
 use ypad_store::Author;
 
+use crate::access::Caller;
 use crate::error::HttpError;
 use crate::state::AppState;
 use ypad_engine::new_author;
@@ -32,14 +33,17 @@ pub fn token(headers: &HeaderMap) -> Option<String> {
         })
 }
 
-/// A `Set-Cookie` for a fresh token when the request has none.
-pub fn cookie_for(headers: &HeaderMap) -> Option<HeaderValue> {
+/// A `Set-Cookie` for a fresh token when the request has none: out of scripts' reach
+/// (`HttpOnly`), not sent by other sites' forms (`SameSite=Lax`), and only over HTTPS when
+/// the page came over HTTPS (`Secure`).
+pub fn cookie_for(headers: &HeaderMap, caller: &Caller) -> Option<HeaderValue> {
     if token(headers).is_some() {
         return None;
     }
     let token = format!("t.{}", uuid::Uuid::new_v4().simple());
+    let secure = if caller.https { "; Secure" } else { "" };
     HeaderValue::from_str(&format!(
-        "{COOKIE}={token}; Path=/; Max-Age=31536000; HttpOnly; SameSite=Lax"
+        "{COOKIE}={token}; Path=/; Max-Age=31536000; HttpOnly; SameSite=Lax{secure}"
     ))
     .ok()
 }
@@ -70,10 +74,14 @@ fn me_json(author: &Author) -> serde_json::Value {
 }
 
 /// `GET /api/v1/me`: this browser's author.
-pub async fn me(State(state): State<AppState>, headers: HeaderMap) -> Result<Response, HttpError> {
+pub async fn me(
+    caller: Caller,
+    State(state): State<AppState>,
+    headers: HeaderMap,
+) -> Result<Response, HttpError> {
     let mut response_headers = HeaderMap::new();
     let mut headers = headers;
-    if let Some(cookie) = cookie_for(&headers) {
+    if let Some(cookie) = cookie_for(&headers, &caller) {
         // A first visit through the API: hand out the token and use it right away.
         let value = cookie.to_str().unwrap_or_default();
         let pair = value.split(';').next().unwrap_or_default().to_owned();

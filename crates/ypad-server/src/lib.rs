@@ -5,6 +5,7 @@
 //! (loading, live pads, group commit, history, export and import) lives in `ypad-engine`; this
 //! crate turns sockets and requests into calls on it.
 
+mod access;
 mod api_v1;
 mod config;
 mod connection;
@@ -198,13 +199,17 @@ impl Server {
 
         let sweeper = {
             let engine = engine.clone();
+            let transfers = state.transfers.clone();
             let stop = state.shutdown.clone();
             tokio::spawn(async move {
                 let mut tick = tokio::time::interval(sweep_every);
                 loop {
                     tokio::select! {
                         () = stop.cancelled() => break,
-                        _ = tick.tick() => engine.sweep(),
+                        _ = tick.tick() => {
+                            engine.sweep();
+                            transfers.retain_recent();
+                        }
                     }
                 }
             })

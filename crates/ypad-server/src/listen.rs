@@ -13,12 +13,14 @@ use std::pin::pin;
 use std::time::Duration;
 
 use axum::Router;
+use axum::extract::ConnectInfo;
 use hyper::server::conn::http1;
 use hyper_util::rt::{TokioIo, TokioTimer};
 use hyper_util::service::TowerToHyperService;
 use tokio::net::TcpListener;
 use tokio_util::sync::CancellationToken;
 use tokio_util::task::TaskTracker;
+use tower::ServiceExt;
 
 /// Serves `router` on `listener` until `shutdown` resolves; then stops accepting, asks every
 /// open HTTP connection to finish its request in flight and close, and returns once they have.
@@ -38,10 +40,10 @@ pub(crate) async fn serve(
     let connections = TaskTracker::new();
     let mut shutdown = pin!(shutdown);
     loop {
-        let stream = tokio::select! {
+        let (stream, peer) = tokio::select! {
             () = &mut shutdown => break,
             accepted = listener.accept() => match accepted {
-                Ok((stream, _peer)) => stream,
+                Ok(accepted) => accepted,
                 Err(err) => {
                     if !survive_accept_error(&err, &mut shutdown).await {
                         break;
@@ -50,7 +52,13 @@ pub(crate) async fn serve(
                 }
             },
         };
-        let service = TowerToHyperService::new(router.clone());
+        // Handlers learn the peer's address as axum's `ConnectInfo`.
+        let service = TowerToHyperService::new(router.clone().map_request(
+            move |mut request: hyper::Request<hyper::body::Incoming>| {
+                request.extensions_mut().insert(ConnectInfo(peer));
+                request
+            },
+        ));
         let conn = builder
             .serve_connection(TokioIo::new(stream), service)
             .with_upgrades();

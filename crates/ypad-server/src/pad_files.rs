@@ -9,6 +9,7 @@ use ypad_core::PadId;
 use percent_encoding::{AsciiSet, NON_ALPHANUMERIC, utf8_percent_encode};
 use ypad_engine::{Format, TransferError};
 
+use crate::access::Caller;
 use crate::error::HttpError;
 use crate::state::AppState;
 
@@ -19,22 +20,28 @@ const FILENAME_UNRESERVED: &AsciiSet = &NON_ALPHANUMERIC.remove(b'.').remove(b'_
 pub(crate) const MAX_IMPORT_BYTES: usize = 64 * 1024 * 1024;
 
 pub(crate) async fn export_head(
+    caller: Caller,
     State(state): State<AppState>,
     Path((pad, kind)): Path<(String, String)>,
 ) -> Result<Response, HttpError> {
+    caller.take_transfer(&state)?;
     export(state, pad, None, kind).await
 }
 
 pub(crate) async fn export_rev(
+    caller: Caller,
     State(state): State<AppState>,
     Path((pad, rev, kind)): Path<(String, String, String)>,
 ) -> Result<Response, HttpError> {
+    caller.take_transfer(&state)?;
     let rev = rev
         .parse::<u64>()
         .map_err(|_| HttpError::BadRequest(format!("revision {rev:?} is not a number")))?;
     export(state, pad, Some(rev), kind).await
 }
 
+/// The pad behind `raw` at `rev` in the format `kind`. The file is named (and an `.etherpad`
+/// file's pad, and an HTML page's title) after `raw` as given: a read-only id stays one.
 async fn export(
     state: AppState,
     raw: String,
@@ -47,7 +54,7 @@ async fn export(
         ))
     })?;
     let (id, _) = crate::ws::resolve(&state, &raw).await?;
-    let body = state.engine.export(&id, rev, format).await?;
+    let body = state.engine.export(&id, &raw, rev, format).await?;
     let filename = format!("{raw}.{}", format.extension());
     Ok((
         [
@@ -90,10 +97,12 @@ fn content_disposition(filename: &str) -> HeaderValue {
 }
 
 pub(crate) async fn import(
+    caller: Caller,
     State(state): State<AppState>,
     Path(raw): Path<String>,
     mut multipart: Multipart,
 ) -> Result<Response, HttpError> {
+    caller.take_transfer(&state)?;
     let id = PadId::parse(&raw)?;
     if id.is_read_only() {
         return Err(HttpError::BadRequest(

@@ -3,6 +3,7 @@
 use std::sync::Arc;
 use std::sync::atomic::{AtomicUsize, Ordering};
 
+use governor::{DefaultKeyedRateLimiter, Quota, RateLimiter};
 use tokio_util::sync::CancellationToken;
 use tokio_util::task::TaskTracker;
 use ypad_engine::Engine;
@@ -19,6 +20,8 @@ pub(crate) struct AppState {
     pub tracker: TaskTracker,
     /// The Etherpad API key (`{data-dir}/APIKEY.txt`).
     pub api_key: Arc<str>,
+    /// Imports and exports per client address.
+    pub transfers: Arc<DefaultKeyedRateLimiter<std::net::IpAddr>>,
     /// Open WebSocket connections, for the server-wide limit and `/health`.
     connections: Arc<AtomicUsize>,
 }
@@ -34,7 +37,10 @@ impl Drop for ConnectionCount {
 
 impl AppState {
     pub fn new(config: Config, engine: Engine, api_key: String) -> Self {
+        let per_minute = std::num::NonZeroU32::new(config.transfers_per_minute)
+            .unwrap_or(std::num::NonZeroU32::MIN);
         AppState {
+            transfers: Arc::new(RateLimiter::keyed(Quota::per_minute(per_minute))),
             config: Arc::new(config),
             engine,
             shutdown: CancellationToken::new(),

@@ -8,6 +8,7 @@ use axum::http::{HeaderMap, HeaderName, HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use ypad_core::PadId;
 
+use crate::access::Caller;
 use crate::error::HttpError;
 use crate::identity;
 
@@ -21,9 +22,9 @@ pub const CONTENT_SECURITY_POLICY: &str = "default-src 'self'; connect-src 'self
      base-uri 'none'; frame-ancestors 'self'";
 
 /// A page, handing out an identity cookie on the first visit.
-fn page(name: &str, headers: &HeaderMap) -> Response {
+fn page(name: &str, headers: &HeaderMap, caller: &Caller) -> Response {
     let mut response = page_body(name);
-    if let Some(cookie) = identity::cookie_for(headers) {
+    if let Some(cookie) = identity::cookie_for(headers, caller) {
         response.headers_mut().insert(header::SET_COOKIE, cookie);
     }
     response
@@ -54,21 +55,26 @@ fn page_body(name: &str) -> Response {
     }
 }
 
-pub async fn start_page(headers: HeaderMap) -> Response {
-    page("index.html", &headers)
+pub async fn start_page(caller: Caller, headers: HeaderMap) -> Response {
+    page("index.html", &headers, &caller)
 }
 
-pub async fn pad_page(Path(raw): Path<String>, headers: HeaderMap) -> Result<Response, HttpError> {
-    PadId::parse(&raw)?;
-    Ok(page("pad.html", &headers))
-}
-
-pub async fn timeslider_page(
+pub async fn pad_page(
+    caller: Caller,
     Path(raw): Path<String>,
     headers: HeaderMap,
 ) -> Result<Response, HttpError> {
     PadId::parse(&raw)?;
-    Ok(page("timeslider.html", &headers))
+    Ok(page("pad.html", &headers, &caller))
+}
+
+pub async fn timeslider_page(
+    caller: Caller,
+    Path(raw): Path<String>,
+    headers: HeaderMap,
+) -> Result<Response, HttpError> {
+    PadId::parse(&raw)?;
+    Ok(page("timeslider.html", &headers, &caller))
 }
 
 pub async fn asset(Path(path): Path<String>) -> Response {

@@ -145,7 +145,7 @@ async fn export_pads(engine: &Engine, args: &ExportArgs) -> CliResult<usize> {
         bar.set_message(pad.clone());
         let id = PadId::parse(pad).map_err(|e| format!("{pad}: {e}"))?;
         let body = engine
-            .export(&id, None, args.format)
+            .export(&id, pad, None, args.format)
             .await
             .map_err(|e| format!("{pad}: {e}"))?;
         write(&args.out, pad, args.format, &body)?;

@@ -7,7 +7,7 @@ use ypad_core::PadId;
 use ypad_core::chat::ChatMessage;
 use ypad_store::{Author, SavedRevision};
 
-use ypad_engine::{CopyMode, new_author, wall_ms};
+use ypad_engine::{CopyMode, Edit, new_author, wall_ms};
 
 use super::ApiError;
 use super::params::Params;
@@ -92,11 +92,11 @@ pub async fn call(state: &AppState, function: &str, p: &Params) -> Result<Value,
         }
         "setText" => {
             let text = p.required("text")?.to_owned();
-            edit(state, p, move |doc| doc.set_text(&text)).await
+            edit(state, p, Edit::Replace(text)).await
         }
         "appendText" => {
             let text = p.required("text")?.to_owned();
-            edit(state, p, move |doc| doc.append_text(&text)).await
+            edit(state, p, Edit::Append(text)).await
         }
         "getHTML" => {
             let (id, rev) = pad_at(state, p).await?;
@@ -105,13 +105,13 @@ pub async fn call(state: &AppState, function: &str, p: &Params) -> Result<Value,
         }
         "setHTML" => {
             let markdown = ypad_formats::html::to_markdown(p.required("html")?);
-            edit(state, p, move |doc| doc.set_text(&markdown)).await
+            edit(state, p, Edit::Replace(markdown)).await
         }
         "createDiffHTML" => create_diff_html(state, p).await,
         "restoreRevision" => {
             let (id, rev) = pad_at(state, p).await?;
             let old = text_at(state, &id, rev).await?;
-            edit(state, p, move |doc| doc.set_text(&old)).await
+            edit(state, p, Edit::Replace(old)).await
         }
         "getRevisionChangeset" => {
             let (id, rev) = pad_at(state, p).await?;
@@ -265,18 +265,14 @@ async fn text_at(state: &AppState, id: &PadId, rev: u64) -> Result<String, ApiEr
 }
 
 /// Applies a server-side edit to an existing pad, attributed to `authorId` when given.
-async fn edit(
-    state: &AppState,
-    p: &Params,
-    f: impl FnOnce(&mut ypad_core::PadDoc) -> Option<Vec<u8>>,
-) -> Result<Value, ApiError> {
+async fn edit(state: &AppState, p: &Params, edit: Edit) -> Result<Value, ApiError> {
     let (id, _) = existing(state, p, "padID").await?;
     let author = p
         .get("authorId")
         .filter(|a| !a.is_empty())
         .map(str::to_owned);
     let pad = state.engine.checkout(&id).await?;
-    pad.edit(author.as_deref(), f);
+    pad.apply(author.as_deref(), edit)?;
     Ok(Value::Null)
 }
 
@@ -302,7 +298,7 @@ async fn create_pad(state: &AppState, p: &Params) -> Result<Value, ApiError> {
             .filter(|a| !a.is_empty())
             .map(str::to_owned);
         let pad = state.engine.checkout(&id).await?;
-        pad.edit(author.as_deref(), |doc| doc.set_text(text));
+        pad.apply(author.as_deref(), Edit::Replace(text.to_owned()))?;
     }
     Ok(Value::Null)
 }
@@ -515,6 +511,6 @@ async fn append_chat_message(state: &AppState, p: &Params) -> Result<Value, ApiE
         author_id: Some(author_id.clone()),
     };
     let pad = state.engine.checkout(&id).await?;
-    pad.edit(Some(&author_id), |doc| Some(doc.push_chat(&message)));
+    pad.apply(Some(&author_id), Edit::Chat(message))?;
     Ok(Value::Null)
 }

@@ -11,7 +11,7 @@ use axum::http::{HeaderMap, StatusCode};
 use axum::response::{IntoResponse, Response};
 use serde_json::{Value, json};
 
-pub(crate) use apikey::load_or_create as load_or_create_api_key;
+pub(crate) use apikey::{load_or_create as load_or_create_api_key, matches as key_matches};
 pub(crate) use params::MAX_BODY_BYTES;
 use params::Params;
 
@@ -87,6 +87,14 @@ internal_from!(
     ypad_engine::HistoryError
 );
 
+/// Refused by the pad's rules (its size limit): the caller's to fix, as Etherpad reports a bad
+/// parameter.
+impl From<ypad_engine::EditError> for ApiError {
+    fn from(e: ypad_engine::EditError) -> Self {
+        ApiError::Bad(e.to_string())
+    }
+}
+
 fn envelope(result: Result<Value, ApiError>) -> Response {
     match result {
         Ok(data) => Json(json!({ "code": 0, "message": "ok", "data": data })).into_response(),
@@ -140,7 +148,7 @@ async fn dispatch(
         .or_else(|| params.get("api_key"))
         .or_else(|| params.get("authorization"))
         .or_else(|| headers.get("apikey").and_then(|v| v.to_str().ok()));
-    if !key.is_some_and(|k| apikey::matches(&state.api_key, k)) {
+    if !key.is_some_and(|k| key_matches(&state.api_key, k)) {
         return Err(ApiError::BadKey);
     }
     // Scripts read what they (or editors) just wrote: let accepted revisions reach the store.
