@@ -69,7 +69,7 @@ export interface Chat {
 export function setupChat(
   doc: Y.Doc,
   els: ChatElements,
-  opts: { readOnly: boolean; me: () => Identity; isOpen: () => boolean },
+  opts: { readOnly: boolean; me: () => Identity; isOpen: () => boolean; live: () => boolean },
 ): Chat {
   const messages = doc.getArray<unknown>("chat");
   let unread = 0;
@@ -107,7 +107,9 @@ export function setupChat(
     }
     if (messages.length === 0) els.log.append(empty);
     if (stick || tr.local) scrollToEnd();
-    if (!tr.local && added > 0 && !opts.isOpen()) {
+    // Messages that arrive with the first sync (or from the offline copy) were written before you
+    // came: they are history, not news.
+    if (!tr.local && added > 0 && !opts.isOpen() && opts.live()) {
       unread += added;
       showUnread();
     }
