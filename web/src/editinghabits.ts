@@ -23,7 +23,7 @@ function undoByWords(undoManager: Y.UndoManager): Extension {
   });
 }
 
-/** Enter on a line that is nothing but a quote marker ends the quote. */
+/** Enter on a line that is nothing but a quote marker ends the quote, leaving a blank line. */
 const leaveEmptyQuote = Prec.high(
   keymap.of([
     {
@@ -33,7 +33,8 @@ const leaveEmptyQuote = Prec.high(
         if (state.readOnly || state.selection.ranges.length !== 1 || !state.selection.main.empty) return false;
         const line = state.doc.lineAt(state.selection.main.head);
         if (!/^\s*(>\s?)+$/.test(line.text) || state.selection.main.head !== line.to) return false;
-        view.dispatch({ changes: { from: line.from, to: line.to }, userEvent: "delete" });
+        // A blank line, so the next line is not read as part of the quote (a lazy continuation).
+        view.dispatch({ changes: { from: line.from, to: line.to, insert: "\n" }, selection: { anchor: line.from + 1 }, userEvent: "input" });
         return true;
       },
     },

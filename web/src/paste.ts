@@ -37,6 +37,23 @@ function converter(): TurndownService {
     filter: (node) => node.nodeName === "SPAN" && (node as HTMLElement).style.fontStyle === "italic" && !weight(node as HTMLElement),
     replacement: (content) => (content.trim() ? `*${content}*` : content),
   });
+  // One space after a list marker, as people type it (turndown's default is three).
+  s.addRule("listItem", {
+    filter: "li",
+    replacement: (content, node, options) => {
+      const parent = node.parentNode as HTMLElement | null;
+      let prefix = `${options.bulletListMarker} `;
+      if (parent?.nodeName === "OL") {
+        const start = Number(parent.getAttribute("start") ?? "1") || 1;
+        prefix = `${start + Array.prototype.indexOf.call(parent.children, node)}. `;
+      }
+      const body = content
+        .replace(/^\n+/, "")
+        .replace(/\n+$/, "\n")
+        .replace(/\n/gm, `\n${" ".repeat(prefix.length)}`);
+      return prefix + body + (node.nextSibling && !/\n$/.test(body) ? "\n" : "");
+    },
+  });
   s.addRule("notBold", {
     filter: (node) => node.nodeName === "B" && /^(normal|[1-5]00)$/.test((node as HTMLElement).style.fontWeight),
     replacement: (content) => content,
@@ -45,9 +62,16 @@ function converter(): TurndownService {
   return s;
 }
 
+/**
+ * Inline event handlers (`onerror=…`) taken out before parsing. They could not run anyway (the
+ * parsed document is inert and the page's Content-Security-Policy forbids inline script), but the
+ * browser reports each one it parses as a policy violation.
+ */
+const HANDLER_ATTRIBUTE = /\s+on[a-z]+\s*=\s*("[^"]*"|'[^']*'|[^\s>]+)/gi;
+
 export function htmlToMarkdown(html: string): string {
   return converter()
-    .turndown(html)
+    .turndown(html.replace(/<[a-z][^>]*>/gi, (tag) => tag.replace(HANDLER_ATTRIBUTE, "")))
     .replace(/\n{3,}/g, "\n\n")
     .trim();
 }
