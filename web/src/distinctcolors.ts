@@ -1,10 +1,9 @@
 // Distinct authorship colours within a pad. Everyone picks (or is dealt) a colour for all pads, so
 // on one pad several authors may share one: 11 people got 6 colours. Shown colours are therefore
-// assigned per pad: an author keeps their own colour unless an author earlier in the order already
-// shows one too close to it; then they get the palette colour farthest from all colours shown.
-// The order is the authors' ids (the server's tables are sorted by id, the same for the editor and
-// the timeslider), and an assignment once made on a page is kept, so colours are stable while you
-// look and the same on every page of the pad.
+// assigned per pad: in the order of the authors' ids, an author keeps their own colour unless an
+// author before them already shows one too close to it; then they get the palette colour farthest
+// from all colours shown. The assignment is a function of the pad's author table alone, so the
+// editor, the timeslider and every participant show the same colours.
 
 import { safeColor } from "./dom";
 
@@ -44,41 +43,43 @@ function distance(a: Lab, b: Lab): number {
 }
 
 export class DistinctColors {
-  /** Author id → [the colour they chose, the colour shown]. */
-  private assigned = new Map<string, { chosen: string; shown: string }>();
+  private listeners: Array<(shown: Map<string, string>) => void> = [];
 
   /** The colour to show for each author of `chosen` (author id → their own colour). */
   assign(chosen: Map<string, string>): Map<string, string> {
-    for (const [id, color] of chosen) {
-      const a = this.assigned.get(id);
-      // A new colour picked by the author is taken as a fresh choice.
-      if (a && a.chosen !== color.toLowerCase()) this.assigned.delete(id);
-    }
+    const shown = new Map<string, string>();
+    const taken: Lab[] = [];
     for (const id of [...chosen.keys()].sort()) {
-      if (this.assigned.has(id)) continue;
-      const own = chosen.get(id)!.toLowerCase();
-      this.assigned.set(id, { chosen: own, shown: this.pick(own) });
+      const color = pick(chosen.get(id)!.toLowerCase(), taken);
+      shown.set(id, color);
+      taken.push(toLab(color));
     }
-    const out = new Map<string, string>();
-    for (const id of chosen.keys()) out.set(id, this.assigned.get(id)!.shown);
-    return out;
+    for (const l of this.listeners) l(shown);
+    return shown;
   }
 
-  private pick(own: string): string {
-    const taken = [...this.assigned.values()].map((a) => toLab(a.shown));
-    const nearest = (c: string): number => Math.min(Infinity, ...taken.map((t) => distance(t, toLab(c))));
-    if (nearest(own) >= MIN_DISTANCE) return own;
-    let best = own;
-    let bestDistance = -1;
-    for (const c of DISTINCT_PALETTE) {
-      const d = nearest(c);
-      if (d > bestDistance) {
-        best = c;
-        bestDistance = d;
-      }
-    }
-    return best;
+  /** Called with every new assignment (to show your own colour as others see it). */
+  onAssign(listener: (shown: Map<string, string>) => void): void {
+    this.listeners.push(listener);
   }
+}
+
+function pick(own: string, taken: Lab[]): string {
+  const nearest = (c: string): number => {
+    const lab = toLab(c);
+    return Math.min(Infinity, ...taken.map((t) => distance(t, lab)));
+  };
+  if (nearest(own) >= MIN_DISTANCE) return own;
+  let best = own;
+  let bestDistance = -1;
+  for (const c of DISTINCT_PALETTE) {
+    const d = nearest(c);
+    if (d > bestDistance) {
+      best = c;
+      bestDistance = d;
+    }
+  }
+  return best;
 }
 
 /** One pad per page: the page's assignment. */

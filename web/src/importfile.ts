@@ -4,14 +4,12 @@
 
 import { h } from "./dom";
 import { padPath } from "./padid";
+import { field, str } from "./json";
 
 const ACCEPT = ".md,.markdown,.txt,.html,.htm,.etherpad";
 
 function errorText(body: unknown): string | null {
-  if (!body || typeof body !== "object") return null;
-  if ("error" in body && typeof body.error === "string") return body.error;
-  if ("message" in body && typeof body.message === "string") return body.message;
-  return null;
+  return str(field(body, "error")) ?? str(field(body, "message"));
 }
 
 export function importRow(padId: string): HTMLElement {

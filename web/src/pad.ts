@@ -24,6 +24,7 @@ import { setupPanels } from "./panels";
 import { syncIdentity } from "./identity";
 import { AuthorshipSource, authorshipColors, watchPeerIdentities } from "./authorship";
 import { colorsToggle } from "./authorcolors";
+import { padColors } from "./distinctcolors";
 import { registerServiceWorker } from "./swregister";
 import { showFatal } from "./fatal";
 import { followTitle } from "./padtitle";
@@ -85,6 +86,11 @@ function main(): void {
   // Your own colour or name changed on the server: redraw your text (and fetch the others' news).
   server.onChange(() => authorship.refresh());
   watchPeerIdentities(conn.awareness, authorship);
+  // Carets and user lists show you in the colour your text has on this pad.
+  padColors.onAssign((shown) => {
+    const id = server.current()?.authorId;
+    if (id) presence.showColor(shown.get(id) ?? null);
+  });
   // Back in sync: edits made offline now have an author on the server.
   conn.onStateChange((s) => {
     if (s === "connected") authorship.refresh();

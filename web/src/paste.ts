@@ -10,9 +10,17 @@ import { gfm } from "turndown-plugin-gfm";
 
 let service: TurndownService | null = null;
 
-function weight(node: HTMLElement): boolean {
-  const w = node.style.fontWeight;
+function styleOf(node: Node): CSSStyleDeclaration | null {
+  return node instanceof HTMLElement ? node.style : null;
+}
+
+function isBold(node: Node): boolean {
+  const w = styleOf(node)?.fontWeight ?? "";
   return w === "bold" || w === "bolder" || Number(w) >= 600;
+}
+
+function isItalic(node: Node): boolean {
+  return styleOf(node)?.fontStyle === "italic";
 }
 
 function converter(): TurndownService {
@@ -30,20 +38,20 @@ function converter(): TurndownService {
   // Office and Google Docs write bold and italics as styled spans, and wrap a whole paste in
   // `<b style="font-weight:normal">`, which must not make everything bold.
   s.addRule("styledBold", {
-    filter: (node) => node.nodeName === "SPAN" && weight(node as HTMLElement) && (node as HTMLElement).style.fontStyle !== "italic",
+    filter: (node) => node.nodeName === "SPAN" && isBold(node) && !isItalic(node),
     replacement: (content) => (content.trim() ? `**${content}**` : content),
   });
   s.addRule("styledItalic", {
-    filter: (node) => node.nodeName === "SPAN" && (node as HTMLElement).style.fontStyle === "italic" && !weight(node as HTMLElement),
+    filter: (node) => node.nodeName === "SPAN" && isItalic(node) && !isBold(node),
     replacement: (content) => (content.trim() ? `*${content}*` : content),
   });
   // One space after a list marker, as people type it (turndown's default is three).
   s.addRule("listItem", {
     filter: "li",
     replacement: (content, node, options) => {
-      const parent = node.parentNode as HTMLElement | null;
+      const parent = node.parentNode;
       let prefix = `${options.bulletListMarker} `;
-      if (parent?.nodeName === "OL") {
+      if (parent instanceof HTMLElement && parent.nodeName === "OL") {
         const start = Number(parent.getAttribute("start") ?? "1") || 1;
         prefix = `${start + Array.prototype.indexOf.call(parent.children, node)}. `;
       }
@@ -55,7 +63,7 @@ function converter(): TurndownService {
     },
   });
   s.addRule("notBold", {
-    filter: (node) => node.nodeName === "B" && /^(normal|[1-5]00)$/.test((node as HTMLElement).style.fontWeight),
+    filter: (node) => node.nodeName === "B" && /^(normal|[1-5]00)$/.test(styleOf(node)?.fontWeight ?? ""),
     replacement: (content) => content,
   });
   service = s;

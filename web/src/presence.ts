@@ -88,6 +88,11 @@ export interface Presence {
   set(identity: Identity): void;
   /** Register for changes you make to your name or colour. */
   onChange(listener: (me: Identity) => void): void;
+  /**
+   * Show others this colour for you instead of your own (null: your own), because on this pad
+   * another author already shows yours; your choice itself is kept.
+   */
+  showColor(color: string | null): void;
 }
 
 export interface PresenceElements {
@@ -111,15 +116,20 @@ function isWatcher(state: unknown): boolean {
 export function setupPresence(awareness: Awareness, els: PresenceElements, opts: { readOnly: boolean }): Presence {
   const loaded = loadIdentity();
   let me = loaded.identity;
+  let shownColor: string | null = null;
+  const publish = (): void => {
+    if (!opts.readOnly) awareness.setLocalStateField("user", awarenessUser({ ...me, color: shownColor ?? me.color }));
+  };
   if (opts.readOnly) awareness.setLocalState(WATCHER_STATE);
-  else awareness.setLocalStateField("user", awarenessUser(me));
+  else publish();
   const listeners: Array<(me: Identity) => void> = [];
 
   const update = (next: Identity): void => {
     if (next.name === me.name && next.color === me.color) return;
     me = next;
     storeLocal(IDENTITY_KEY, JSON.stringify(me));
-    if (!opts.readOnly) awareness.setLocalStateField("user", awarenessUser(me));
+    shownColor = null;
+    publish();
     for (const l of listeners) l(me);
   };
 
@@ -224,5 +234,11 @@ export function setupPresence(awareness: Awareness, els: PresenceElements, opts:
       colorInput.value = me.color;
     },
     onChange: (l) => listeners.push(l),
+    showColor: (color) => {
+      const next = color === null || color.toLowerCase() === me.color.toLowerCase() ? null : safeColor(color);
+      if (next === shownColor) return;
+      shownColor = next;
+      publish();
+    },
   };
 }

@@ -5,6 +5,7 @@
 // demand and kept in a small cache.
 
 import { type AuthorInfo, readAuthors } from "./authorcolors";
+import { field, num, str } from "./json";
 
 /** Revisions per page of the revision list (the server's limit per call). */
 const PAGE = 2000;
@@ -32,10 +33,6 @@ export interface RevisionText extends RevisionMeta {
   authors: Map<string, AuthorInfo>;
 }
 
-const num = (v: unknown): number | null => (typeof v === "number" && Number.isFinite(v) ? v : null);
-const str = (v: unknown): string | null => (typeof v === "string" ? v : null);
-/** A field of a JSON object the server sent, or undefined when it is not an object or lacks it. */
-const field = (v: unknown, key: string): unknown => (v !== null && typeof v === "object" && key in v ? Reflect.get(v, key) : undefined);
 
 function readMeta(v: unknown): RevisionMeta | null {
   const rev = num(field(v, "rev"));

@@ -5,19 +5,11 @@
 import { h } from "./dom";
 import { icon } from "./icons";
 import { showNotice } from "./notice";
+import { field, num, str } from "./json";
 
 /** The server refuses longer labels. */
 const MAX_LABEL_CHARS = 200;
 
-function savedRev(body: unknown): number | null {
-  if (!body || typeof body !== "object" || !("rev" in body)) return null;
-  return typeof body.rev === "number" ? body.rev : null;
-}
-
-function errorText(body: unknown): string | null {
-  if (!body || typeof body !== "object" || !("error" in body)) return null;
-  return typeof body.error === "string" ? body.error : null;
-}
 
 /** Save the current revision under `label` (empty: the server's default); returns what to tell the user. */
 export async function saveRevision(padId: string, label: string): Promise<string> {
@@ -30,9 +22,9 @@ export async function saveRevision(padId: string, label: string): Promise<string
     const body: unknown = await res.json().catch(() => null);
     if (!res.ok) {
       if (res.status === 404) return "Not saved: the pad has no edits yet.";
-      return `Not saved: ${errorText(body) ?? `error ${res.status}`}`;
+      return `Not saved: ${str(field(body, "error")) ?? `error ${res.status}`}`;
     }
-    const rev = savedRev(body);
+    const rev = num(field(body, "rev"));
     return `Saved revision ${rev ?? ""}${label.trim() ? ` “${label.trim()}”` : ""}. The timeslider marks it with a star.`;
   } catch {
     return "Not saved: the server cannot be reached.";

@@ -7,6 +7,7 @@ import { h } from "./dom";
 import { icon } from "./icons";
 import { padPath, timesliderPath } from "./padid";
 import { askAndSaveRevision } from "./saverevision";
+import { field, str } from "./json";
 import { importRow } from "./importfile";
 
 const EXPORTS: Array<{ format: string; label: string }> = [
@@ -63,8 +64,8 @@ function historyRow(padId: string, readOnly: boolean): HTMLElement {
 
 /** The read-only id from the pad's metadata, or null when it has none (yet). */
 function readOnlyIdOf(body: unknown): string | null {
-  if (!body || typeof body !== "object" || !("readOnlyId" in body)) return null;
-  return typeof body.readOnlyId === "string" && body.readOnlyId !== "" ? body.readOnlyId : null;
+  const id = str(field(body, "readOnlyId"));
+  return id === "" ? null : id;
 }
 
 /** Build the share menu into `menu`, opened and closed by `toggle`. */
