@@ -248,8 +248,8 @@ test("a participant whose socket drops for a few seconds is listed again as soon
     await s.server.close();
     await s.ws.close();
   }
-  // The server saw the socket close and told Bob; Bob keeps Alice listed as reconnecting.
-  await b.locator("#user-list .user-away .user-name", { hasText: "Alice" }).waitFor();
+  // The server saw the socket close and told Bob (who lists her as reconnecting for a moment).
+  await aliceInBobsList.waitFor({ state: "detached" });
   await a.locator('#status:not([data-status="connected"])').waitFor();
   blocked = false;
   await waitConnected(a);

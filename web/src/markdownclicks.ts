@@ -13,8 +13,10 @@ const SAFE_PROTOCOLS = new Set(["http:", "https:", "mailto:"]);
 /** `raw` as an absolute URL that may be opened, or null. */
 export function safeUrl(raw: string): string | null {
   const trimmed = raw.trim().replace(/^<(.*)>$/, "$1");
+  // `www.example.org/x` (a GFM bare link) means https; a path is relative to the pad's address.
+  const absolute = /^[a-z][a-z\d+.-]*:/i.test(trimmed) ? trimmed : /^[\w-]+(\.[\w-]+)+(\/|$)/.test(trimmed) ? `https://${trimmed}` : null;
   try {
-    const url = new URL(trimmed, /^[\w.-]+\.[a-z]{2,}(\/|$)/i.test(trimmed) ? "https://" : undefined);
+    const url = absolute === null ? new URL(trimmed, location.href) : new URL(absolute);
     return SAFE_PROTOCOLS.has(url.protocol) ? url.href : null;
   } catch {
     return null;

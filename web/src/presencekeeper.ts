@@ -9,9 +9,10 @@
 // forgotten too, so the greeting is taken as it comes.
 //
 // Someone whose connection dies without closing (Wi-Fi gone) is only noticed by silence. Stock
-// clients renew every 15 s and drop a peer after 30 s; here the state is renewed every few seconds
-// and a peer silent for STALE_MS is hidden locally (not announced: when it speaks again, its next
-// renewal brings it back).
+// clients renew every 15 s and drop a peer after 30 s; here an editor's state is renewed every few
+// seconds and an editor silent for STALE_MS is hidden locally (not announced: when it speaks
+// again, its next renewal brings it back). Read-only watchers, who may be a thousand and are only
+// counted, keep the stock pace: every renewal is sent to everyone on the pad.
 
 import type { WebsocketProvider } from "y-websocket";
 
@@ -21,6 +22,11 @@ const RENEW_MS = 4000;
 const STALE_MS = 13_000;
 /** How often peers are checked for silence. */
 const SWEEP_MS = 1000;
+
+/** An editor's state names them; a watcher's does not. */
+function isEditor(state: unknown): boolean {
+  return state !== null && typeof state === "object" && "user" in state;
+}
 
 function bumpClock(provider: WebsocketProvider): void {
   const state = provider.awareness.getLocalState();
@@ -38,13 +44,14 @@ export function keepPresence(provider: WebsocketProvider): void {
     bumpClock(provider);
   });
   setInterval(() => {
-    if (provider.wsconnected) bumpClock(provider);
+    if (provider.wsconnected && isEditor(awareness.getLocalState())) bumpClock(provider);
   }, RENEW_MS);
   setInterval(() => {
     const now = Date.now();
     const gone: number[] = [];
     awareness.meta.forEach((meta, id) => {
-      if (id !== awareness.clientID && awareness.states.has(id) && now - meta.lastUpdated >= STALE_MS) gone.push(id);
+      if (id === awareness.clientID || !isEditor(awareness.states.get(id))) return;
+      if (now - meta.lastUpdated >= STALE_MS) gone.push(id);
     });
     if (gone.length === 0) return;
     for (const id of gone) awareness.states.delete(id);

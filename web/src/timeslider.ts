@@ -13,7 +13,8 @@
 import "./css/timeslider.css";
 import { byId, h } from "./dom";
 import { icon } from "./icons";
-import { padIdFromPath, padIdProblem, padPath } from "./padid";
+import { isReadOnlyId, padIdFromPath, padIdProblem, padPath } from "./padid";
+import { titleFromText, UNTITLED } from "./padtitle";
 import { colorsToggle } from "./authorcolors";
 import { NoSuchPad, PadHistory } from "./revisions";
 import { registerServiceWorker } from "./swregister";
@@ -36,11 +37,15 @@ function fatal(message: string): void {
   showFatal({ areaId: "ts-area", hideIds: ["ts-bar"], heading: "This history cannot be shown", message });
 }
 
-/** The header: pad name, back link, authorship colours switch. */
+function showName(name: string): void {
+  document.title = `${name} · Timeslider · ypad`;
+  byId("pad-name").textContent = name;
+  byId("pad-name").title = name;
+}
+
+/** The header: pad name (for a read-only id, the text's title), back link, colours switch. */
 function setupHeader(padId: string): void {
-  document.title = `${padId} · Timeslider · ypad`;
-  byId("pad-name").textContent = padId;
-  byId("pad-name").title = padId;
+  showName(isReadOnlyId(padId) ? UNTITLED : padId);
   const back = byId<HTMLAnchorElement>("back-link");
   back.href = padPath(padId);
   back.prepend(icon("back"));
@@ -264,7 +269,8 @@ function main(): void {
       viewer.go(rev, 0);
     });
   // The saved revisions' list names who saved them.
-  viewer.onRender((_t, newAuthors) => {
+  viewer.onRender((t, newAuthors) => {
+    if (isReadOnlyId(padId)) showName(titleFromText(t.text));
     if (newAuthors && hist.saved.length > 0) showSaved();
     refreshJumps();
   });
