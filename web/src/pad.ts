@@ -9,7 +9,7 @@ import "./css/pad.css";
 import * as Y from "yjs";
 import { Awareness } from "y-protocols/awareness";
 import { EditorView } from "@codemirror/view";
-import { byId } from "./dom";
+import { byId, h } from "./dom";
 import { icon } from "./icons";
 import { isReadOnlyId, padIdFromPath, padIdProblem, timesliderPath } from "./padid";
 import { openOfflineStore } from "./offline";
@@ -33,7 +33,6 @@ import { markdownClicks } from "./markdownclicks";
 import { pasteAsMarkdown } from "./paste";
 import { editingHabits, lineDirection } from "./editinghabits";
 import { askAndSaveRevision } from "./saverevision";
-import { h } from "./dom";
 
 function fatal(message: string): void {
   showFatal({ areaId: "workspace", hideIds: ["toolbar-right"], heading: "This pad cannot be opened", message });

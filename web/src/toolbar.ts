@@ -12,6 +12,7 @@ import { h } from "./dom";
 import { icon, type IconName } from "./icons";
 import { lineNumbersShown, setLineNumbers } from "./editor";
 import { showNotice } from "./notice";
+import { moreMenu } from "./moremenu";
 
 /** How many `ch` characters precede `pos` in an unbroken run (looking back) or follow it. */
 function runLength(view: EditorView, pos: number, ch: string, backwards: boolean): number {
@@ -277,9 +278,7 @@ export function setupToolbar(container: HTMLElement, view: EditorView, undoManag
   numbersBtn.setAttribute("aria-pressed", String(lineNumbersShown(view)));
 
   // On a phone only the inline styles and undo/redo stay in the bar; the rest folds into "More".
-  const more = h(
-    "div",
-    { class: "more-group", id: "format-more", role: "group", "aria-label": "More formatting" },
+  const more = moreMenu(
     sep(),
     toolButton("heading", "heading", "Heading", null, act(cycleHeading)),
     toolButton("bullet-list", "bullets", "Bullet list", "Ctrl-Shift-L", act(bulletList)),
@@ -289,37 +288,14 @@ export function setupToolbar(container: HTMLElement, view: EditorView, undoManag
     sep(),
     numbersBtn,
   );
-  const moreBtn = h(
-    "button",
-    { type: "button", class: "tool more-toggle", id: "format-more-toggle", title: "More formatting", "aria-label": "More formatting", "aria-expanded": "false", "aria-controls": "format-more" },
-    icon("more"),
-  );
-  const setMore = (open: boolean): void => {
-    more.classList.toggle("open", open);
-    moreBtn.setAttribute("aria-expanded", String(open));
-  };
-  moreBtn.addEventListener("mousedown", (e) => e.preventDefault());
-  moreBtn.addEventListener("click", () => setMore(!more.classList.contains("open")));
-  // A chosen entry closes the menu, as does a tap elsewhere.
-  more.addEventListener("click", (e) => {
-    if ((e.target as Element).closest("button")) setMore(false);
-  });
-  document.addEventListener("pointerdown", (e) => {
-    const t = e.target as Node;
-    if (!more.contains(t) && !moreBtn.contains(t)) setMore(false);
-  });
-  document.addEventListener("keydown", (e) => {
-    if (e.key === "Escape" && more.classList.contains("open")) setMore(false);
-  });
-
   container.replaceChildren(
     toolButton("bold", "bold", "Bold", "Ctrl-B", act(bold)),
     toolButton("italic", "italic", "Italic", "Ctrl-I", act(italic)),
     toolButton("strikethrough", "strike", "Strikethrough", "Ctrl-5", act(strikethrough)),
-    more,
+    more.group,
     sep(),
     undoBtn,
     redoBtn,
-    moreBtn,
+    more.toggle,
   );
 }
