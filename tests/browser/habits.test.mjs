@@ -135,7 +135,7 @@ test("Ctrl+click on a link opens it in a new tab, and a click toggles a task box
 test("a read-only tab shows the pad's title, reads as a document and only counts as watching", { timeout: TEST_MS }, async () => {
   const pad = uniquePad("habit-ro");
   const { context, page } = await onePerson(pad);
-  await typeAtEnd(page, "# Weekly sync\nThe **plan** and a [link](https://example.org).");
+  await typeAtEnd(page, `# Weekly sync\nThe **plan** and a [link](${env.server.url}/?from-reading-view).`);
   const meta = await pollJson(context.request, `${env.server.url}/api/v1/pads/${encodeURIComponent(pad)}`);
   assert.ok(meta.readOnlyId);
 
@@ -154,6 +154,11 @@ test("a read-only tab shows the pad's title, reads as a document and only counts
   assert.equal(await page.locator("#users-count").textContent(), "1");
   // Nor does the watcher's (absent) caret show up for Alice.
   assert.equal(await page.locator(".cm-ySelectionInfo").count(), 0);
+  // In the reading view a plain click follows a link.
+  const link = await textPoint(r, "link");
+  const [tab] = await Promise.all([carol.waitForEvent("page"), r.mouse.click(link.x, link.y)]);
+  assert.equal(await tab.evaluate(() => window.opener), null);
+  await tab.close();
   assert.deepEqual([...pageProblems(page), ...pageProblems(r)], []);
   await Promise.all([context.close(), carol.close()]);
 });
@@ -389,5 +394,16 @@ test("smaller habits: quotes end on one Enter, undo goes by words, lines take th
   // The line-numbers button no longer looks like a heading's `#`.
   assert.equal(await page.locator('[data-cmd="line-numbers"] .icon-lineNumbers rect').count(), 1);
   assert.deepEqual(pageProblems(page), []);
+  await context.close();
+});
+
+test("the start page says how it rewrites a pad name before opening it", { timeout: TEST_MS }, async () => {
+  const context = await env.browser.newContext();
+  const page = await context.newPage();
+  await page.goto(env.server.url);
+  await page.locator("#pad-name-input").fill("weekly: board notes");
+  await page.locator("#name-hint", { hasText: "“weekly__board_notes”" }).waitFor();
+  await page.locator("#pad-name-input").fill("plain-name");
+  assert.equal(await page.locator("#name-hint").isVisible(), false);
   await context.close();
 });
