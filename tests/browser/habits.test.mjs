@@ -154,6 +154,13 @@ test("a read-only tab shows the pad's title, reads as a document and only counts
   assert.equal(await page.locator("#users-count").textContent(), "1");
   // Nor does the watcher's (absent) caret show up for Alice.
   assert.equal(await page.locator(".cm-ySelectionInfo").count(), 0);
+  // The watcher sees no carets: Alice types (her caret moves), then renames herself; once the
+  // watcher's list has the new name, the caret, sent before it, would have arrived too.
+  await typeAtEnd(page, " More.");
+  await page.locator(".user-name-input").fill("Alice B.");
+  await r.locator("#user-list .user-name", { hasText: "Alice B." }).waitFor();
+  await waitForText(r, "More.");
+  assert.equal(await r.locator(".cm-ySelectionInfo, .cm-ySelectionCaret").count(), 0);
   // In the reading view a plain click follows a link.
   const link = await textPoint(r, "link");
   const [tab] = await Promise.all([carol.waitForEvent("page"), r.mouse.click(link.x, link.y)]);
