@@ -232,6 +232,13 @@ test("twelve authors who all chose one colour get twelve distinct colours", { ti
   assert.equal(new Set(colors).size, 12, `colours: ${colors.join(" ")}`);
   const washes = await t.$$eval("#ts-text .author-mark", (els) => els.map((e) => e.style.getPropertyValue("--author-rgb")));
   assert.equal(new Set(washes).size, 12, `text colours: ${washes.join(" | ")}`);
+  // The editor shows each author in the same colour as the timeslider.
+  const pad13 = await openPad(viewer, env.server.url, pad);
+  const editorWashes = () =>
+    pad13.$$eval(".cm-content .author-mark", (els) => Object.fromEntries(els.map((e) => [e.dataset.author, e.style.getPropertyValue("--author-rgb")])));
+  await pad13.waitForFunction(() => new Set([...document.querySelectorAll(".cm-content .author-mark")].map((e) => e.dataset.author)).size === 12, null, { timeout: WAIT_MS });
+  const inTimeslider = await t.$$eval("#ts-text .author-mark", (els) => Object.fromEntries(els.map((e) => [e.dataset.author, e.style.getPropertyValue("--author-rgb")])));
+  assert.deepEqual(await editorWashes(), inTimeslider);
   await viewer.close();
 });
 
