@@ -7,6 +7,7 @@
 
 import type { Awareness } from "y-protocols/awareness";
 import { append, h, loadLocal, safeColor, storeLocal } from "./dom";
+import { SILENCE_ORIGIN } from "./presencekeeper";
 
 export interface Identity {
   name: string;
@@ -212,7 +213,7 @@ export function setupPresence(awareness: Awareness, els: PresenceElements, opts:
     sanitiseRemoteUsers(awareness, [...added, ...updated]);
     for (const id of [...added, ...updated]) away.delete(id);
     // A closed socket may be a blip: keep the person listed a moment. Silence already waited.
-    if (origin !== "local-timeout") {
+    if (origin !== SILENCE_ORIGIN) {
       for (const id of removed) {
         const user = known.get(id);
         if (user && id !== awareness.clientID) away.set(id, { user, until: Date.now() + AWAY_GRACE_MS });

@@ -22,6 +22,8 @@ const RENEW_MS = 4000;
 const STALE_MS = 13_000;
 /** How often peers are checked for silence. */
 const SWEEP_MS = 1000;
+/** The origin of the awareness 'change' that hides silent peers. */
+export const SILENCE_ORIGIN = "local-timeout";
 
 /** An editor's state names them; a watcher's does not. */
 function isEditor(state: unknown): boolean {
@@ -56,6 +58,6 @@ export function keepPresence(provider: WebsocketProvider): void {
     if (gone.length === 0) return;
     for (const id of gone) awareness.states.delete(id);
     // A local 'change' only (no 'update'), so the provider does not announce it to the server.
-    awareness.emit("change", [{ added: [], updated: [], removed: gone }, "local-timeout"]);
+    awareness.emit("change", [{ added: [], updated: [], removed: gone }, SILENCE_ORIGIN]);
   }, SWEEP_MS);
 }
