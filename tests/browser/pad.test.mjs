@@ -161,9 +161,12 @@ test("toolbar buttons and Etherpad shortcuts write Markdown; undo undoes only yo
   }
   await waitForText(b, "word");
 
-  // Bob's undo takes back Bob's typing, never Alice's.
+  // Bob's undo takes back Bob's typing, a word at a time, never Alice's.
   await typeAtEnd(b, " by Bob");
   await waitForText(a, "word by Bob");
+  await b.keyboard.press("Control+z");
+  assert.equal(await editorText(b), "word by ");
+  await b.keyboard.press("Control+z");
   await b.keyboard.press("Control+z");
   assert.equal(await editorText(b), "word");
   await a.waitForFunction(() => !document.querySelector(".cm-content")?.textContent?.includes("by Bob"));

@@ -142,10 +142,12 @@ test("at the head the timeslider follows live edits; saved revisions are starred
   // Alice saves revision 4 from the share menu; the timeslider marks it and jumps to it.
   await a.locator("#share-toggle").click();
   await a.locator("#save-revision").click();
-  await a.locator(".history-row .share-note", { hasText: "Saved revision 4" }).waitFor();
+  await a.locator("#save-revision-label").fill("Alice's point");
+  await a.locator("#save-revision-label").press("Enter");
+  await a.locator("#notice", { hasText: "Saved revision 4" }).waitFor();
   const star = t.locator("#ts-marks .ts-mark");
   await star.waitFor();
-  assert.match(await star.getAttribute("title"), /revision 4/);
+  assert.match(await star.getAttribute("title"), /Alice's point \(revision 4\)/);
   await t.keyboard.press("ArrowLeft");
   await waitForRev(t, 1);
   await star.click();
@@ -153,7 +155,8 @@ test("at the head the timeslider follows live edits; saved revisions are starred
   await t.locator('#ts-saved-box summary').click();
   await t.locator('#ts-saved button[data-rev="4"]').waitFor();
 
-  // Play from the start runs through every revision to the head and stops there.
+  // Play from the start runs to the head and stops there. It follows the pad's clock, so
+  // revisions typed in quick succession may be passed over, but never shown out of order.
   await t.locator("#ts-slider").fill("0");
   await waitForRev(t, 0);
   const seen = [];
@@ -166,7 +169,8 @@ test("at the head the timeslider follows live edits; saved revisions are starred
   assert.equal(await t.locator("#ts-play").getAttribute("aria-pressed"), "true");
   await t.locator('#ts-play[aria-pressed="false"]').waitFor();
   assert.equal(await shownRev(t), 4);
-  assert.deepEqual(seen, [1, 2, 3, 4]);
+  assert.equal(seen[seen.length - 1], 4, `shown: ${seen}`);
+  assert.deepEqual([...seen].sort((x, y) => x - y), seen, `shown: ${seen}`);
 
   assert.deepEqual(t.problems, []);
   await close();

@@ -6,6 +6,7 @@
 
 import { h, loadLocal, safeColor, storeLocal } from "./dom";
 import { icon } from "./icons";
+import { padColors } from "./distinctcolors";
 
 const SHOWN_KEY = "ypad:authorColors";
 /** Set on `<html>` while the colours are hidden; base.css then drops the backgrounds. */
@@ -17,15 +18,25 @@ export interface AuthorInfo {
   color: string;
 }
 
-/** Read the server's `authors` table, keeping only well-formed entries. */
+function readAuthor(raw: unknown): AuthorInfo | null {
+  if (!raw || typeof raw !== "object") return null;
+  const name = "name" in raw && typeof raw.name === "string" && raw.name.trim() !== "" ? raw.name : null;
+  return { name, color: safeColor("color" in raw ? raw.color : undefined) };
+}
+
+/**
+ * Read the server's `authors` table, keeping only well-formed entries, with the colours to show:
+ * distinct within the pad (see distinctcolors.ts).
+ */
 export function readAuthors(value: unknown): Map<string, AuthorInfo> {
   const out = new Map<string, AuthorInfo>();
   if (!value || typeof value !== "object") return out;
-  for (const [id, raw] of Object.entries(value as Record<string, unknown>)) {
-    if (!raw || typeof raw !== "object") continue;
-    const { name, color } = raw as { name?: unknown; color?: unknown };
-    out.set(id, { name: typeof name === "string" && name.trim() !== "" ? name : null, color: safeColor(color) });
+  for (const [id, raw] of Object.entries(value)) {
+    const author = readAuthor(raw);
+    if (author) out.set(id, author);
   }
+  const shown = padColors.assign(new Map([...out].map(([id, a]) => [id, a.color])));
+  for (const [id, a] of out) a.color = shown.get(id) ?? a.color;
   return out;
 }
 

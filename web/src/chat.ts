@@ -6,6 +6,7 @@
 import * as Y from "yjs";
 import { h, safeColor } from "./dom";
 import { cleanName, type Identity } from "./presence";
+import { field, num, str } from "./json";
 
 export interface ChatMessage {
   id: string;
@@ -25,14 +26,13 @@ function randomId(): string {
 
 /** Read one array element as a message, whatever a peer put there. */
 export function readMessage(value: unknown): ChatMessage {
-  const v = (value && typeof value === "object" ? value : {}) as Record<string, unknown>;
-  const text = typeof v.text === "string" ? v.text : "";
+  const text = str(field(value, "text")) ?? "";
   return {
-    id: typeof v.id === "string" ? v.id : "",
+    id: str(field(value, "id")) ?? "",
     text: text.length > MAX_CHARS ? `${text.slice(0, MAX_CHARS)}…` : text,
-    name: cleanName(v.name),
-    color: safeColor(v.color),
-    time: typeof v.time === "number" && Number.isFinite(v.time) ? v.time : 0,
+    name: cleanName(field(value, "name")),
+    color: safeColor(field(value, "color")),
+    time: num(field(value, "time")) ?? 0,
   };
 }
 
@@ -69,7 +69,7 @@ export interface Chat {
 export function setupChat(
   doc: Y.Doc,
   els: ChatElements,
-  opts: { readOnly: boolean; me: () => Identity; isOpen: () => boolean },
+  opts: { readOnly: boolean; me: () => Identity; isOpen: () => boolean; live: () => boolean },
 ): Chat {
   const messages = doc.getArray<unknown>("chat");
   let unread = 0;
@@ -107,7 +107,9 @@ export function setupChat(
     }
     if (messages.length === 0) els.log.append(empty);
     if (stick || tr.local) scrollToEnd();
-    if (!tr.local && added > 0 && !opts.isOpen()) {
+    // Messages that arrive with the first sync (or from the offline copy) were written before you
+    // came: they are history, not news.
+    if (!tr.local && added > 0 && !opts.isOpen() && opts.live()) {
       unread += added;
       showUnread();
     }

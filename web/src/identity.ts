@@ -5,6 +5,7 @@
 // with one, the server's name (and colour) is taken.
 
 import { safeColor } from "./dom";
+import { field, str } from "./json";
 import type { Identity, Presence } from "./presence";
 
 /** Wait this long after the last keystroke in the name field before telling the server. */
@@ -17,13 +18,10 @@ export interface ServerAuthor {
 }
 
 function readAuthor(body: unknown): ServerAuthor | null {
-  const b = (body && typeof body === "object" ? body : {}) as Record<string, unknown>;
-  if (typeof b.authorId !== "string") return null;
-  return {
-    authorId: b.authorId,
-    name: typeof b.name === "string" && b.name.trim() !== "" ? b.name : null,
-    color: safeColor(b.color),
-  };
+  const authorId = str(field(body, "authorId"));
+  if (authorId === null) return null;
+  const name = str(field(body, "name"));
+  return { authorId, name: name !== null && name.trim() !== "" ? name : null, color: safeColor(field(body, "color")) };
 }
 
 async function call(method: "GET" | "POST", body?: Partial<Identity>): Promise<ServerAuthor | null> {

@@ -2,9 +2,12 @@
 // (so every pad remembers them) and in the Yjs awareness state `{ user: { name, color, colorLight } }`,
 // which y-codemirror.next also reads to draw remote carets with names. The user list shows everyone
 // whose awareness state has a `user`, with "you" marked and your own name and colour editable.
+// A read-only viewer has no name: its state is `{ watcher: true }`, counted as "N watching" and
+// kept out of the list.
 
 import type { Awareness } from "y-protocols/awareness";
 import { append, h, loadLocal, safeColor, storeLocal } from "./dom";
+import { SILENCE_ORIGIN } from "./presencekeeper";
 
 export interface Identity {
   name: string;
@@ -16,6 +19,8 @@ export interface AwarenessUser extends Identity {
 }
 
 const IDENTITY_KEY = "ypad:user";
+/** Someone whose connection closed is listed as reconnecting this long before being dropped. */
+const AWAY_GRACE_MS = 6000;
 const MAX_NAME_CHARS = 40;
 
 /** Colours that read well as a caret and, at 20 % opacity, as a selection in light and dark themes. */
@@ -84,6 +89,11 @@ export interface Presence {
   set(identity: Identity): void;
   /** Register for changes you make to your name or colour. */
   onChange(listener: (me: Identity) => void): void;
+  /**
+   * Show others this colour for you instead of your own (null: your own), because on this pad
+   * another author already shows yours; your choice itself is kept.
+   */
+  showColor(color: string | null): void;
 }
 
 export interface PresenceElements {
@@ -93,19 +103,34 @@ export interface PresenceElements {
   list: HTMLElement;
   /** Shows how many people are here (toolbar badge and panel heading). */
   counts: HTMLElement[];
+  /** Shows how many read-only viewers are watching. */
+  watching: HTMLElement;
 }
 
-export function setupPresence(awareness: Awareness, els: PresenceElements): Presence {
+/** A read-only viewer's whole awareness state. */
+const WATCHER_STATE = { watcher: true };
+
+function isWatcher(state: unknown): boolean {
+  return !!state && typeof state === "object" && "watcher" in state && state.watcher === true;
+}
+
+export function setupPresence(awareness: Awareness, els: PresenceElements, opts: { readOnly: boolean }): Presence {
   const loaded = loadIdentity();
   let me = loaded.identity;
-  awareness.setLocalStateField("user", awarenessUser(me));
+  let shownColor: string | null = null;
+  const publish = (): void => {
+    if (!opts.readOnly) awareness.setLocalStateField("user", awarenessUser({ ...me, color: shownColor ?? me.color }));
+  };
+  if (opts.readOnly) awareness.setLocalState(WATCHER_STATE);
+  else publish();
   const listeners: Array<(me: Identity) => void> = [];
 
   const update = (next: Identity): void => {
     if (next.name === me.name && next.color === me.color) return;
     me = next;
     storeLocal(IDENTITY_KEY, JSON.stringify(me));
-    awareness.setLocalStateField("user", awarenessUser(me));
+    shownColor = null;
+    publish();
     for (const l of listeners) l(me);
   };
 
@@ -135,31 +160,67 @@ export function setupPresence(awareness: Awareness, els: PresenceElements): Pres
   nameInput.addEventListener("keydown", (e) => {
     if (e.key === "Enter") nameInput.blur();
   });
-  els.self.replaceChildren(colorInput, nameInput, h("span", { class: "you-tag" }, "you"));
+  if (opts.readOnly) els.self.hidden = true;
+  else els.self.replaceChildren(colorInput, nameInput, h("span", { class: "you-tag" }, "you"));
+
+  /** Everyone's last known name and colour, and those who just dropped out: shown as reconnecting. */
+  const known = new Map<number, AwarenessUser>();
+  const away = new Map<number, { user: AwarenessUser; until: number }>();
 
   const render = (): void => {
-    const others: AwarenessUser[] = [];
+    const others: Array<AwarenessUser & { away: boolean }> = [];
+    let watchers = 0;
     awareness.getStates().forEach((state, clientId) => {
+      if (isWatcher(state)) {
+        watchers++;
+        return;
+      }
       if (clientId === awareness.clientID) return;
       const user = (state as { user?: Partial<AwarenessUser> }).user;
       if (!user || typeof user !== "object") return;
-      others.push({ name: cleanName(user.name), color: safeColor(user.color), colorLight: "" });
+      const u = { name: cleanName(user.name), color: safeColor(user.color), colorLight: "" };
+      known.set(clientId, u);
+      others.push({ ...u, away: false });
     });
+    for (const { user } of away.values()) others.push({ ...user, away: true });
     others.sort((a, b) => a.name.localeCompare(b.name));
     els.list.replaceChildren(
       ...others.map((u) => {
         const swatch = h("span", { class: "user-swatch", "aria-hidden": "true" });
         swatch.style.backgroundColor = u.color;
-        const li = h("li", { class: "user" }, swatch, h("span", { class: "user-name" }, u.name));
-        return li;
+        return h(
+          "li",
+          { class: u.away ? "user user-away" : "user" },
+          swatch,
+          h("span", { class: "user-name" }, u.name),
+          u.away ? h("span", { class: "user-note" }, "reconnecting…") : null,
+        );
       }),
     );
-    if (others.length === 0) append(els.list, h("li", { class: "user-empty" }, "Nobody else is here yet."));
-    for (const c of els.counts) c.textContent = String(others.length + 1);
+    if (others.length === 0) append(els.list, h("li", { class: "user-empty" }, opts.readOnly ? "Nobody is editing right now." : "Nobody else is here yet."));
+    for (const c of els.counts) c.textContent = String(others.length + (opts.readOnly ? 0 : 1));
+    els.watching.hidden = watchers === 0;
+    els.watching.textContent = `${watchers} watching (read-only)`;
+  };
+
+  const expireAway = (): void => {
+    const now = Date.now();
+    for (const [id, a] of away) if (a.until <= now) away.delete(id);
+    render();
   };
   // Registered before the editor exists, so this runs before y-codemirror.next redraws carets.
-  awareness.on("change", ({ added, updated }: { added: number[]; updated: number[] }) => {
+  awareness.on("change", ({ added, updated, removed }: { added: number[]; updated: number[]; removed: number[] }, origin: unknown) => {
     sanitiseRemoteUsers(awareness, [...added, ...updated]);
+    for (const id of [...added, ...updated]) away.delete(id);
+    // A closed socket may be a blip: keep the person listed a moment. Silence already waited.
+    if (origin !== SILENCE_ORIGIN) {
+      for (const id of removed) {
+        const user = known.get(id);
+        if (user && id !== awareness.clientID) away.set(id, { user, until: Date.now() + AWAY_GRACE_MS });
+      }
+      if (removed.length > 0) setTimeout(expireAway, AWAY_GRACE_MS);
+    }
+    for (const id of removed) known.delete(id);
     render();
   });
   render();
@@ -174,5 +235,11 @@ export function setupPresence(awareness: Awareness, els: PresenceElements): Pres
       colorInput.value = me.color;
     },
     onChange: (l) => listeners.push(l),
+    showColor: (color) => {
+      const next = color === null || color.toLowerCase() === me.color.toLowerCase() ? null : safeColor(color);
+      if (next === shownColor) return;
+      shownColor = next;
+      publish();
+    },
   };
 }

@@ -5,6 +5,7 @@
 // demand and kept in a small cache.
 
 import { type AuthorInfo, readAuthors } from "./authorcolors";
+import { field, num, str } from "./json";
 
 /** Revisions per page of the revision list (the server's limit per call). */
 const PAGE = 2000;
@@ -32,37 +33,40 @@ export interface RevisionText extends RevisionMeta {
   authors: Map<string, AuthorInfo>;
 }
 
-const num = (v: unknown): number | null => (typeof v === "number" && Number.isFinite(v) ? v : null);
-const str = (v: unknown): string | null => (typeof v === "string" ? v : null);
-const obj = (v: unknown): Record<string, unknown> => (v && typeof v === "object" ? (v as Record<string, unknown>) : {});
 
 function readMeta(v: unknown): RevisionMeta | null {
-  const o = obj(v);
-  const rev = num(o.rev);
-  return rev === null ? null : { rev, time: num(o.time), author: str(o.author) };
+  const rev = num(field(v, "rev"));
+  return rev === null ? null : { rev, time: num(field(v, "time")), author: str(field(v, "author")) };
 }
 
 function readSaved(v: unknown): SavedRevision | null {
-  const o = obj(v);
-  const rev = num(o.rev);
+  const rev = num(field(v, "rev"));
   if (rev === null) return null;
-  return { rev, label: str(o.label) ?? `Revision ${rev}`, author: str(o.author), timeMs: num(o.timeMs) };
+  return { rev, label: str(field(v, "label")) ?? `Revision ${rev}`, author: str(field(v, "author")), timeMs: num(field(v, "timeMs")) };
 }
 
 export function readRevisionText(body: unknown): RevisionText {
-  const o = obj(body);
-  const rev = num(o.rev);
-  const text = str(o.text);
+  const rev = num(field(body, "rev"));
+  const text = str(field(body, "text"));
   if (rev === null || text === null) throw new Error("unexpected answer");
   const spans: Array<[number, string | null]> = [];
-  if (Array.isArray(o.spans)) {
-    for (const s of o.spans) {
+  const rawSpans = field(body, "spans");
+  if (Array.isArray(rawSpans)) {
+    for (const s of rawSpans) {
       if (!Array.isArray(s)) continue;
       const len = num(s[0]);
       if (len !== null && len > 0) spans.push([len, str(s[1])]);
     }
   }
-  return { rev, head: num(o.head) ?? rev, time: num(o.time), author: str(o.author), text, spans, authors: readAuthors(o.authors) };
+  return {
+    rev,
+    head: num(field(body, "head")) ?? rev,
+    time: num(field(body, "time")),
+    author: str(field(body, "author")),
+    text,
+    spans,
+    authors: readAuthors(field(body, "authors")),
+  };
 }
 
 /** The server answered 404: the pad has no revisions (yet). */
@@ -81,7 +85,7 @@ export class PadHistory {
   saved: SavedRevision[] = [];
   private meta = new Map<number, RevisionMeta>();
   /** Pages of the revision list being fetched, and the head each was last fetched at. */
-  private pagesLoading = new Set<number>();
+  private pagesLoading = new Map<number, Promise<void>>();
   private pagesFetchedAt = new Map<number, number>();
   private texts = new Map<number, RevisionText>();
   private pendingTexts = new Map<number, Promise<RevisionText>>();
@@ -103,17 +107,18 @@ export class PadHistory {
   }
 
   private take(body: unknown): void {
-    const o = obj(body);
-    const head = num(o.head);
+    const head = num(field(body, "head"));
     if (head !== null && head > this.head) this.head = head;
-    if (Array.isArray(o.revisions)) {
-      for (const r of o.revisions) {
+    const revisions = field(body, "revisions");
+    if (Array.isArray(revisions)) {
+      for (const r of revisions) {
         const m = readMeta(r);
         if (m) this.meta.set(m.rev, m);
       }
     }
-    if (Array.isArray(o.saved)) {
-      this.saved = o.saved.map(readSaved).filter((s): s is SavedRevision => s !== null);
+    const saved = field(body, "saved");
+    if (Array.isArray(saved)) {
+      this.saved = saved.map(readSaved).filter((s): s is SavedRevision => s !== null);
       this.saved.sort((a, b) => a.rev - b.rev);
     }
   }
@@ -141,19 +146,39 @@ export class PadHistory {
     return m;
   }
 
-  private async loadPage(page: number): Promise<void> {
+  private loadPage(page: number): Promise<void> {
     // A page is asked for again only if the head has moved since (it may have been incomplete).
-    if (this.pagesLoading.has(page) || this.pagesFetchedAt.get(page) === this.head) return;
-    this.pagesLoading.add(page);
-    try {
-      this.take(await getJson(this.url(`?from=${page * PAGE + 1}&to=${(page + 1) * PAGE}`)));
-      this.pagesFetchedAt.set(page, this.head);
-      this.changed();
-    } catch {
-      /* shown without time and author; asked again later */
-    } finally {
-      this.pagesLoading.delete(page);
+    const pending = this.pagesLoading.get(page);
+    if (pending) return pending;
+    if (this.pagesFetchedAt.get(page) === this.head) return Promise.resolve();
+    const load = getJson(this.url(`?from=${page * PAGE + 1}&to=${(page + 1) * PAGE}`))
+      .then((body) => {
+        this.take(body);
+        this.pagesFetchedAt.set(page, this.head);
+        this.changed();
+      })
+      .catch(() => {
+        /* shown without time and author; asked again later */
+      })
+      .finally(() => this.pagesLoading.delete(page));
+    this.pagesLoading.set(page, load);
+    return load;
+  }
+
+  /**
+   * The first revision after `rev` whose metadata satisfies `pred`, reading pages of the list as
+   * needed; null when there is none up to the head.
+   */
+  async findAfter(rev: number, pred: (m: RevisionMeta) => boolean): Promise<number | null> {
+    for (let r = rev + 1; r <= this.head; r++) {
+      let m = this.meta.get(r);
+      if (m === undefined) {
+        await this.loadPage(Math.floor((r - 1) / PAGE));
+        m = this.meta.get(r);
+      }
+      if (m && pred(m)) return r;
     }
+    return null;
   }
 
   /** A revision's text, from the cache or the server. */

@@ -1,46 +1,64 @@
-// A revision's text drawn read-only with authorship colours: one text node per run, runs with an
-// author wrapped in a span marked like the editor's (`author-mark`, `data-author`, a title with
-// the author's name). Text only ever goes in as text nodes. The whole text is rebuilt off-document
-// in a fragment and swapped in with one DOM operation.
+// A revision's text drawn read-only with authorship colours and the editor's Markdown styling: the
+// text is cut wherever the author or the style changes; a piece with an author is wrapped in a span
+// marked like the editor's (`author-mark`, `data-author`, a title with the author's name), a piece
+// with a style carries its `md-*` classes. Text only ever goes in as text nodes. The whole text is
+// rebuilt off-document in a fragment and swapped in with one DOM operation.
 
 import { type AuthorInfo, authorStyle, displayName } from "./authorcolors";
+import { markdownRanges } from "./mdhighlight";
 import type { RevisionText } from "./revisions";
+
+/** Author runs as `[from, to, author]`, neighbours of one author merged, covering the text. */
+function authorRuns(rev: RevisionText): Array<[number, number, string | null]> {
+  const runs: Array<[number, number, string | null]> = [];
+  let pos = 0;
+  for (const [len, author] of rev.spans) {
+    const to = Math.min(pos + len, rev.text.length);
+    if (to <= pos) break;
+    const last = runs[runs.length - 1];
+    if (last && last[2] === author) last[1] = to;
+    else runs.push([pos, to, author]);
+    pos = to;
+  }
+  // Spans should cover the text; whatever they do not is shown without an author.
+  if (pos < rev.text.length) runs.push([pos, rev.text.length, null]);
+  return runs;
+}
 
 export function renderRevisionText(el: HTMLElement, rev: RevisionText): void {
   const frag = document.createDocumentFragment();
-  const { text, spans, authors } = rev;
-  let pos = 0;
-  // Neighbouring runs of one author become one span.
-  let runFrom = 0;
-  let runAuthor: string | null = null;
-  const flush = (to: number): void => {
-    if (to <= runFrom) return;
-    const piece = text.slice(runFrom, to);
-    const info: AuthorInfo | undefined = runAuthor === null ? undefined : authors.get(runAuthor);
-    if (runAuthor === null || !info) {
-      frag.appendChild(document.createTextNode(piece));
-    } else {
+  const { text, authors } = rev;
+  const runs = authorRuns(rev);
+  const styles = markdownRanges(text);
+  let s = 0;
+  for (const [runFrom, runTo, author] of runs) {
+    const info: AuthorInfo | undefined = author === null ? undefined : authors.get(author);
+    let parent: Node = frag;
+    if (author !== null && info) {
       const span = document.createElement("span");
       span.className = "author-mark";
-      span.dataset.author = runAuthor;
+      span.dataset.author = author;
       span.title = displayName(info);
       span.setAttribute("style", authorStyle(info.color));
-      span.textContent = piece;
       frag.appendChild(span);
+      parent = span;
     }
-    runFrom = to;
-  };
-  for (const [len, author] of spans) {
-    if (author !== runAuthor) {
-      flush(pos);
-      runAuthor = author;
+    // Within the run: plain text between styled ranges, styled ranges cut at the run's ends.
+    let pos = runFrom;
+    while (s < styles.length && styles[s]!.to <= runFrom) s++;
+    for (let i = s; i < styles.length && styles[i]!.from < runTo; i++) {
+      const r = styles[i]!;
+      const from = Math.max(r.from, runFrom);
+      const to = Math.min(r.to, runTo);
+      if (from > pos) parent.appendChild(document.createTextNode(text.slice(pos, from)));
+      const styled = document.createElement("span");
+      styled.className = r.cls;
+      styled.textContent = text.slice(from, to);
+      parent.appendChild(styled);
+      pos = to;
     }
-    pos += len;
+    if (pos < runTo) parent.appendChild(document.createTextNode(text.slice(pos, runTo)));
   }
-  flush(Math.min(pos, text.length));
-  // Spans should cover the text; whatever they do not is shown without an author.
-  runAuthor = null;
-  flush(text.length);
   el.replaceChildren(frag);
 }
 

@@ -1,12 +1,14 @@
 // The share menu: the pad's link, its read-only link (asked from `/api/v1/pads/{pad}`, which has
 // none until the pad has been edited, so it is asked again each time the menu opens until it
-// answers), the export downloads, and the pad's history: a link to the timeslider and "Save
-// revision", which stars the current revision (`POST /api/v1/pads/{pad}/saved`) so the timeslider
-// marks it.
+// answers), the export downloads, importing a file, and the pad's history: a link to the
+// timeslider and "Save revision".
 
 import { h } from "./dom";
 import { icon } from "./icons";
 import { padPath, timesliderPath } from "./padid";
+import { askAndSaveRevision } from "./saverevision";
+import { field, str } from "./json";
+import { importRow } from "./importfile";
 
 const EXPORTS: Array<{ format: string; label: string }> = [
   { format: "markdown", label: "Markdown" },
@@ -14,10 +16,6 @@ const EXPORTS: Array<{ format: string; label: string }> = [
   { format: "html", label: "HTML" },
   { format: "etherpad", label: "Etherpad" },
 ];
-
-interface PadInfo {
-  readOnlyId?: unknown;
-}
 
 async function copyText(text: string, input: HTMLInputElement): Promise<boolean> {
   try {
@@ -49,38 +47,25 @@ function linkRow(label: string, name: string): { row: HTMLElement; input: HTMLIn
   return { row, input, note, button };
 }
 
-/** The timeslider link and, for editors, the "Save revision" button with its answer. */
+/** The timeslider link and, for editors, "Save revision", which asks for a label. */
 function historyRow(padId: string, readOnly: boolean): HTMLElement {
   const links = h(
     "ul",
     { class: "export-list" },
     h("li", {}, h("a", { href: timesliderPath(padId), "data-link": "timeslider" }, icon("history"), "Timeslider")),
   );
-  const note = h("p", { class: "share-note", role: "status", hidden: true });
   if (!readOnly) {
-    const save = h("button", { type: "button", class: "chip", id: "save-revision" }, icon("star"), "Save revision");
-    save.addEventListener("click", async () => {
-      save.disabled = true;
-      try {
-        const res = await fetch(`/api/v1/pads/${encodeURIComponent(padId)}/saved`, {
-          method: "POST",
-          headers: { Accept: "application/json", "Content-Type": "application/json" },
-          body: "{}",
-        });
-        const body = (await res.json().catch(() => ({}))) as { rev?: unknown; error?: unknown };
-        if (!res.ok) {
-          throw new Error(res.status === 404 ? "Nothing to save yet: the pad has no edits." : typeof body.error === "string" ? body.error : `error ${res.status}`);
-        }
-        note.textContent = `Saved revision ${typeof body.rev === "number" ? body.rev : ""}. The timeslider marks it with a star.`;
-      } catch (err) {
-        note.textContent = err instanceof TypeError ? "Not saved: the server cannot be reached." : `Not saved: ${(err as Error).message}`;
-      }
-      note.hidden = false;
-      save.disabled = false;
-    });
+    const save = h("button", { type: "button", class: "chip", id: "save-revision", title: "Save revision (Ctrl+S)" }, icon("star"), "Save revision");
+    save.addEventListener("click", () => askAndSaveRevision(padId));
     links.append(h("li", {}, save));
   }
-  return h("div", { class: "share-row history-row" }, h("label", {}, "History"), links, note);
+  return h("div", { class: "share-row history-row" }, h("label", {}, "History"), links);
+}
+
+/** The read-only id from the pad's metadata, or null when it has none (yet). */
+function readOnlyIdOf(body: unknown): string | null {
+  const id = str(field(body, "readOnlyId"));
+  return id === "" ? null : id;
 }
 
 /** Build the share menu into `menu`, opened and closed by `toggle`. */
@@ -104,9 +89,9 @@ export function setupShare(toggle: HTMLButtonElement, menu: HTMLElement, padId: 
     try {
       const res = await fetch(`/api/v1/pads/${encodeURIComponent(padId)}`, { headers: { Accept: "application/json" } });
       if (!res.ok) throw new Error(String(res.status));
-      const info = (await res.json()) as PadInfo;
-      if (typeof info.readOnlyId !== "string" || info.readOnlyId === "") throw new Error("no readOnlyId");
-      readOnlyUrl = origin + padPath(info.readOnlyId);
+      const readOnlyId = readOnlyIdOf(await res.json());
+      if (readOnlyId === null) throw new Error("no readOnlyId");
+      readOnlyUrl = origin + padPath(readOnlyId);
     } catch {
       view.note.textContent = "Not available yet: the read-only link appears once the pad has been edited.";
     }
@@ -127,6 +112,7 @@ export function setupShare(toggle: HTMLButtonElement, menu: HTMLElement, padId: 
     ...(readOnly ? [] : [edit.row]),
     view.row,
     h("div", { class: "share-row" }, h("label", {}, "Export"), exportsList),
+    ...(readOnly ? [] : [importRow(padId)]),
     historyRow(padId, readOnly),
   );
   showReadOnly();
@@ -134,12 +120,23 @@ export function setupShare(toggle: HTMLButtonElement, menu: HTMLElement, padId: 
   const setOpen = (open: boolean): void => {
     menu.hidden = !open;
     toggle.setAttribute("aria-expanded", String(open));
-    if (open) void fetchReadOnly();
+    if (open) {
+      void fetchReadOnly();
+      // A dialog takes the focus, so keyboard and screen-reader users land in it.
+      (readOnly ? close : edit.input).focus();
+      if (!readOnly) edit.input.select();
+    }
   };
   toggle.addEventListener("click", () => setOpen(menu.hidden));
-  close.addEventListener("click", () => setOpen(false));
+  close.addEventListener("click", () => {
+    setOpen(false);
+    toggle.focus();
+  });
   document.addEventListener("keydown", (e) => {
-    if (e.key === "Escape" && !menu.hidden) setOpen(false);
+    if (e.key === "Escape" && !menu.hidden) {
+      setOpen(false);
+      toggle.focus();
+    }
   });
   document.addEventListener("mousedown", (e) => {
     const target = e.target as Node;

@@ -1,11 +1,12 @@
 // Entry point of the start page (`/`): open a new pad with a random name or a named one (spaces and
-// `:` become `_`, as in Etherpad), and list the recently edited pads from `/api/v1/pads`. It also
+// `:` become `_`, as in Etherpad, which the page says while you type), and list the recently edited pads from `/api/v1/pads`. It also
 // registers the service worker, so pads open offline once the start page has been visited.
 
 import "./css/start.css";
 import { byId, h, relativeTime } from "./dom";
 import { normalisePadName, padIdProblem, padPath, randomPadId } from "./padid";
 import { registerServiceWorker } from "./swregister";
+import { field, num, str } from "./json";
 
 interface RecentPad {
   id: string;
@@ -21,6 +22,14 @@ function setupForm(): void {
   const form = byId<HTMLFormElement>("open-form");
   const input = byId<HTMLInputElement>("pad-name-input");
   const error = byId("form-error");
+  const hint = byId("name-hint");
+  // Say what a typed name becomes before it is rewritten, not after.
+  const showRewrite = (): void => {
+    const typed = input.value.trim();
+    const id = normalisePadName(input.value);
+    hint.hidden = typed === id || id === "";
+    hint.textContent = `Opens the pad “${id}”: spaces and “:” become “_”, as in Etherpad.`;
+  };
   byId("new-pad").addEventListener("click", () => open(randomPadId()));
   form.addEventListener("submit", (e) => {
     e.preventDefault();
@@ -32,21 +41,22 @@ function setupForm(): void {
     if (problem === null) open(id);
   });
   input.addEventListener("input", () => {
+    showRewrite();
     error.hidden = true;
     input.removeAttribute("aria-invalid");
   });
 }
 
+function readRecentPad(v: unknown): RecentPad | null {
+  const id = str(field(v, "id"));
+  if (id === null) return null;
+  return { id, lastEdited: num(field(v, "lastEdited")) ?? 0, revisions: num(field(v, "revisions")) ?? 0 };
+}
+
 function parseRecent(body: unknown): RecentPad[] {
-  const pads = (body as { pads?: unknown } | null)?.pads;
+  const pads = field(body, "pads");
   if (!Array.isArray(pads)) throw new Error("unexpected answer");
-  return pads
-    .filter((p): p is Record<string, unknown> => !!p && typeof p === "object" && typeof (p as { id?: unknown }).id === "string")
-    .map((p) => ({
-      id: p.id as string,
-      lastEdited: typeof p.lastEdited === "number" ? p.lastEdited : 0,
-      revisions: typeof p.revisions === "number" ? p.revisions : 0,
-    }));
+  return pads.map(readRecentPad).filter((p): p is RecentPad => p !== null);
 }
 
 async function loadRecent(): Promise<void> {

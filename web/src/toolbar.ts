@@ -1,14 +1,18 @@
 // The formatting toolbar and its keyboard shortcuts. Every action is a plain Markdown edit of the
 // selection (`**bold**`, `- item`, …), so it syncs, undoes and exports like typed text. Shortcuts
 // follow Etherpad: Ctrl-B bold, Ctrl-I italic, Ctrl-5 strikethrough, Ctrl-Shift-L bullet list,
-// Ctrl-Shift-N numbered list (plus Ctrl-K link).
+// Ctrl-Shift-N numbered list, Ctrl-S save revision, Ctrl-U answered with a note (Markdown has no
+// underline); plus Ctrl-K link.
 
-import { type ChangeSpec, EditorSelection, type Extension, Prec } from "@codemirror/state";
+import { snippet } from "@codemirror/autocomplete";
+import { type ChangeSpec, EditorSelection, type Extension, Prec, type Text } from "@codemirror/state";
 import { type Command, type EditorView, keymap } from "@codemirror/view";
 import type * as Y from "yjs";
 import { h } from "./dom";
 import { icon, type IconName } from "./icons";
 import { lineNumbersShown, setLineNumbers } from "./editor";
+import { showNotice } from "./notice";
+import { moreMenu } from "./moremenu";
 
 /** How many `ch` characters precede `pos` in an unbroken run (looking back) or follow it. */
 function runLength(view: EditorView, pos: number, ch: string, backwards: boolean): number {
@@ -20,6 +24,24 @@ function runLength(view: EditorView, pos: number, ch: string, backwards: boolean
     n++;
   }
   return n;
+}
+
+/**
+ * Whether `marker` right after `pos` closes a span opened earlier on the same line: the run of the
+ * marker's character there is at least the marker (`***` closes both `*` and `**`), and the text
+ * before `pos` on that line holds an odd number of such markers.
+ */
+function closesHere(doc: Text, pos: number, marker: string): boolean {
+  if (doc.sliceString(pos, pos + marker.length) !== marker) return false;
+  const line = doc.lineAt(pos);
+  const before = doc.sliceString(line.from, pos);
+  const ch = marker[0]!;
+  let opened = 0;
+  // Count marker runs before the caret that could open (a run at least as long as the marker).
+  for (const run of before.match(new RegExp(`\\${ch}+`, "g")) ?? []) {
+    if (run.length === marker.length || run.length === 3) opened++;
+  }
+  return opened % 2 === 1;
 }
 
 /**
@@ -53,6 +75,9 @@ export function toggleInline(marker: string): Command {
         };
       }
       if (range.empty) {
+        // The second press of Etherpad's habit (Ctrl-B, type, Ctrl-B) ends the bold: step over the
+        // closing marker instead of opening a new pair after the caret.
+        if (closesHere(state.doc, range.from, marker)) return { range: EditorSelection.cursor(range.from + len) };
         return { changes: { from: range.from, insert: marker + marker }, range: EditorSelection.cursor(range.from + len) };
       }
       // Keep surrounding spaces outside the markers: `**word** `, not `**word **` (which is not bold).
@@ -148,11 +173,17 @@ export const cycleHeading: Command = (view) => {
 
 /**
  * Make a Markdown link of the selection: `[text](url)` with `url` selected to type over; a
- * selected URL becomes the target with the cursor in the (empty) link text.
+ * selected URL becomes the target with the cursor in the (empty) link text. With nothing selected,
+ * a link with two fields to fill in: the text, then (Tab) the address.
  */
 export const insertLink: Command = (view) => {
   if (view.state.readOnly) return false;
   const state = view.state;
+  if (state.selection.ranges.length === 1 && state.selection.main.empty) {
+    const at = state.selection.main.from;
+    snippet("[${1:link text}](${2:https://})")(view, null, at, at);
+    return true;
+  }
   const tr = state.changeByRange((range) => {
     const text = state.sliceDoc(range.from, range.to);
     if (/^(https?:\/\/|mailto:)\S+$/.test(text)) {
@@ -177,13 +208,21 @@ export const bulletList = toggleList("bullet");
 export const numberedList = toggleList("number");
 export const taskList = toggleList("task");
 
+/** Markdown has no underline; Etherpad's Ctrl-U must still not reach the browser (View Source). */
+const underline: Command = () => {
+  showNotice("Markdown has no underline: use bold (Ctrl+B) or italic (Ctrl+I) instead.");
+  return true;
+};
+
 /** Etherpad's shortcuts; high precedence so they win over CodeMirror defaults (Mod-i). */
-export function formattingKeymap(): Extension {
+export function formattingKeymap(actions: { saveRevision: () => void }): Extension {
   return Prec.high(
     keymap.of([
       { key: "Mod-b", run: bold },
       { key: "Mod-i", run: italic },
       { key: "Mod-5", run: strikethrough },
+      { key: "Mod-u", run: underline },
+      { key: "Mod-s", run: () => (actions.saveRevision(), true) },
       { key: "Mod-Shift-l", run: bulletList },
       { key: "Mod-Shift-n", run: numberedList },
       { key: "Mod-k", run: insertLink },
@@ -203,7 +242,10 @@ function toolButton(name: string, iconName: IconName, label: string, keys: strin
   return b;
 }
 
-/** Fill `container` with the formatting buttons, undo/redo and the line-number toggle. */
+/**
+ * Fill `container` with the formatting buttons, undo/redo and the line-number toggle (the
+ * buttons past italic and strikethrough sit in a "More" menu on a phone).
+ */
 export function setupToolbar(container: HTMLElement, view: EditorView, undoManager: Y.UndoManager): void {
   const act = (cmd: Command) => () => {
     cmd(view);
@@ -235,10 +277,8 @@ export function setupToolbar(container: HTMLElement, view: EditorView, undoManag
   });
   numbersBtn.setAttribute("aria-pressed", String(lineNumbersShown(view)));
 
-  container.replaceChildren(
-    toolButton("bold", "bold", "Bold", "Ctrl-B", act(bold)),
-    toolButton("italic", "italic", "Italic", "Ctrl-I", act(italic)),
-    toolButton("strikethrough", "strike", "Strikethrough", "Ctrl-5", act(strikethrough)),
+  // On a phone only the inline styles and undo/redo stay in the bar; the rest folds into "More".
+  const more = moreMenu(
     sep(),
     toolButton("heading", "heading", "Heading", null, act(cycleHeading)),
     toolButton("bullet-list", "bullets", "Bullet list", "Ctrl-Shift-L", act(bulletList)),
@@ -246,9 +286,16 @@ export function setupToolbar(container: HTMLElement, view: EditorView, undoManag
     toolButton("task-list", "task", "Checkbox", null, act(taskList)),
     toolButton("link", "link", "Link", "Ctrl-K", act(insertLink)),
     sep(),
+    numbersBtn,
+  );
+  container.replaceChildren(
+    toolButton("bold", "bold", "Bold", "Ctrl-B", act(bold)),
+    toolButton("italic", "italic", "Italic", "Ctrl-I", act(italic)),
+    toolButton("strikethrough", "strike", "Strikethrough", "Ctrl-5", act(strikethrough)),
+    more.group,
+    sep(),
     undoBtn,
     redoBtn,
-    sep(),
-    numbersBtn,
+    more.toggle,
   );
 }
