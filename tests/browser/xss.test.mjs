@@ -7,7 +7,7 @@
 
 import assert from "node:assert/strict";
 import { test } from "node:test";
-import { WAIT_MS, editorText, newUser, openPad, pageProblems, pollJson, serverAndBrowser, waitForText } from "./lib.mjs";
+import { WAIT_MS, editorText, newUser, openPad, pageProblems, pollJson, serverAndBrowser, waitConnected, waitForText } from "./lib.mjs";
 
 const TEST_MS = 90_000;
 const env = serverAndBrowser();
@@ -87,12 +87,14 @@ async function api(fn, params) {
 }
 
 test("markup in pad names, author names, chat, labels and text never runs or renders", { timeout: TEST_MS }, async () => {
-  // A pad id with `/` is refused outright.
-  for (const path of [`/p/${encodeURIComponent(SCRIPT_PAD)}`, `/api/v1/pads/${encodeURIComponent(SCRIPT_PAD)}/text`]) {
-    const res = await fetch(`${env.server.url}${path}`);
-    assert.equal(res.status, 400, path);
-    assert.doesNotMatch(res.headers.get("content-type") ?? "", /html/, path);
-  }
+  // A pad id with `/` is refused outright: the API answers without HTML, and the pad page is the
+  // static page (which explains the bad name as text), never the name reflected into markup.
+  const api400 = await fetch(`${env.server.url}/api/v1/pads/${encodeURIComponent(SCRIPT_PAD)}/text`);
+  assert.equal(api400.status, 400);
+  assert.doesNotMatch(api400.headers.get("content-type") ?? "", /html/);
+  const page400 = await fetch(`${env.server.url}/p/${encodeURIComponent(SCRIPT_PAD)}`);
+  assert.equal(page400.status, 400);
+  assert.ok(!(await page400.text()).includes("__xss"), "the bad name is not reflected");
   await api("createPad", { padID: SVG_PAD, text: "svg pad\n" });
   await api("createPad", { padID: JS_PAD, text: "javascript pad\n" });
 
@@ -140,11 +142,16 @@ test("markup in pad names, author names, chat, labels and text never runs or ren
   await assertInert(a, aSeen, "Alice's pad page");
   await assertInert(b, bSeen, "Bob's pad page");
 
-  // The start page lists all three pads by their literal names, linking to their pad pages.
+  // The start page lists the pads this browser opened, all three by their literal names, linking
+  // to their pad pages.
   const viewer = await newUser(env.browser, { name: "Viewer", color: "#911eb4" });
   const start = await viewer.newPage();
   start.setDefaultTimeout(WAIT_MS);
   const startSeen = watch(start);
+  for (const id of [IMG_PAD, SVG_PAD, JS_PAD]) {
+    await start.goto(`${env.server.url}/p/${encodeURIComponent(id)}`);
+    await waitConnected(start);
+  }
   await start.goto(`${env.server.url}/`);
   for (const id of [IMG_PAD, SVG_PAD, JS_PAD]) await waitForExactText(start, "#recent-list .recent-link", id);
   const links = await start.locator("#recent-list .recent-link").evaluateAll((els) => els.map((el) => [el.textContent, el.getAttribute("href")]));

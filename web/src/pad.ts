@@ -12,6 +12,7 @@ import { EditorView } from "@codemirror/view";
 import { byId, h } from "./dom";
 import { icon } from "./icons";
 import { isReadOnlyId, padIdFromPath, padIdProblem, timesliderPath } from "./padid";
+import { rememberPad } from "./recent";
 import { openOfflineStore } from "./offline";
 import { openConnection, showConnectionStatus } from "./connection";
 import { createEditor } from "./editor";
@@ -52,6 +53,7 @@ function main(): void {
     fatal(problem ?? "The address is not a pad address.");
     return;
   }
+  rememberPad(padId);
   const readOnly = isReadOnlyId(padId);
   if (!readOnly) showName(padId);
   document.body.classList.toggle("read-only", readOnly);

@@ -1,18 +1,13 @@
 // Entry point of the start page (`/`): open a new pad with a random name or a named one (spaces and
-// `:` become `_`, as in Etherpad, which the page says while you type), and list the recently edited pads from `/api/v1/pads`. It also
-// registers the service worker, so pads open offline once the start page has been visited.
+// `:` become `_`, as in Etherpad, which the page says while you type), and list the pads this
+// browser opened (kept in the browser, each removable). It also registers the service worker, so
+// pads open offline once the start page has been visited.
 
 import "./css/start.css";
 import { byId, h, relativeTime } from "./dom";
 import { normalisePadName, padIdProblem, padPath, randomPadId } from "./padid";
 import { registerServiceWorker } from "./swregister";
-import { field, num, str } from "./json";
-
-interface RecentPad {
-  id: string;
-  lastEdited: number;
-  revisions: number;
-}
+import { forgetPad, recentPads } from "./recent";
 
 function open(id: string): void {
   location.assign(padPath(id));
@@ -47,49 +42,41 @@ function setupForm(): void {
   });
 }
 
-function readRecentPad(v: unknown): RecentPad | null {
-  const id = str(field(v, "id"));
-  if (id === null) return null;
-  return { id, lastEdited: num(field(v, "lastEdited")) ?? 0, revisions: num(field(v, "revisions")) ?? 0 };
-}
-
-function parseRecent(body: unknown): RecentPad[] {
-  const pads = field(body, "pads");
-  if (!Array.isArray(pads)) throw new Error("unexpected answer");
-  return pads.map(readRecentPad).filter((p): p is RecentPad => p !== null);
-}
-
-async function loadRecent(): Promise<void> {
+function showRecent(): void {
   const list = byId("recent-list");
-  try {
-    const res = await fetch("/api/v1/pads?limit=10", { headers: { Accept: "application/json" } });
-    if (!res.ok) throw new Error(String(res.status));
-    const pads = parseRecent(await res.json());
-    if (pads.length === 0) {
-      list.replaceChildren(h("li", { class: "muted" }, "No pads yet. Start one above."));
-      return;
-    }
-    list.replaceChildren(
-      ...pads.map((p) => {
-        const when = p.lastEdited ? new Date(p.lastEdited) : null;
-        return h(
-          "li",
-          {},
-          h("a", { href: padPath(p.id), class: "recent-link" }, p.id),
-          h(
-            "span",
-            { class: "recent-meta" },
-            when ? h("time", { datetime: when.toISOString(), title: when.toLocaleString() }, relativeTime(p.lastEdited)) : null,
-            ` · ${p.revisions} ${p.revisions === 1 ? "revision" : "revisions"}`,
-          ),
-        );
-      }),
-    );
-  } catch {
-    list.replaceChildren(h("li", { class: "muted" }, "The list of recent pads is not available right now."));
+  const pads = recentPads();
+  if (pads.length === 0) {
+    list.replaceChildren(h("li", { class: "muted" }, "Pads you open show here, on this browser only."));
+    return;
   }
+  list.replaceChildren(
+    ...pads.map((p) => {
+      const when = new Date(p.at);
+      const remove = h(
+        "button",
+        { type: "button", class: "recent-remove", title: "Remove from this list", "aria-label": `Remove ${p.id} from this list` },
+        "×",
+      );
+      remove.addEventListener("click", () => {
+        forgetPad(p.id);
+        showRecent();
+      });
+      return h(
+        "li",
+        {},
+        h("a", { href: padPath(p.id), class: "recent-link" }, p.id),
+        h(
+          "span",
+          { class: "recent-meta" },
+          "opened ",
+          h("time", { datetime: when.toISOString(), title: when.toLocaleString() }, relativeTime(p.at)),
+        ),
+        remove,
+      );
+    }),
+  );
 }
 
 setupForm();
-void loadRecent();
+showRecent();
 registerServiceWorker();

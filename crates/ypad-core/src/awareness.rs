@@ -20,6 +20,9 @@ struct Entry {
     /// `None` once the client left or expired.
     state: Option<Arc<str>>,
     last_updated_ms: u64,
+    /// The connection (session id) that last set this state: only its closing removes it, so
+    /// a client that reconnected before its old socket timed out stays present.
+    owner: u64,
 }
 
 /// What applying an awareness update changed.
@@ -65,8 +68,13 @@ impl AwarenessTable {
             .filter_map(|(&id, e)| e.state.as_deref().map(|s| (id, s)))
     }
 
-    /// Applies an encoded awareness update received at `now_ms`.
-    pub fn apply(&mut self, update: &[u8], now_ms: u64) -> Result<AwarenessChange, DecodeError> {
+    /// Applies an encoded awareness update received at `now_ms` from connection `owner`.
+    pub fn apply(
+        &mut self,
+        update: &[u8],
+        now_ms: u64,
+        owner: u64,
+    ) -> Result<AwarenessChange, DecodeError> {
         let parsed = parse(update)?;
         let mut change = AwarenessChange {
             accepted_all: true,
@@ -95,6 +103,7 @@ impl AwarenessTable {
                     clock,
                     state: (!is_null).then(|| Arc::from(json)),
                     last_updated_ms: now_ms,
+                    owner,
                 },
             );
         }
@@ -123,9 +132,20 @@ impl AwarenessTable {
         out
     }
 
-    /// Removes the states of `clients` (a closed connection's) and returns the update announcing
-    /// it, or `None` when none of them had a state.
-    pub fn remove(&mut self, clients: &[u64], now_ms: u64) -> Option<Vec<u8>> {
+    /// Removes the states of `clients` that connection `owner` set last (a closed connection's)
+    /// and returns the update announcing it, or `None` when none of them had such a state.
+    pub fn remove_owned(&mut self, clients: &[u64], now_ms: u64, owner: u64) -> Option<Vec<u8>> {
+        let owned: Vec<u64> = clients
+            .iter()
+            .copied()
+            .filter(|id| self.entries.get(id).is_some_and(|e| e.owner == owner))
+            .collect();
+        self.remove(&owned, now_ms)
+    }
+
+    /// Removes the states of `clients` and returns the update announcing it, or `None` when none
+    /// of them had a state.
+    fn remove(&mut self, clients: &[u64], now_ms: u64) -> Option<Vec<u8>> {
         let mut removed = Vec::new();
         for id in clients {
             if let Some(e) = self.entries.get_mut(id)
@@ -193,12 +213,12 @@ mod tests {
     #[test]
     fn last_writer_wins_by_clock() {
         let mut t = AwarenessTable::new();
-        let c = t.apply(&update(&[(7, 1, r#"{"a":1}"#)]), 0).unwrap();
+        let c = t.apply(&update(&[(7, 1, r#"{"a":1}"#)]), 0, 1).unwrap();
         assert_eq!(c.updated, vec![7]);
-        let c = t.apply(&update(&[(7, 0, r#"{"a":0}"#)]), 0).unwrap();
+        let c = t.apply(&update(&[(7, 0, r#"{"a":0}"#)]), 0, 1).unwrap();
         assert!(c.is_empty() && !c.accepted_all);
         assert_eq!(t.states().collect::<Vec<_>>(), vec![(7, r#"{"a":1}"#)]);
-        let c = t.apply(&update(&[(7, 1, "null")]), 0).unwrap();
+        let c = t.apply(&update(&[(7, 1, "null")]), 0, 1).unwrap();
         assert_eq!(c.removed, vec![7]);
         assert!(t.is_empty());
     }
@@ -206,8 +226,8 @@ mod tests {
     #[test]
     fn renewal_counts_as_update() {
         let mut t = AwarenessTable::new();
-        t.apply(&update(&[(1, 1, "{}")]), 0).unwrap();
-        let c = t.apply(&update(&[(1, 2, "{}")]), 10).unwrap();
+        t.apply(&update(&[(1, 1, "{}")]), 0, 1).unwrap();
+        let c = t.apply(&update(&[(1, 2, "{}")]), 10, 1).unwrap();
         assert_eq!(c.updated, vec![1]);
         assert!(c.accepted_all);
     }
@@ -215,8 +235,9 @@ mod tests {
     #[test]
     fn expiry_after_30s() {
         let mut t = AwarenessTable::new();
-        t.apply(&update(&[(1, 1, "{}"), (2, 1, "{}")]), 0).unwrap();
-        t.apply(&update(&[(2, 2, "{}")]), 20_000).unwrap();
+        t.apply(&update(&[(1, 1, "{}"), (2, 1, "{}")]), 0, 1)
+            .unwrap();
+        t.apply(&update(&[(2, 2, "{}")]), 20_000, 1).unwrap();
         assert_eq!(t.expire(29_999), None);
         let removal = t.expire(30_000).unwrap();
         assert_eq!(removal, update(&[(1, 1, "null")]));
@@ -226,9 +247,12 @@ mod tests {
     #[test]
     fn remove_on_close() {
         let mut t = AwarenessTable::new();
-        t.apply(&update(&[(1, 3, "{}")]), 0).unwrap();
-        assert_eq!(t.remove(&[1, 99], 5), Some(update(&[(1, 3, "null")])));
-        assert_eq!(t.remove(&[1], 6), None);
+        t.apply(&update(&[(1, 3, "{}")]), 0, 1).unwrap();
+        assert_eq!(
+            t.remove_owned(&[1, 99], 5, 1),
+            Some(update(&[(1, 3, "null")]))
+        );
+        assert_eq!(t.remove_owned(&[1], 6, 1), None);
         assert_eq!(t.encode_all(), None);
     }
 
@@ -236,18 +260,33 @@ mod tests {
     fn hostile_updates() {
         let mut t = AwarenessTable::new();
         assert_eq!(
-            t.apply(&update(&[(1 << 53, 1, "{}")]), 0),
+            t.apply(&update(&[(1 << 53, 1, "{}")]), 0, 1),
             Err(DecodeError::ClientIdTooLarge(1 << 53))
         );
         assert_eq!(
-            t.apply(&[0xff, 0xff, 0xff, 0x0f], 0),
+            t.apply(&[0xff, 0xff, 0xff, 0x0f], 0, 1),
             Err(DecodeError::Truncated)
         );
-        assert_eq!(t.apply(&[1, 1, 1, 5, b'x'], 0), Err(DecodeError::Truncated));
         assert_eq!(
-            t.apply(&[1, 1, 1, 1, 0xff], 0),
+            t.apply(&[1, 1, 1, 5, b'x'], 0, 1),
+            Err(DecodeError::Truncated)
+        );
+        assert_eq!(
+            t.apply(&[1, 1, 1, 1, 0xff], 0, 1),
             Err(DecodeError::InvalidUtf8)
         );
+        assert!(t.is_empty());
+    }
+
+    #[test]
+    fn closing_an_old_connection_keeps_a_state_its_successor_set() {
+        let mut t = AwarenessTable::new();
+        t.apply(&update(&[(5, 1, r#"{"u":1}"#)]), 0, 1).unwrap();
+        // The client reconnected on connection 2 before connection 1 timed out.
+        t.apply(&update(&[(5, 2, r#"{"u":1}"#)]), 1, 2).unwrap();
+        assert_eq!(t.remove_owned(&[5], 2, 1), None);
+        assert_eq!(t.len(), 1);
+        assert_eq!(t.remove_owned(&[5], 3, 2), Some(update(&[(5, 2, "null")])));
         assert!(t.is_empty());
     }
 }

@@ -6,6 +6,7 @@
 //! everyone. Nothing here blocks or allocates per receiver.
 
 use std::collections::BTreeSet;
+use std::sync::atomic::{AtomicU64, Ordering};
 
 use bytes::Bytes;
 
@@ -109,8 +110,12 @@ pub struct Effects {
     pub awareness: Option<Bytes>,
 }
 
-#[derive(Debug, Default)]
+/// Numbers sessions, so that awareness states know which connection set them.
+static NEXT_SESSION: AtomicU64 = AtomicU64::new(1);
+
+#[derive(Debug)]
 pub struct Session {
+    id: u64,
     read_only: bool,
     /// Awareness client ids this connection speaks for; removed when it closes.
     controlled: BTreeSet<u64>,
@@ -121,8 +126,10 @@ pub struct Session {
 impl Session {
     pub fn new(read_only: bool) -> Self {
         Session {
+            id: NEXT_SESSION.fetch_add(1, Ordering::Relaxed),
             read_only,
-            ..Default::default()
+            controlled: BTreeSet::new(),
+            told_denied: false,
         }
     }
 
@@ -159,7 +166,7 @@ impl Session {
                 effects.update = self.write(pad, &mut effects.reply, update, forward, admission)?;
             }
             Message::Awareness(update) => {
-                let change = pad.awareness.apply(update, now_ms)?;
+                let change = pad.awareness.apply(update, now_ms, self.id)?;
                 self.controlled.extend(change.updated.iter().copied());
                 for id in &change.removed {
                     self.controlled.remove(id);
@@ -226,7 +233,7 @@ impl Session {
     pub fn close(&mut self, pad: &mut Pad, now_ms: u64) -> Option<Bytes> {
         let ids: Vec<u64> = std::mem::take(&mut self.controlled).into_iter().collect();
         pad.awareness
-            .remove(&ids, now_ms)
+            .remove_owned(&ids, now_ms, self.id)
             .map(|u| protocol::encode_awareness(&u))
     }
 }
@@ -263,7 +270,7 @@ mod tests {
         let mut pad = Pad::default();
         let s = Session::new(false);
         assert_eq!(s.open(&pad).len(), 1);
-        pad.awareness.apply(&awareness(3, 1, "{}"), 0).unwrap();
+        pad.awareness.apply(&awareness(3, 1, "{}"), 0, 1).unwrap();
         let frames = s.open(&pad);
         assert_eq!(frames.len(), 2);
         assert_eq!(frames[0][..2], [0, 0]);

@@ -9,7 +9,6 @@ use axum::response::{IntoResponse, Response};
 use ypad_core::PadId;
 
 use crate::access::Caller;
-use crate::error::HttpError;
 use crate::identity;
 
 #[derive(rust_embed::RustEmbed)]
@@ -59,22 +58,27 @@ pub async fn start_page(caller: Caller, headers: HeaderMap) -> Response {
     page("index.html", &headers, &caller)
 }
 
-pub async fn pad_page(
-    caller: Caller,
-    Path(raw): Path<String>,
-    headers: HeaderMap,
-) -> Result<Response, HttpError> {
-    PadId::parse(&raw)?;
-    Ok(page("pad.html", &headers, &caller))
+pub async fn pad_page(caller: Caller, Path(raw): Path<String>, headers: HeaderMap) -> Response {
+    pad_scoped_page("pad.html", &raw, &headers, &caller)
 }
 
 pub async fn timeslider_page(
     caller: Caller,
     Path(raw): Path<String>,
     headers: HeaderMap,
-) -> Result<Response, HttpError> {
-    PadId::parse(&raw)?;
-    Ok(page("timeslider.html", &headers, &caller))
+) -> Response {
+    pad_scoped_page("timeslider.html", &raw, &headers, &caller)
+}
+
+/// A page about one pad. A browser that followed a bad address (too long, a `/` in it) still
+/// gets the page, with status 400: the page says what is wrong with the name and offers to
+/// fix it, where a JSON error would leave a person with raw JSON.
+fn pad_scoped_page(name: &str, raw: &str, headers: &HeaderMap, caller: &Caller) -> Response {
+    let mut response = page(name, headers, caller);
+    if PadId::parse(raw).is_err() {
+        *response.status_mut() = StatusCode::BAD_REQUEST;
+    }
+    response
 }
 
 pub async fn asset(Path(path): Path<String>) -> Response {
