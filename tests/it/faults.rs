@@ -178,6 +178,13 @@ impl Store for FlakyStore {
     fn saved_revisions(&self, pad: &str) -> Result<Vec<SavedRevision>, StoreError> {
         self.inner.saved_revisions(pad)
     }
+    fn put_pad_lock(&self, pad: &str, lock: &ypad_store::PadLock) -> Result<(), StoreError> {
+        self.check()?;
+        self.inner.put_pad_lock(pad, lock)
+    }
+    fn pad_locks(&self, pad: &str) -> Result<Vec<ypad_store::PadLock>, StoreError> {
+        self.inner.pad_locks(pad)
+    }
 }
 
 async fn wait_health(server: &TestServer, status: &str) {

@@ -7,6 +7,7 @@ mod etherpad_api;
 mod faults;
 mod history;
 mod interop;
+mod moderation;
 mod pad_files;
 mod persistence;
 mod slowloris;

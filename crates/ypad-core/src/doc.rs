@@ -148,6 +148,19 @@ impl PadDoc {
         }
     }
 
+    /// Whether `update` inserts anything this document lacks (deletions aside): a refused write
+    /// that holds nothing new leaves the sender's replica as the pad is.
+    pub fn lacks_content_of(&self, update: &[u8]) -> bool {
+        let Ok(update) = decode_update(update) else {
+            return false;
+        };
+        let known = self.doc.transact().state_vector();
+        update
+            .state_vector()
+            .iter()
+            .any(|(client, clock)| known.get(client) < *clock)
+    }
+
     /// Replaces the whole text with `new_text` by the smallest single splice (common prefix and
     /// suffix kept), so unchanged text keeps its authorship. Returns the update, if any.
     pub fn set_text(&mut self, new_text: &str) -> Option<Vec<u8>> {

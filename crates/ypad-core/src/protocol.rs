@@ -35,6 +35,9 @@ pub enum CloseCode {
     Internal,
     /// 1013: the store refuses writes, or the reader fell too far behind; reconnect later.
     TryLater,
+    /// 4000 (ypad's own): what this connection may do changed (the pad was unlocked); reconnect
+    /// to sync what was typed meanwhile.
+    Reconnect,
 }
 
 impl CloseCode {
@@ -47,6 +50,7 @@ impl CloseCode {
             CloseCode::TooBig => 1009,
             CloseCode::Internal => 1011,
             CloseCode::TryLater => 1013,
+            CloseCode::Reconnect => 4000,
         }
     }
 }

@@ -78,6 +78,9 @@ pub struct Admission {
     pub accepting_writes: bool,
     /// Largest text an update may grow the pad to, in UTF-16 code units.
     pub max_pad_chars: u64,
+    /// A moderator locked the pad and this connection is not one: its writes are dropped, as a
+    /// read-only connection's are.
+    pub locked: bool,
 }
 
 impl Admission {
@@ -85,8 +88,24 @@ impl Admission {
     pub const OPEN: Admission = Admission {
         accepting_writes: true,
         max_pad_chars: u64::MAX,
+        locked: false,
     };
 }
+
+/// The frame that tells a connection its writes are refused because the pad is locked (a
+/// y-protocols "permission denied", which stock clients report and ypad's editor acts on).
+pub fn locked_notice() -> Bytes {
+    protocol::encode_auth_denied(LOCKED)
+}
+
+/// The frame that tells a connection the lock was lifted. y-protocols has no "permission
+/// granted", so it travels as the same message with another reason: stock clients log it, and
+/// ypad's editor reads the lock again and becomes editable.
+pub fn unlocked_notice() -> Bytes {
+    protocol::encode_auth_denied("pad is unlocked")
+}
+
+const LOCKED: &str = "pad is locked";
 
 /// A new revision: what to store and what to send every other connection.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -108,6 +127,9 @@ pub struct Effects {
     pub update: Option<Accepted>,
     /// An awareness frame for every connection, this one included.
     pub awareness: Option<Bytes>,
+    /// A write was dropped (read-only connection or locked pad): this connection's replica now
+    /// holds text the pad does not.
+    pub refused_write: bool,
 }
 
 /// Numbers sessions, so that awareness states know which connection set them.
@@ -158,12 +180,12 @@ impl Session {
             }
             Message::SyncStep2(update) => {
                 let update = frame.slice_ref(update);
-                effects.update = self.write(pad, &mut effects.reply, update, None, admission)?;
+                effects.update = self.write(pad, &mut effects, update, None, admission)?;
             }
             Message::Update(update) => {
                 let update = frame.slice_ref(update);
                 let forward = Some(frame.clone());
-                effects.update = self.write(pad, &mut effects.reply, update, forward, admission)?;
+                effects.update = self.write(pad, &mut effects, update, forward, admission)?;
             }
             Message::Awareness(update) => {
                 let change = pad.awareness.apply(update, now_ms, self.id)?;
@@ -197,15 +219,21 @@ impl Session {
     fn write(
         &mut self,
         pad: &mut Pad,
-        reply: &mut Vec<Bytes>,
+        effects: &mut Effects,
         update: Bytes,
         forward: Option<Bytes>,
         admission: Admission,
     ) -> Result<Option<Accepted>, SessionError> {
-        if self.read_only {
+        if self.read_only || admission.locked {
+            effects.refused_write = pad.doc.lacks_content_of(&update);
             if !self.told_denied {
                 self.told_denied = true;
-                reply.push(protocol::encode_auth_denied("read-only pad"));
+                let why = if self.read_only {
+                    "read-only pad"
+                } else {
+                    LOCKED
+                };
+                effects.reply.push(protocol::encode_auth_denied(why));
             }
             return Ok(None);
         }
@@ -381,5 +409,29 @@ mod tests {
         }
         assert_eq!(pad.doc.text(), "");
         assert!(pad.awareness.is_empty());
+    }
+
+    #[test]
+    fn a_locked_pad_drops_writes_and_says_so_once() {
+        let mut pad = Pad::default();
+        let mut s = Session::new(false);
+        let locked = Admission {
+            locked: true,
+            ..Admission::OPEN
+        };
+        let e = s
+            .receive(&mut pad, &encode_update(&keystroke(1, "x")), 0, locked)
+            .unwrap();
+        assert!(e.update.is_none() && e.refused_write);
+        assert_eq!(e.reply, vec![locked_notice()]);
+        let e = s
+            .receive(&mut pad, &encode_update(&keystroke(2, "y")), 0, locked)
+            .unwrap();
+        assert!(e.reply.is_empty() && e.refused_write);
+        assert_eq!(pad.doc.text(), "");
+        // Nothing new in it: the sender's replica is as the pad is.
+        let known = encode_sync_step2(&pad.doc.encode_state());
+        let e = s.receive(&mut pad, &known, 0, locked).unwrap();
+        assert!(!e.refused_write);
     }
 }

@@ -24,12 +24,12 @@ use std::time::Duration;
 use bytes::Bytes;
 use ypad_core::PadId;
 use ypad_core::history::Rendered;
-use ypad_store::{LogEntry, Store, StoreError};
+use ypad_store::{LogEntry, PadLock, Store, StoreError};
 
 pub use clock::wall_ms;
 pub use history::{HistoryError, HistoryIndex};
 pub use ids::new_author;
-pub use live::{ConnId, Edit, EditError, LivePad, Outbox};
+pub use live::{ConnId, Dismissal, Edit, EditError, LivePad, Outbox};
 pub use load::LoadError;
 pub use registry::PadGuard;
 pub use transfer::{Format, Import, TransferError, read_file};
@@ -311,6 +311,38 @@ impl Engine {
             self.delete(from).await?;
         }
         Ok(())
+    }
+
+    /// Puts a lock change in force (stored first, so it survives restarts and every node sees
+    /// it) and records it in the pad's history of locks.
+    pub async fn set_lock(&self, id: &PadId, lock: PadLock) -> Result<(), StoreError> {
+        let key = id.to_string();
+        let stored = lock.clone();
+        self.blocking(move |s| {
+            s.put_pad_lock(&key, &stored)?;
+            s.flush()
+        })
+        .await?;
+        if let Some(pad) = self.peek(id) {
+            pad.set_lock(lock);
+        }
+        Ok(())
+    }
+
+    /// Every lock change of the pad, oldest first; the last is in force.
+    pub async fn locks(&self, id: &PadId) -> Result<Vec<PadLock>, StoreError> {
+        let key = id.to_string();
+        self.blocking(move |s| s.pad_locks(&key)).await
+    }
+
+    /// The pad's moderator: the author of its first revision.
+    pub async fn creator(&self, id: &PadId) -> Result<Option<String>, StoreError> {
+        let key = id.to_string();
+        Ok(self
+            .blocking(move |s| s.log(&key, 1, 1))
+            .await?
+            .pop()
+            .and_then(|first| first.author))
     }
 
     /// The pad's read-only id, made on first request.

@@ -6,27 +6,82 @@
 
 use std::collections::HashMap;
 use std::sync::atomic::{AtomicBool, AtomicU64, AtomicUsize, Ordering};
-use std::sync::{Arc, Mutex, MutexGuard};
+use std::sync::{Arc, Mutex, MutexGuard, OnceLock};
 
 use bytes::Bytes;
 use tokio::sync::mpsc::{self, error::TrySendError};
 use tokio_util::sync::CancellationToken;
 use ypad_core::chat::ChatMessage;
 use ypad_core::doc::PadDoc;
+use ypad_core::protocol::CloseCode;
 use ypad_core::session::{Accepted, Admission, Pad, Session, SessionError};
 use ypad_core::{ApplyError, PadId};
-use ypad_store::LogEntry;
+use ypad_store::{LogEntry, PadLock};
 
 use crate::clock::{mono_ms, wall_ms};
 use crate::persist::Persister;
 
 pub type ConnId = u64;
 
-/// Where a connection's outbound frames wait for its writer.
+/// Where a connection's outbound frames wait for its writer, and how the pad tells it to go.
 pub struct Outbox {
-    pub frames: mpsc::Sender<Bytes>,
-    /// Cancelled when the connection must go: its queue overflowed or the pad was retired.
-    pub kill: CancellationToken,
+    frames: mpsc::Sender<Bytes>,
+    /// Cancelled when the connection must go; `reason` says why.
+    kill: CancellationToken,
+    reason: Arc<OnceLock<(CloseCode, &'static str)>>,
+}
+
+/// The connection's side of its [`Outbox`]: told when the pad sends it away, and why.
+#[derive(Clone)]
+pub struct Dismissal {
+    kill: CancellationToken,
+    reason: Arc<OnceLock<(CloseCode, &'static str)>>,
+}
+
+impl Outbox {
+    pub fn new(frames: mpsc::Sender<Bytes>) -> (Outbox, Dismissal) {
+        let kill = CancellationToken::new();
+        let reason = Arc::new(OnceLock::new());
+        let dismissal = Dismissal {
+            kill: kill.clone(),
+            reason: reason.clone(),
+        };
+        (
+            Outbox {
+                frames,
+                kill,
+                reason,
+            },
+            dismissal,
+        )
+    }
+
+    fn dismiss(&self, code: CloseCode, reason: &'static str) {
+        let _ = self.reason.set((code, reason));
+        self.kill.cancel();
+    }
+}
+
+impl Dismissal {
+    /// Resolves with the close code and reason once the pad sends the connection away.
+    pub async fn wait(&self) -> (CloseCode, &'static str) {
+        self.kill.cancelled().await;
+        self.reason
+            .get()
+            .copied()
+            .unwrap_or((CloseCode::Internal, "closed by the server"))
+    }
+}
+
+/// A connection as the pad sees it.
+struct Conn {
+    id: ConnId,
+    outbox: Outbox,
+    /// The author it writes as; the pad's creator is its moderator.
+    author: Option<Arc<str>>,
+    /// A write of its was dropped while the pad was locked, so its replica is ahead of the pad:
+    /// after an unlock it reconnects to sync.
+    refused_while_locked: bool,
 }
 
 pub struct LivePad {
@@ -55,26 +110,40 @@ struct Inner {
     clients: HashMap<u64, Arc<str>>,
     next_conn: ConnId,
     /// A vector rather than a map: fan-out iterates it for every update.
-    conns: Vec<(ConnId, Outbox)>,
+    conns: Vec<Conn>,
+    /// The lock in force, as stored.
+    lock: Option<PadLock>,
+    /// Whether a scheduled lock's moment was already announced to the connections.
+    lock_announced: bool,
+    /// The author of the first revision: the pad's moderator.
+    creator: Option<Arc<str>>,
+    /// For log lines written under the lock.
+    pad_id: PadId,
 }
 
 impl LivePad {
-    pub(crate) fn new(
-        id: PadId,
-        doc: PadDoc,
-        head_rev: u64,
-        clients: HashMap<u64, Arc<str>>,
-        persister: Persister,
-        max_pad_chars: u64,
-    ) -> Self {
-        LivePad {
+    pub(crate) fn new(loaded: Loaded, persister: Persister, max_pad_chars: u64) -> Self {
+        let Loaded {
             id,
+            doc,
+            head_rev,
+            clients,
+            lock,
+            creator,
+        } = loaded;
+        let lock_announced = lock.as_ref().is_some_and(|l| l.holds_at(wall_ms()));
+        LivePad {
+            id: id.clone(),
             inner: Mutex::new(Inner {
                 pad: Pad::new(doc),
                 head_rev,
                 clients,
                 next_conn: 0,
                 conns: Vec::new(),
+                lock,
+                lock_announced,
+                creator,
+                pad_id: id,
             }),
             persister,
             max_pad_chars,
@@ -91,14 +160,68 @@ impl LivePad {
         self.inner.lock().unwrap_or_else(|e| e.into_inner())
     }
 
-    /// Registers a connection; returns its id and the greeting to send it.
-    pub fn join(&self, session: &Session, outbox: Outbox) -> (ConnId, Vec<Bytes>) {
+    /// Registers a connection writing as `author`; returns its id and the greeting to send it
+    /// (with word of the lock, when one holds for it).
+    pub fn join(
+        &self,
+        session: &Session,
+        outbox: Outbox,
+        author: Option<Arc<str>>,
+    ) -> (ConnId, Vec<Bytes>) {
         let mut inner = self.lock();
         inner.next_conn += 1;
         let id = inner.next_conn;
-        let greeting = session.open(&inner.pad);
-        inner.conns.push((id, outbox));
+        let mut greeting = session.open(&inner.pad);
+        if inner.locked_for(author.as_ref(), wall_ms()) {
+            greeting.push(ypad_core::session::locked_notice());
+        }
+        inner.conns.push(Conn {
+            id,
+            outbox,
+            author,
+            refused_while_locked: false,
+        });
         (id, greeting)
+    }
+
+    /// Puts `lock` in force: connections that may no longer write are told so (their writes are
+    /// refused from now on); after an unlock they are asked to reconnect, so that what they
+    /// typed meanwhile reaches the pad.
+    pub(crate) fn set_lock(&self, lock: PadLock) {
+        let mut inner = self.lock();
+        let now = wall_ms();
+        let was = inner.lock.as_ref().is_some_and(|l| l.holds_at(now));
+        let holds = lock.holds_at(now);
+        inner.lock = Some(lock);
+        inner.lock_announced = holds;
+        if holds && !was {
+            inner.announce_lock(now);
+        } else if was && !holds {
+            let creator = inner.creator.clone();
+            let notice = ypad_core::session::unlocked_notice();
+            let pad = &self.id;
+            inner.conns.retain(|c| {
+                if is_moderator(c.author.as_ref(), creator.as_ref()) {
+                    return true;
+                }
+                if c.refused_while_locked {
+                    c.outbox
+                        .dismiss(CloseCode::Reconnect, "the pad was unlocked; reconnect");
+                    return false;
+                }
+                deliver(pad, c, &notice)
+            });
+        }
+    }
+
+    /// The lock in force, if any was ever set.
+    pub fn pad_lock(&self) -> Option<PadLock> {
+        self.lock().lock.clone()
+    }
+
+    /// Whether `author` is this pad's moderator (its creator).
+    pub fn is_moderator(&self, author: Option<&Arc<str>>) -> bool {
+        is_moderator(author, self.lock().creator.as_ref())
     }
 
     /// Handles one incoming frame from a connection of `author`; returns the frames to send
@@ -110,12 +233,13 @@ impl LivePad {
         author: Option<&Arc<str>>,
         frame: &Bytes,
     ) -> Result<Vec<Bytes>, SessionError> {
+        let mut inner = self.lock();
+        let inner = &mut *inner;
         let admission = Admission {
             accepting_writes: self.persister.is_healthy(),
             max_pad_chars: self.max_pad_chars,
+            locked: inner.lock.is_some() && inner.locked_for(author, wall_ms()),
         };
-        let mut inner = self.lock();
-        let inner = &mut *inner;
         let effects = match session.receive(&mut inner.pad, frame, mono_ms(), admission) {
             Ok(effects) => effects,
             Err(err) => {
@@ -128,6 +252,12 @@ impl LivePad {
         };
         if let Some(accepted) = effects.update {
             self.commit(inner, accepted, author.cloned(), Some(conn));
+        }
+        if effects.refused_write
+            && admission.locked
+            && let Some(c) = inner.conns.iter_mut().find(|c| c.id == conn)
+        {
+            c.refused_while_locked = true;
         }
         if let Some(frame) = &effects.awareness {
             fan_out(&self.id, &mut inner.conns, frame, None);
@@ -177,6 +307,10 @@ impl LivePad {
             Some(author) => claim_clients(&mut inner.clients, &accepted.inserted_by, author),
             None => Vec::new(),
         };
+        if inner.head_rev == 0 {
+            // The first revision's author made the pad: its moderator.
+            inner.creator = author.clone();
+        }
         inner.head_rev += 1;
         let seq = self.persister.append(LogEntry {
             pad: self.id.to_string(),
@@ -198,8 +332,9 @@ impl LivePad {
 
     fn take_out_of_service(&self, inner: &mut Inner) {
         self.poisoned.store(true, Ordering::Release);
-        for (_, outbox) in inner.conns.drain(..) {
-            outbox.kill.cancel();
+        for conn in inner.conns.drain(..) {
+            conn.outbox
+                .dismiss(CloseCode::Internal, "pad is being reloaded");
         }
     }
 
@@ -217,18 +352,23 @@ impl LivePad {
     pub fn leave(&self, conn: ConnId, session: &mut Session) {
         let mut inner = self.lock();
         let inner = &mut *inner;
-        inner.conns.retain(|(id, _)| *id != conn);
+        inner.conns.retain(|c| c.id != conn);
         if let Some(removal) = session.close(&mut inner.pad, mono_ms()) {
             fan_out(&self.id, &mut inner.conns, &removal, None);
         }
     }
 
-    /// Drops awareness states that were not renewed in time and tells everyone.
-    pub(crate) fn expire_awareness(&self, now_ms: u64) {
+    /// Drops awareness states that were not renewed in time and tells everyone; announces a
+    /// scheduled lock whose moment came.
+    pub(crate) fn sweep(&self, now_ms: u64, wall_now_ms: u64) {
         let mut inner = self.lock();
         let inner = &mut *inner;
         if let Some(removal) = inner.pad.expire_awareness(now_ms) {
             fan_out(&self.id, &mut inner.conns, &removal, None);
+        }
+        if !inner.lock_announced && inner.lock.as_ref().is_some_and(|l| l.holds_at(wall_now_ms)) {
+            inner.lock_announced = true;
+            inner.announce_lock(wall_now_ms);
         }
     }
 
@@ -270,6 +410,42 @@ impl LivePad {
     }
 }
 
+impl Inner {
+    /// Whether a lock keeps `author` from writing at `now_ms`.
+    fn locked_for(&self, author: Option<&Arc<str>>, now_ms: u64) -> bool {
+        self.lock.as_ref().is_some_and(|l| l.holds_at(now_ms))
+            && !is_moderator(author, self.creator.as_ref())
+    }
+
+    /// Tells every connection that may no longer write that the pad is locked.
+    fn announce_lock(&mut self, now_ms: u64) {
+        let notice = ypad_core::session::locked_notice();
+        let locked: Vec<ConnId> = self
+            .conns
+            .iter()
+            .filter(|c| self.locked_for(c.author.as_ref(), now_ms))
+            .map(|c| c.id)
+            .collect();
+        let pad = &self.pad_id;
+        self.conns
+            .retain(|c| !locked.contains(&c.id) || deliver(pad, c, &notice));
+    }
+}
+
+fn is_moderator(author: Option<&Arc<str>>, creator: Option<&Arc<str>>) -> bool {
+    author.is_some() && author == creator
+}
+
+/// What the registry loaded for a pad.
+pub(crate) struct Loaded {
+    pub id: PadId,
+    pub doc: PadDoc,
+    pub head_rev: u64,
+    pub clients: HashMap<u64, Arc<str>>,
+    pub lock: Option<PadLock>,
+    pub creator: Option<Arc<str>>,
+}
+
 /// A change the server makes to a pad on someone's behalf.
 pub enum Edit {
     /// The whole text becomes this (the smallest change that gets there is applied).
@@ -309,19 +485,25 @@ fn claim_clients(
 
 /// Queues `frame` for every connection but `except`. A connection whose queue is full is
 /// disconnected rather than skipped: a skipped update would silently fork its replica.
-fn fan_out(pad: &PadId, conns: &mut Vec<(ConnId, Outbox)>, frame: &Bytes, except: Option<ConnId>) {
-    conns.retain(|(id, outbox)| {
-        if Some(*id) == except {
+fn fan_out(pad: &PadId, conns: &mut Vec<Conn>, frame: &Bytes, except: Option<ConnId>) {
+    conns.retain(|c| {
+        if Some(c.id) == except {
             return true;
         }
-        match outbox.frames.try_send(frame.clone()) {
-            Ok(()) => true,
-            Err(TrySendError::Full(_)) => {
-                tracing::warn!(pad = %pad, conn = id, "outbound queue full; disconnecting slow reader");
-                outbox.kill.cancel();
-                false
-            }
-            Err(TrySendError::Closed(_)) => false,
-        }
+        deliver(pad, c, frame)
     });
+}
+
+/// Queues `frame` for one connection; false when it is gone or was sent away for being too slow.
+fn deliver(pad: &PadId, conn: &Conn, frame: &Bytes) -> bool {
+    match conn.outbox.frames.try_send(frame.clone()) {
+        Ok(()) => true,
+        Err(TrySendError::Full(_)) => {
+            tracing::warn!(pad = %pad, conn = conn.id, "outbound queue full; disconnecting slow reader");
+            conn.outbox
+                .dismiss(CloseCode::TryLater, "too slow: outbound queue overflowed");
+            false
+        }
+        Err(TrySendError::Closed(_)) => false,
+    }
 }

@@ -14,7 +14,8 @@ use ypad_core::PadId;
 use ypad_store::Store;
 
 use crate::clock::mono_ms;
-use crate::live::LivePad;
+use crate::clock::wall_ms;
+use crate::live::{LivePad, Loaded};
 use crate::load::{LoadError, load_doc};
 use crate::persist::Persister;
 
@@ -115,23 +116,34 @@ impl Registry {
         let store = self.store.clone();
         let key = id.to_string();
         let started = std::time::Instant::now();
-        let (doc, head, clients) = tokio::task::spawn_blocking(move || -> Result<_, LoadError> {
+        let id = id.clone();
+        let loaded = tokio::task::spawn_blocking(move || -> Result<_, LoadError> {
             let clients = store
                 .client_authors(&key)?
                 .into_iter()
                 .map(|(c, a)| (c, Arc::from(a)))
                 .collect();
-            let (doc, head) = load_doc(&*store, &key)?;
-            Ok((doc, head, clients))
+            let (doc, head_rev) = load_doc(&*store, &key)?;
+            let lock = store.pad_locks(&key)?.pop();
+            let creator = store
+                .log(&key, 1, 1)?
+                .pop()
+                .and_then(|first| first.author)
+                .map(Arc::from);
+            Ok(Loaded {
+                id,
+                doc,
+                head_rev,
+                clients,
+                lock,
+                creator,
+            })
         })
         .await
         .map_err(|e| LoadError::Task(e.to_string()))??;
-        tracing::debug!(pad = %id, revisions = head, elapsed_us = started.elapsed().as_micros() as u64, "pad loaded");
+        tracing::debug!(pad = %loaded.id, revisions = loaded.head_rev, elapsed_us = started.elapsed().as_micros() as u64, "pad loaded");
         Ok(Arc::new(LivePad::new(
-            id.clone(),
-            doc,
-            head,
-            clients,
+            loaded,
             self.persister.clone(),
             self.max_pad_chars,
         )))
@@ -155,8 +167,9 @@ impl Registry {
     /// Expires awareness states and evicts idle pads whose revisions are all durable.
     pub(crate) fn sweep(&self) {
         let now = mono_ms();
+        let wall_now = wall_ms();
         for pad in self.loaded() {
-            pad.expire_awareness(now);
+            pad.sweep(now, wall_now);
         }
         let idle_ms = self.idle_evict.as_millis() as u64;
         self.slots().retain(|id, slot| {

@@ -221,8 +221,10 @@ pub(crate) async fn revisions(
         .engine
         .blocking(move |s| s.saved_revisions(&key))
         .await?;
+    // Lock changes are events of the pad's history too.
+    let locks = state.engine.locks(&id).await?;
     Ok(Json(
-        serde_json::json!({ "head": head, "revisions": listed, "saved": saved }),
+        serde_json::json!({ "head": head, "revisions": listed, "saved": saved, "locks": locks }),
     ))
 }
 

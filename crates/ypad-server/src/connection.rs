@@ -8,7 +8,6 @@ use bytes::Bytes;
 use futures_util::{SinkExt, StreamExt};
 use tokio::sync::mpsc;
 use tokio::time::{Instant, MissedTickBehavior, interval_at};
-use tokio_util::sync::CancellationToken;
 use tracing::Instrument;
 use ypad_core::protocol::CloseCode;
 use ypad_core::{Session, SessionError};
@@ -40,15 +39,9 @@ async fn run(socket: WebSocket, pad: PadGuard, peer: Peer, state: AppState, span
     let _counted = state.count_connection();
     let (mut sink, mut stream) = socket.split();
     let (tx, mut rx) = mpsc::channel::<Bytes>(state.config.outbox_frames);
-    let kill = CancellationToken::new();
+    let (outbox, dismissal) = Outbox::new(tx);
     let mut session = Session::new(peer.read_only);
-    let (conn, greeting) = pad.join(
-        &session,
-        Outbox {
-            frames: tx,
-            kill: kill.clone(),
-        },
-    );
+    let (conn, greeting) = pad.join(&session, outbox, peer.author.clone());
     span.record("conn", conn);
     let shutdown = state.shutdown.clone();
     let config = &state.config;
@@ -68,15 +61,10 @@ async fn run(socket: WebSocket, pad: PadGuard, peer: Peer, state: AppState, span
         let mut budget = RateLimit::new(config.max_frames_per_sec);
         loop {
             tokio::select! {
-                // Shutdown and kill come first so a busy connection still stops promptly.
+                // Shutdown and dismissal come first so a busy connection still stops promptly.
                 biased;
                 () = shutdown.cancelled() => break Some((CloseCode::GoingAway, "server shutting down")),
-                () = kill.cancelled() => {
-                    if pad.is_poisoned() {
-                        break Some((CloseCode::Internal, "pad is being reloaded"));
-                    }
-                    break Some((CloseCode::TryLater, "too slow: outbound queue overflowed"));
-                }
+                why = dismissal.wait() => break Some(why),
                 incoming = stream.next() => {
                     let message = match incoming {
                         None => break None,

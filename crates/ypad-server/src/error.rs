@@ -19,6 +19,8 @@ pub enum HttpError {
     #[error("{0}")]
     Unauthorized(String),
     #[error("{0}")]
+    Forbidden(String),
+    #[error("{0}")]
     Busy(String),
     #[error("{0}")]
     TooLarge(String),
@@ -38,6 +40,7 @@ impl HttpError {
             HttpError::BadPadId(_) | HttpError::BadRequest(_) => StatusCode::BAD_REQUEST,
             HttpError::NotFound(_) => StatusCode::NOT_FOUND,
             HttpError::Unauthorized(_) => StatusCode::UNAUTHORIZED,
+            HttpError::Forbidden(_) => StatusCode::FORBIDDEN,
             HttpError::Busy(_) => StatusCode::SERVICE_UNAVAILABLE,
             HttpError::TooLarge(_) => StatusCode::PAYLOAD_TOO_LARGE,
             HttpError::TooManyRequests(_) => StatusCode::TOO_MANY_REQUESTS,

@@ -13,6 +13,7 @@ mod error;
 mod etherpad;
 mod identity;
 mod listen;
+mod moderation;
 mod pad_files;
 mod state;
 mod web;
@@ -69,7 +70,14 @@ fn app(state: AppState) -> Router {
         )
         .route("/static/{*path}", get(web::asset))
         .route("/api/v1/pads", get(api_v1::list))
-        .route("/api/v1/pads/{pad}", get(api_v1::meta))
+        .route(
+            "/api/v1/pads/{pad}",
+            get(api_v1::meta).delete(moderation::delete_pad),
+        )
+        .route(
+            "/api/v1/pads/{pad}/lock",
+            get(moderation::get_lock).put(moderation::put_lock),
+        )
         .route("/api/v1/pads/{pad}/text", get(api_v1::text))
         .route("/api/v1/pads/{pad}/authorship", get(api_v1::authorship))
         .route("/api/v1/pads/{pad}/revisions", get(api_v1::revisions))

@@ -100,6 +100,7 @@ pub(crate) async fn import(
     caller: Caller,
     State(state): State<AppState>,
     Path(raw): Path<String>,
+    headers: axum::http::HeaderMap,
     mut multipart: Multipart,
 ) -> Result<Response, HttpError> {
     caller.take_transfer(&state)?;
@@ -109,6 +110,7 @@ pub(crate) async fn import(
             "a read-only pad cannot be imported into".into(),
         ));
     }
+    crate::moderation::ensure_unlocked_for(&state, &id, &caller, &headers).await?;
     let mut upload = None;
     while let Some(field) = multipart
         .next_field()

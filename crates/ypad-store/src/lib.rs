@@ -79,6 +79,28 @@ pub struct SavedRevision {
     pub time_ms: u64,
 }
 
+/// A pad's lock as a moderator set it: while it holds, only moderators write. Every change is
+/// kept, so the pad's history can show when it was locked and unlocked.
+#[derive(Debug, Clone, Default, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct PadLock {
+    /// Locked now.
+    pub locked: bool,
+    /// Locks itself at this time (ms since the epoch), if not locked before.
+    pub lock_at: Option<u64>,
+    /// The author who made this change (none for the API key).
+    pub by: Option<String>,
+    /// When this change was made.
+    pub time_ms: u64,
+}
+
+impl PadLock {
+    /// Whether writes are refused at `now_ms`.
+    pub fn holds_at(&self, now_ms: u64) -> bool {
+        self.locked || self.lock_at.is_some_and(|at| now_ms >= at)
+    }
+}
+
 #[derive(Debug, thiserror::Error)]
 pub enum StoreError {
     /// The backend's own error (sled's, a disk's, a test's injected fault), kept as its source.
@@ -143,6 +165,11 @@ pub trait Store: Send + Sync + 'static {
 
     /// Which author each Yjs client id of `pad` belongs to.
     fn client_authors(&self, pad: &str) -> Result<Vec<(u64, String)>>;
+
+    /// Records a change of the pad's lock; the newest is the lock in force.
+    fn put_pad_lock(&self, pad: &str, lock: &PadLock) -> Result<()>;
+    /// Every change of the pad's lock, oldest first (the last is in force).
+    fn pad_locks(&self, pad: &str) -> Result<Vec<PadLock>>;
 
     fn save_revision(&self, pad: &str, saved: &SavedRevision) -> Result<()>;
     /// Saved revisions of `pad`, oldest first.

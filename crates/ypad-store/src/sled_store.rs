@@ -16,7 +16,9 @@ use std::path::Path;
 use sled::{Db, Tree};
 
 use crate::keys::{number_of, numbered_key, pad_of, pad_prefix};
-use crate::{Author, LogEntry, PadMeta, Result, SavedRevision, Store, StoreError, StoredPad};
+use crate::{
+    Author, LogEntry, PadLock, PadMeta, Result, SavedRevision, Store, StoreError, StoredPad,
+};
 
 const ENTRY_VERSION: u8 = 1;
 /// How long [`SledStore::open`] waits for a lock that a just-closed store is releasing.
@@ -35,6 +37,8 @@ pub struct SledStore {
     pad_authors: Tree,
     author_pads: Tree,
     saved: Tree,
+    /// `pad • n` → the pad's n-th lock change (JSON).
+    locks: Tree,
     clients: Tree,
 }
 
@@ -104,6 +108,7 @@ impl SledStore {
             pad_authors: db.open_tree("pad_authors")?,
             author_pads: db.open_tree("author_pads")?,
             saved: db.open_tree("saved")?,
+            locks: db.open_tree("locks")?,
             clients: db.open_tree("clients")?,
             db,
         })
@@ -139,6 +144,29 @@ impl SledStore {
                 Ok(Some((rev, value.to_vec())))
             }
         }
+    }
+
+    /// Appends `record` as JSON after the pad's last numbered record in `tree`.
+    fn push_record(tree: &Tree, pad: &str, record: &impl serde::Serialize) -> Result<()> {
+        let next = match tree.scan_prefix(pad_prefix(pad)).keys().next_back() {
+            None => 0,
+            Some(key) => number_of(&key?).map_or(0, |n| n + 1),
+        };
+        let json = serde_json::to_vec(record).map_err(StoreError::backend)?;
+        tree.insert(numbered_key(pad, next), json)?;
+        Ok(())
+    }
+
+    /// The pad's numbered JSON records in `tree`, in order.
+    fn records<T: serde::de::DeserializeOwned>(
+        tree: &Tree,
+        pad: &str,
+        what: &str,
+    ) -> Result<Vec<T>> {
+        tree.scan_prefix(pad_prefix(pad))
+            .values()
+            .map(|v| serde_json::from_slice(&v?).map_err(|e| corrupt(pad, &format!("{what}: {e}"))))
+            .collect()
     }
 
     fn meta_record(&self, pad: &str) -> Result<Option<MetaRecord>> {
@@ -338,6 +366,7 @@ impl Store for SledStore {
         Self::remove_prefix(&self.checkpoints, &prefix)?;
         Self::remove_prefix(&self.history, &prefix)?;
         Self::remove_prefix(&self.saved, &prefix)?;
+        Self::remove_prefix(&self.locks, &prefix)?;
         Self::remove_prefix(&self.clients, &prefix)?;
         for author in Self::suffixes(&self.pad_authors, &prefix)? {
             let mut key = pad_prefix(&author);
@@ -448,25 +477,19 @@ impl Store for SledStore {
     }
 
     fn save_revision(&self, pad: &str, saved: &SavedRevision) -> Result<()> {
-        let prefix = pad_prefix(pad);
-        let next = match self.saved.scan_prefix(&prefix).keys().next_back() {
-            None => 0,
-            Some(key) => number_of(&key?).map_or(0, |n| n + 1),
-        };
-        let json = serde_json::to_vec(saved).expect("a saved revision serializes");
-        self.saved.insert(numbered_key(pad, next), json)?;
-        Ok(())
+        Self::push_record(&self.saved, pad, saved)
     }
 
     fn saved_revisions(&self, pad: &str) -> Result<Vec<SavedRevision>> {
-        self.saved
-            .scan_prefix(pad_prefix(pad))
-            .values()
-            .map(|v| {
-                serde_json::from_slice(&v?)
-                    .map_err(|e| corrupt(pad, &format!("saved revision: {e}")))
-            })
-            .collect()
+        Self::records(&self.saved, pad, "saved revision")
+    }
+
+    fn put_pad_lock(&self, pad: &str, lock: &PadLock) -> Result<()> {
+        Self::push_record(&self.locks, pad, lock)
+    }
+
+    fn pad_locks(&self, pad: &str) -> Result<Vec<PadLock>> {
+        Self::records(&self.locks, pad, "lock")
     }
 
     fn pad_of_read_only_id(&self, read_only_id: &str) -> Result<Option<String>> {
@@ -744,5 +767,33 @@ mod tests {
             .unwrap();
         assert!(matches!(store.load("bad"), Err(StoreError::Corrupt { .. })));
         assert!(store.load("good").unwrap().is_some());
+    }
+
+    #[test]
+    fn lock_changes_are_kept_in_order_and_go_with_the_pad() {
+        let dir = tempfile::tempdir().unwrap();
+        let store = SledStore::open(dir.path()).unwrap();
+        assert_eq!(store.pad_locks("p").unwrap(), vec![]);
+        let locked = PadLock {
+            locked: true,
+            lock_at: None,
+            by: Some("a.1".into()),
+            time_ms: 10,
+        };
+        let scheduled = PadLock {
+            locked: false,
+            lock_at: Some(500),
+            by: None,
+            time_ms: 20,
+        };
+        store.put_pad_lock("p", &locked).unwrap();
+        store.put_pad_lock("p", &scheduled).unwrap();
+        assert_eq!(
+            store.pad_locks("p").unwrap(),
+            vec![locked, scheduled.clone()]
+        );
+        assert!(!scheduled.holds_at(499) && scheduled.holds_at(500));
+        store.delete("p").unwrap();
+        assert_eq!(store.pad_locks("p").unwrap(), vec![]);
     }
 }

@@ -50,6 +50,10 @@ const FUNCTIONS: &[(&str, &str)] = &[
     ("appendText", "1.2.13"),
     ("getStats", "1.2.14"),
     ("copyPadWithoutHistory", "1.2.15"),
+    // ypad's own, in every version: moderators lock a pad after its session.
+    ("lockPad", "1"),
+    ("unlockPad", "1"),
+    ("getPadLock", "1"),
 ];
 
 /// The version that introduced `function`, if it exists.
@@ -163,6 +167,29 @@ pub async fn call(state: &AppState, function: &str, p: &Params) -> Result<Value,
             Ok(json!({ "padIDs": ids }))
         }
         "getStats" => get_stats(state).await,
+        "lockPad" | "unlockPad" => {
+            let (id, _) = existing(state, p, "padID").await?;
+            let lock = ypad_store::PadLock {
+                locked: function == "lockPad" && p.number("lockAt")?.is_none(),
+                lock_at: if function == "lockPad" {
+                    p.number("lockAt")?
+                } else {
+                    None
+                },
+                by: p
+                    .get("authorID")
+                    .filter(|a| !a.is_empty())
+                    .map(str::to_owned),
+                time_ms: wall_ms(),
+            };
+            state.engine.set_lock(&id, lock.clone()).await?;
+            Ok(crate::moderation::lock_json(Some(&lock)))
+        }
+        "getPadLock" => {
+            let (id, _) = existing(state, p, "padID").await?;
+            let lock = state.engine.locks(&id).await?.pop();
+            Ok(crate::moderation::lock_json(lock.as_ref()))
+        }
         "checkToken" => Ok(Value::Null),
         "sendClientsMessage" => {
             existing(state, p, "padID").await?;

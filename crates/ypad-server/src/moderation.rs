@@ -1,0 +1,144 @@
+//! A pad's moderators and what they may do: lock it (now or at a set time), unlock it, delete
+//! it. The pad's creator (the author of its first revision, by their browser identity) and
+//! holders of the API key are its moderators.
+
+use axum::Json;
+use axum::extract::{Path, State};
+use axum::http::HeaderMap;
+use serde::Deserialize;
+use serde_json::{Value, json};
+use ypad_core::PadId;
+use ypad_engine::wall_ms;
+use ypad_store::PadLock;
+
+use crate::access::Caller;
+use crate::error::HttpError;
+use crate::identity;
+use crate::state::AppState;
+
+/// The lock as the API shows it (`{locked, lockAt, by}`); unlocked when none was ever set.
+pub(crate) fn lock_json(lock: Option<&PadLock>) -> Value {
+    let now = wall_ms();
+    json!({
+        "locked": lock.is_some_and(|l| l.holds_at(now)),
+        "lockAt": lock.and_then(|l| l.lock_at),
+        "by": lock.and_then(|l| l.by.clone()),
+    })
+}
+
+/// Who moderates: `Some(author)` for the pad's creator (by cookie), `Some(None)` for the API
+/// key, `None` for anyone else.
+async fn moderator(
+    state: &AppState,
+    id: &PadId,
+    caller: &Caller,
+    headers: &HeaderMap,
+) -> Result<Option<Option<String>>, HttpError> {
+    if caller.has_key {
+        return Ok(Some(None));
+    }
+    let author = identity::author_id(state, headers).await?;
+    let creator = state.engine.creator(id).await?;
+    Ok(match (author, creator) {
+        (Some(author), Some(creator)) if *author == *creator => Some(Some(creator)),
+        _ => None,
+    })
+}
+
+/// Refuses a write through HTTP (an import) while a lock holds, unless the caller moderates.
+pub(crate) async fn ensure_unlocked_for(
+    state: &AppState,
+    id: &PadId,
+    caller: &Caller,
+    headers: &HeaderMap,
+) -> Result<(), HttpError> {
+    let lock = state.engine.locks(id).await?.pop();
+    if lock.is_some_and(|l| l.holds_at(wall_ms()))
+        && moderator(state, id, caller, headers).await?.is_none()
+    {
+        return Err(HttpError::Forbidden("the pad is locked".into()));
+    }
+    Ok(())
+}
+
+/// The pad behind `raw`, which must exist, and whether `raw` was a read-only id.
+async fn existing(state: &AppState, raw: &str) -> Result<(PadId, bool), HttpError> {
+    let (id, read_only) = crate::ws::resolve(state, raw).await?;
+    if state.engine.head(&id).await?.is_none() {
+        return Err(HttpError::NotFound(format!("pad {raw} does not exist")));
+    }
+    Ok((id, read_only))
+}
+
+/// `GET /api/v1/pads/{pad}/lock`: the lock in force, and whether the caller may change it.
+pub(crate) async fn get_lock(
+    caller: Caller,
+    State(state): State<AppState>,
+    Path(raw): Path<String>,
+    headers: HeaderMap,
+) -> Result<Json<Value>, HttpError> {
+    let (id, read_only) = existing(&state, &raw).await?;
+    let lock = state.engine.locks(&id).await?.pop();
+    let mut body = lock_json(lock.as_ref());
+    let may_change = !read_only && moderator(&state, &id, &caller, &headers).await?.is_some();
+    body["moderator"] = json!(may_change);
+    Ok(Json(body))
+}
+
+#[derive(Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub(crate) struct LockRequest {
+    /// Lock now (`true`) or lift the lock (`false`).
+    #[serde(default)]
+    locked: bool,
+    /// Lock at this time (ms since the epoch) instead; `null` cancels a scheduled lock.
+    #[serde(default)]
+    lock_at: Option<u64>,
+}
+
+/// `PUT /api/v1/pads/{pad}/lock` with `{"locked", "lockAt"}`: for the pad's moderators.
+pub(crate) async fn put_lock(
+    caller: Caller,
+    State(state): State<AppState>,
+    Path(raw): Path<String>,
+    headers: HeaderMap,
+    Json(request): Json<LockRequest>,
+) -> Result<Json<Value>, HttpError> {
+    let (id, read_only) = existing(&state, &raw).await?;
+    let by = match moderator(&state, &id, &caller, &headers).await? {
+        Some(by) if !read_only => by,
+        _ => {
+            return Err(HttpError::Forbidden(
+                "only the pad's moderators may lock or unlock it".into(),
+            ));
+        }
+    };
+    let lock = PadLock {
+        locked: request.locked,
+        lock_at: request.lock_at,
+        by,
+        time_ms: wall_ms(),
+    };
+    state.engine.set_lock(&id, lock.clone()).await?;
+    let mut body = lock_json(Some(&lock));
+    body["moderator"] = json!(true);
+    Ok(Json(body))
+}
+
+/// `DELETE /api/v1/pads/{pad}`: for the pad's moderators. The page asks for confirmation,
+/// naming the pad, before it calls this.
+pub(crate) async fn delete_pad(
+    caller: Caller,
+    State(state): State<AppState>,
+    Path(raw): Path<String>,
+    headers: HeaderMap,
+) -> Result<Json<Value>, HttpError> {
+    let (id, read_only) = existing(&state, &raw).await?;
+    if read_only || moderator(&state, &id, &caller, &headers).await?.is_none() {
+        return Err(HttpError::Forbidden(
+            "only the pad's moderators may delete it".into(),
+        ));
+    }
+    state.engine.delete(&id).await?;
+    Ok(Json(json!({ "deleted": id.as_str() })))
+}
