@@ -185,6 +185,49 @@ impl Store for FlakyStore {
     fn pad_locks(&self, pad: &str) -> Result<Vec<ypad_store::PadLock>, StoreError> {
         self.inner.pad_locks(pad)
     }
+    fn put_group(&self, group: &ypad_store::Group) -> Result<(), StoreError> {
+        self.check()?;
+        self.inner.put_group(group)
+    }
+    fn group(&self, id: &str) -> Result<Option<ypad_store::Group>, StoreError> {
+        self.inner.group(id)
+    }
+    fn group_for_mapper(
+        &self,
+        mapper: &str,
+        candidate: &ypad_store::Group,
+    ) -> Result<ypad_store::Group, StoreError> {
+        self.check()?;
+        self.inner.group_for_mapper(mapper, candidate)
+    }
+    fn groups(&self) -> Result<Vec<ypad_store::Group>, StoreError> {
+        self.inner.groups()
+    }
+    fn delete_group(&self, id: &str) -> Result<bool, StoreError> {
+        self.check()?;
+        self.inner.delete_group(id)
+    }
+    fn put_session(&self, session: &ypad_store::GroupSession) -> Result<(), StoreError> {
+        self.check()?;
+        self.inner.put_session(session)
+    }
+    fn session(&self, id: &str) -> Result<Option<ypad_store::GroupSession>, StoreError> {
+        self.inner.session(id)
+    }
+    fn delete_session(&self, id: &str) -> Result<bool, StoreError> {
+        self.check()?;
+        self.inner.delete_session(id)
+    }
+    fn sessions(&self) -> Result<Vec<ypad_store::GroupSession>, StoreError> {
+        self.inner.sessions()
+    }
+    fn set_public(&self, pad: &str, public: bool) -> Result<(), StoreError> {
+        self.check()?;
+        self.inner.set_public(pad, public)
+    }
+    fn is_public(&self, pad: &str) -> Result<bool, StoreError> {
+        self.inner.is_public(pad)
+    }
 }
 
 async fn wait_health(server: &TestServer, status: &str) {

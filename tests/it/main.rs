@@ -5,6 +5,7 @@ mod bad_input;
 mod convergence;
 mod etherpad_api;
 mod faults;
+mod groups;
 mod history;
 mod interop;
 mod moderation;

@@ -73,3 +73,36 @@ def test_etherdump_pull(ypad, tmp_path):
         meta = json.loads((tmp_path / "out" / f"{pad}.meta.json").read_text())
         assert meta["revisions"] == 1
         assert "<h1>" in (tmp_path / "out" / f"{pad}.raw.html").read_text()
+
+
+def test_groups_and_sessions_as_portals_call_them(ypad):
+    """The calls a portal (Moodle, BigBlueButton, Nextcloud) makes to give a user a group pad."""
+    import time
+    from urllib.error import HTTPError
+    from urllib.request import Request
+
+    c = EtherpadLiteClient(base_params={"apikey": ypad.api_key}, base_url=ypad.url + "/api", api_version="1.2.13")
+    group = c.createGroupIfNotExistsFor(groupMapper="moodle-course-7")["groupID"]
+    assert c.createGroupIfNotExistsFor(groupMapper="moodle-course-7")["groupID"] == group
+    pad = c.createGroupPad(groupID=group, padName="week-1", text="Week 1")["padID"]
+    assert pad == group + "$week-1"
+    assert c.listPads(groupID=group) == {"padIDs": [pad]}
+    author = c.createAuthorIfNotExistsFor(authorMapper="moodle-user-3", name="Student")["authorID"]
+    session = c.createSession(groupID=group, authorID=author, validUntil=str(int(time.time()) + 3600))["sessionID"]
+    assert c.getSessionInfo(sessionID=session)["groupID"] == group
+    assert session in c.listSessionsOfGroup(groupID=group)
+    assert c.getPublicStatus(padID=pad) == {"publicStatus": False}
+    with pytest.raises(EtherpadException, match="validUntil is in the past"):
+        c.createSession(groupID=group, authorID=author, validUntil=str(int(time.time()) - 60))
+
+    url = ypad.url + "/p/" + pad.replace("$", "%24") + "/export/txt"
+    with pytest.raises(HTTPError) as refused:
+        urlopen(url)
+    assert refused.value.code == 403
+    with urlopen(Request(url, headers={"Cookie": "sessionID=" + session})) as r:
+        assert r.read().decode() == "Week 1"
+    c.deleteSession(sessionID=session)
+    with pytest.raises(HTTPError):
+        urlopen(Request(url, headers={"Cookie": "sessionID=" + session}))
+    c.deleteGroup(groupID=group)
+    assert c.listAllGroups() == {"groupIDs": []}

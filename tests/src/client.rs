@@ -27,7 +27,8 @@ pub struct Client {
     pub doc: Doc,
     pub text: TextRef,
     socket: Option<Socket>,
-    token: Option<String>,
+    /// Sent as the `Cookie` header on every (re)connect.
+    cookie: Option<String>,
     /// Every byte of every frame received since `record` was called, when it was.
     recorded: Option<Vec<u8>>,
 }
@@ -41,7 +42,7 @@ impl Client {
             doc,
             text,
             socket: None,
-            token: None,
+            cookie: None,
             recorded: None,
         }
     }
@@ -65,8 +66,13 @@ impl Client {
 
     /// Connects with an identity cookie (`ypad_token`), as a browser does.
     pub async fn connect_as(url: &str, client_id: u64, token: &str) -> Client {
+        Self::connect_with_cookie(url, client_id, &format!("ypad_token={token}")).await
+    }
+
+    /// Connects sending `cookie` (a `Cookie` header's value), as a browser does.
+    pub async fn connect_with_cookie(url: &str, client_id: u64, cookie: &str) -> Client {
         let mut c = Client::new(client_id);
-        c.token = Some(token.to_owned());
+        c.cookie = Some(cookie.to_owned());
         c.reconnect(url).await;
         c
     }
@@ -74,10 +80,8 @@ impl Client {
     /// (Re)connects with the current document and waits until synced.
     pub async fn reconnect(&mut self, url: &str) {
         let mut request = url.into_client_request().expect("a websocket URL");
-        if let Some(token) = &self.token {
-            let cookie = format!("ypad_token={token}")
-                .parse()
-                .expect("a header value");
+        if let Some(cookie) = &self.cookie {
+            let cookie = cookie.parse().expect("a header value");
             request.headers_mut().insert("cookie", cookie);
         }
         let (socket, _) = connect_async(request).await.expect("websocket connects");

@@ -1,7 +1,8 @@
 //! Pad ids follow Etherpad's rules, so that every Etherpad URL maps onto a ypad pad.
 //!
-//! Etherpad accepts 1–50 characters without `/` and `$` (the latter is reserved for group
-//! pads). ypad also rejects control characters and reserves the `r.` prefix for read-only ids.
+//! Etherpad accepts 1–50 characters without `/` and `$`, except that a group pad is named
+//! `g.` + 16 characters (its group) + `$` + a name. ypad also rejects control characters and
+//! reserves the `r.` prefix for read-only ids.
 
 use std::fmt;
 
@@ -33,7 +34,9 @@ impl PadId {
         if raw.chars().count() > MAX_PAD_ID_CHARS {
             return Err(PadIdError::TooLong);
         }
-        if let Some(c) = raw
+        // The one `$` a group pad has separates its group from its name.
+        let name = group_split(raw).map_or(raw, |(_, name)| name);
+        if let Some(c) = name
             .chars()
             .find(|&c| c == '/' || c == '$' || c == '\\' || c.is_control())
         {
@@ -59,10 +62,25 @@ impl PadId {
         &self.0
     }
 
+    /// The group of a group pad (`g.…$name`): its pads open only through the group's sessions.
+    pub fn group(&self) -> Option<&str> {
+        group_split(&self.0).map(|(group, _)| group)
+    }
+
     /// A read-only id (`r.…`) names a view of another pad, never a pad of its own.
     pub fn is_read_only(&self) -> bool {
         self.0.starts_with(READ_ONLY_PREFIX)
     }
+}
+
+/// `(group, name)` of a group pad id: `g.` + 16 ASCII letters or digits, `$`, a name.
+fn group_split(raw: &str) -> Option<(&str, &str)> {
+    let (group, name) = raw.split_once('$')?;
+    let valid = group.len() == 18
+        && group.starts_with("g.")
+        && group[2..].bytes().all(|b| b.is_ascii_alphanumeric())
+        && !name.is_empty();
+    valid.then_some((group, name))
 }
 
 impl fmt::Display for PadId {
@@ -108,6 +126,19 @@ mod tests {
     #[test]
     fn sanitize_like_etherpad() {
         assert_eq!(PadId::sanitize(" my pad:2 ").unwrap().as_str(), "my_pad_2");
+    }
+
+    #[test]
+    fn group_pads() {
+        let pad = PadId::parse("g.s8oes9dhwrvt0zif$notes").unwrap();
+        assert_eq!(pad.group(), Some("g.s8oes9dhwrvt0zif"));
+        check(
+            "g.s8oes9dhwrvt0zif$a$b",
+            Err(PadIdError::ForbiddenChar('$')),
+        );
+        check("g.s8oes9dhwrvt0zif$", Err(PadIdError::ForbiddenChar('$')));
+        check("g.short$notes", Err(PadIdError::ForbiddenChar('$')));
+        assert_eq!(PadId::parse("notes").unwrap().group(), None);
     }
 
     #[test]

@@ -38,6 +38,8 @@ pub enum CloseCode {
     /// 4000 (ypad's own): what this connection may do changed (the pad was unlocked); reconnect
     /// to sync what was typed meanwhile.
     Reconnect,
+    /// 4001 (ypad's own): the group session that let this connection in expired or was deleted.
+    SessionEnded,
 }
 
 impl CloseCode {
@@ -51,6 +53,7 @@ impl CloseCode {
             CloseCode::Internal => 1011,
             CloseCode::TryLater => 1013,
             CloseCode::Reconnect => 4000,
+            CloseCode::SessionEnded => 4001,
         }
     }
 }

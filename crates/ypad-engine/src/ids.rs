@@ -1,5 +1,5 @@
 //! New identities: author ids (`a.` + 16 hex characters, as in Etherpad) with a colour from
-//! Etherpad's palette, and read-only ids.
+//! Etherpad's palette, read-only ids, group ids and group session ids.
 
 use ypad_formats::etherpad::PALETTE;
 use ypad_store::Author;
@@ -26,4 +26,14 @@ pub fn new_author(name: Option<String>) -> Author {
 /// the first one recorded for a pad, so older, shorter ids go on working.
 pub fn new_read_only_id() -> String {
     format!("r.{}", random_hex(32))
+}
+
+/// A new group id: `g.` and 16 characters, as Etherpad makes them.
+pub fn new_group_id() -> String {
+    format!("g.{}", random_hex(16))
+}
+
+/// A new group session id: `s.` and 32 hex characters.
+pub fn new_session_id() -> String {
+    format!("s.{}", random_hex(32))
 }

@@ -28,7 +28,7 @@ use ypad_store::{LogEntry, PadLock, Store, StoreError};
 
 pub use clock::wall_ms;
 pub use history::{HistoryError, HistoryIndex};
-pub use ids::new_author;
+pub use ids::{new_author, new_group_id, new_session_id};
 pub use live::{ConnId, Dismissal, Edit, EditError, LivePad, Outbox};
 pub use load::LoadError;
 pub use registry::PadGuard;

@@ -234,7 +234,7 @@ fn find_urls(text: &str) -> Vec<(usize, usize)> {
     out
 }
 
-pub(crate) fn escape_html(text: &str) -> String {
+pub fn escape_html(text: &str) -> String {
     let mut out = String::with_capacity(text.len());
     for c in text.chars() {
         match c {

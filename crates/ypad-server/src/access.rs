@@ -1,13 +1,16 @@
 //! Who is asking, as far as a request tells: the client's address (its own, or the one a
-//! trusted proxy reports), whether it came over HTTPS, and whether it holds the API key. Routes
-//! that hand out pad ids or bulk data take these extractors, so the rule sits in the route's
-//! signature rather than in its body.
+//! trusted proxy reports), whether it came over HTTPS, whether it holds the API key, and which
+//! group sessions its `sessionID` cookie holds. Routes that hand out pad ids or bulk data take
+//! these extractors, so the rule sits in the route's signature; every route that shows or
+//! writes a pad opens it through [`open_pad`], the one place that says who may.
 
 use std::net::{IpAddr, Ipv4Addr, SocketAddr};
 
 use axum::extract::{ConnectInfo, FromRequestParts};
-use axum::http::HeaderMap;
 use axum::http::request::Parts;
+use axum::http::{HeaderMap, header};
+use ypad_core::PadId;
+use ypad_store::GroupSession;
 
 use crate::error::HttpError;
 use crate::etherpad::key_matches;
@@ -94,5 +97,137 @@ impl Caller {
         Err(HttpError::TooManyRequests(
             "too many imports and exports from this address; wait a minute".into(),
         ))
+    }
+}
+
+/// A pad a request may open: its id (a read-only id resolved), whether through a read-only
+/// id, and the group session that let it in, if one did (its author writes).
+pub(crate) struct Opened {
+    pub id: PadId,
+    pub read_only: bool,
+    pub session: Option<GroupSession>,
+}
+
+/// Resolves `raw` (a pad id or read-only id) and checks that the request may open that pad: a
+/// group pad needs the API key, its being public, or an unexpired session of its group in the
+/// `sessionID` cookie; with `--require-session` nothing else opens in a browser.
+pub(crate) async fn open_pad(
+    state: &AppState,
+    raw: &str,
+    caller: &Caller,
+    headers: &HeaderMap,
+) -> Result<Opened, HttpError> {
+    let (id, read_only) = crate::ws::resolve(state, raw).await?;
+    if caller.has_key {
+        return Ok(Opened {
+            id,
+            read_only,
+            session: None,
+        });
+    }
+    let Some(group) = id.group().map(str::to_owned) else {
+        if state.config.require_session {
+            return Err(HttpError::Forbidden(
+                "this server serves group pads only, through a session from the site that links to them"
+                    .into(),
+            ));
+        }
+        return Ok(Opened {
+            id,
+            read_only,
+            session: None,
+        });
+    };
+    let key = id.to_string();
+    let offered: Vec<String> = session_ids(headers);
+    let now_secs = ypad_engine::wall_ms() / 1000;
+    let (public, session) = state
+        .engine
+        .blocking(move |s| -> Result<_, ypad_store::StoreError> {
+            if s.is_public(&key)? {
+                return Ok((true, None));
+            }
+            for sid in offered {
+                if let Some(session) = s.session(&sid)?
+                    && session.group_id == group
+                    && session.valid_until > now_secs
+                {
+                    return Ok((false, Some(session)));
+                }
+            }
+            Ok((false, None))
+        })
+        .await?;
+    if !public && session.is_none() {
+        return Err(HttpError::Forbidden(
+            "this pad belongs to a group: open it through the site that gave you access (no valid session)"
+                .into(),
+        ));
+    }
+    Ok(Opened {
+        id,
+        read_only,
+        session,
+    })
+}
+
+/// The session ids in the request's `sessionID` cookie (Etherpad's: several, comma-separated).
+fn session_ids(headers: &HeaderMap) -> Vec<String> {
+    headers
+        .get_all(header::COOKIE)
+        .iter()
+        .filter_map(|v| v.to_str().ok())
+        .flat_map(|v| v.split(';'))
+        .filter_map(|pair| pair.trim().split_once('='))
+        .filter(|(name, _)| *name == "sessionID")
+        .flat_map(|(_, value)| {
+            percent_encoding::percent_decode_str(value)
+                .decode_utf8_lossy()
+                .split(',')
+                .map(|s| s.trim().to_owned())
+                .filter(|s| !s.is_empty())
+                .collect::<Vec<_>>()
+        })
+        .collect()
+}
+
+/// A request about one pad: who asks ([`Caller`]) and with which cookies.
+pub(crate) struct Visitor {
+    pub caller: Caller,
+    headers: HeaderMap,
+}
+
+impl FromRequestParts<AppState> for Visitor {
+    type Rejection = HttpError;
+
+    async fn from_request_parts(parts: &mut Parts, state: &AppState) -> Result<Self, HttpError> {
+        Ok(Visitor {
+            caller: Caller::from_request_parts(parts, state).await?,
+            headers: parts.headers.clone(),
+        })
+    }
+}
+
+impl Visitor {
+    /// [`open_pad`] for this request.
+    pub async fn open(&self, state: &AppState, raw: &str) -> Result<Opened, HttpError> {
+        open_pad(state, raw, &self.caller, &self.headers).await
+    }
+
+    /// Opens a pad by its writable id only: a read-only id is refused as `refusal` says.
+    pub async fn open_writable(
+        &self,
+        state: &AppState,
+        raw: &str,
+        refusal: impl FnOnce() -> HttpError,
+    ) -> Result<Opened, HttpError> {
+        if PadId::parse(raw)?.is_read_only() {
+            return Err(refusal());
+        }
+        self.open(state, raw).await
+    }
+
+    pub fn headers(&self) -> &HeaderMap {
+        &self.headers
     }
 }

@@ -10,7 +10,7 @@ use serde::{Deserialize, Serialize};
 use ypad_core::PadId;
 use ypad_store::PadMeta;
 
-use crate::access::KeyHolder;
+use crate::access::{KeyHolder, Visitor};
 use crate::error::HttpError;
 use crate::state::AppState;
 
@@ -69,10 +69,13 @@ pub(crate) async fn list(
 }
 
 pub(crate) async fn meta(
+    visitor: Visitor,
     State(state): State<AppState>,
     Path(raw): Path<String>,
 ) -> Result<Json<PadSummary>, HttpError> {
-    let id = PadId::parse(&raw)?;
+    // Through a read-only id this would name the writable pad: as if it did not exist.
+    let not_found = || HttpError::NotFound(format!("pad {raw} does not exist"));
+    let id = visitor.open_writable(&state, &raw, not_found).await?.id;
     // Revisions accepted a moment ago may still be on their way to the store.
     state.engine.barrier().await;
     let key = id.to_string();
@@ -91,10 +94,12 @@ pub(crate) async fn meta(
 }
 
 pub(crate) async fn text(
+    visitor: Visitor,
     State(state): State<AppState>,
     Path(raw): Path<String>,
 ) -> Result<Response, HttpError> {
-    let id = PadId::parse(&raw)?;
+    let not_found = || HttpError::NotFound(format!("pad {raw} does not exist"));
+    let id = visitor.open_writable(&state, &raw, not_found).await?.id;
     let exists = state.engine.peek(&id).is_some() || {
         let key = id.to_string();
         state
@@ -163,10 +168,11 @@ async fn client_map(state: &AppState, id: &PadId) -> Result<HashMap<u64, String>
 /// `GET /api/v1/pads/{pad}/authorship`: which author each Yjs client id belongs to, with the
 /// authors' names and colours, for authorship colours in the editor.
 pub(crate) async fn authorship(
+    visitor: Visitor,
     State(state): State<AppState>,
     Path(raw): Path<String>,
 ) -> Result<Json<serde_json::Value>, HttpError> {
-    let (id, _) = crate::ws::resolve(&state, &raw).await?;
+    let id = visitor.open(&state, &raw).await?.id;
     let clients = client_map(&state, &id).await?;
     let mut ids: Vec<String> = clients.values().cloned().collect();
     ids.sort();
@@ -192,8 +198,12 @@ const MAX_LISTED: u64 = 2000;
 
 /// The pad behind `raw` (a read-only id resolved) with its head revision; 404 if it does not
 /// exist.
-async fn existing(state: &AppState, raw: &str) -> Result<(PadId, u64), HttpError> {
-    let (id, _) = crate::ws::resolve(state, raw).await?;
+async fn existing(
+    visitor: &Visitor,
+    state: &AppState,
+    raw: &str,
+) -> Result<(PadId, u64), HttpError> {
+    let id = visitor.open(state, raw).await?.id;
     match state.engine.head(&id).await? {
         Some(head) => Ok((id, head)),
         None => Err(HttpError::NotFound(format!("pad {id} does not exist"))),
@@ -203,11 +213,12 @@ async fn existing(state: &AppState, raw: &str) -> Result<(PadId, u64), HttpError
 /// `GET /api/v1/pads/{pad}/revisions?from=&to=`: revision times and authors, and the saved
 /// revisions.
 pub(crate) async fn revisions(
+    visitor: Visitor,
     State(state): State<AppState>,
     Path(raw): Path<String>,
     Query(q): Query<RangeQuery>,
 ) -> Result<Json<serde_json::Value>, HttpError> {
-    let (id, head) = existing(&state, &raw).await?;
+    let (id, head) = existing(&visitor, &state, &raw).await?;
     let to = q.to.unwrap_or(head).min(head);
     let from = q.from.unwrap_or(to.saturating_sub(MAX_LISTED - 1)).max(1);
     let to = to.min(from.saturating_add(MAX_LISTED - 1));
@@ -230,10 +241,11 @@ pub(crate) async fn revisions(
 
 /// `GET /api/v1/pads/{pad}/revisions/{rev}`: the text at a revision with who wrote each part.
 pub(crate) async fn revision(
+    visitor: Visitor,
     State(state): State<AppState>,
     Path((raw, rev)): Path<(String, u64)>,
 ) -> Result<Json<serde_json::Value>, HttpError> {
-    let (id, head) = existing(&state, &raw).await?;
+    let (id, head) = existing(&visitor, &state, &raw).await?;
     if rev > head {
         return Err(HttpError::NotFound(format!(
             "revision {rev} is beyond the head revision {head}"
@@ -271,17 +283,14 @@ pub(crate) struct SaveRequest {
 /// `POST /api/v1/pads/{pad}/saved` with `{"rev", "label"}`: star a revision (default: the
 /// head) as this browser's author.
 pub(crate) async fn save_revision(
+    visitor: Visitor,
     State(state): State<AppState>,
     Path(raw): Path<String>,
-    headers: axum::http::HeaderMap,
     Json(req): Json<SaveRequest>,
 ) -> Result<Json<serde_json::Value>, HttpError> {
-    let id = PadId::parse(&raw)?;
-    if id.is_read_only() {
-        return Err(HttpError::BadRequest(
-            "a read-only link cannot save revisions".into(),
-        ));
-    }
+    let refused = || HttpError::BadRequest("a read-only link cannot save revisions".into());
+    let opened = visitor.open_writable(&state, &raw, refused).await?;
+    let id = opened.id;
     let head = state
         .engine
         .head(&id)
@@ -299,7 +308,10 @@ pub(crate) async fn save_revision(
             "label is longer than 200 characters".into(),
         ));
     }
-    let author = crate::identity::author_id(&state, &headers).await?;
+    let author = match opened.session {
+        Some(session) => Some(session.author_id.into()),
+        None => crate::identity::author_id(&state, visitor.headers()).await?,
+    };
     let saved = ypad_store::SavedRevision {
         rev,
         label,

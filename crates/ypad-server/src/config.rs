@@ -64,6 +64,14 @@ pub struct Config {
     /// more get HTTP 429. Requests with the API key are not counted.
     #[arg(long, env = "YPAD_TRANSFERS_PER_MINUTE", default_value_t = 120, value_parser = clap::value_parser!(u32).range(1..))]
     pub transfers_per_minute: u32,
+    /// Browsers open group pads only, each through a session of its group (Etherpad's
+    /// `requireSession`); the API key still reaches everything.
+    #[arg(long, env = "YPAD_REQUIRE_SESSION")]
+    pub require_session: bool,
+    /// Browsers may edit pads but not create them; only the API makes pads (Etherpad's
+    /// `editOnly`).
+    #[arg(long, env = "YPAD_EDIT_ONLY")]
+    pub edit_only: bool,
     #[arg(long = "header-read-timeout-secs", env = "YPAD_HEADER_READ_TIMEOUT_SECS", default_value = "10", value_parser = positive_seconds)]
     pub header_read_timeout: Duration,
 }

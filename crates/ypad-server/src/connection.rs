@@ -24,6 +24,8 @@ pub(crate) struct Peer {
     pub read_only: bool,
     /// The author this connection writes as, when the browser has an identity.
     pub author: Option<Arc<str>>,
+    /// The group session that let it in: the connection closes when it expires or is deleted.
+    pub session: Option<ypad_store::GroupSession>,
 }
 
 /// Runs one connection until either side closes it; every log line of it carries the pad and
@@ -59,12 +61,26 @@ async fn run(socket: WebSocket, pad: PadGuard, peer: Peer, state: AppState, span
         ping.set_missed_tick_behavior(MissedTickBehavior::Delay);
         let mut last_heard = Instant::now();
         let mut budget = RateLimit::new(config.max_frames_per_sec);
+        let session_ends = session_end(peer.session.as_ref());
+        tokio::pin!(session_ends);
+        let mut revoked = state.revoked.subscribe();
         loop {
             tokio::select! {
                 // Shutdown and dismissal come first so a busy connection still stops promptly.
                 biased;
                 () = shutdown.cancelled() => break Some((CloseCode::GoingAway, "server shutting down")),
                 why = dismissal.wait() => break Some(why),
+                () = &mut session_ends => break Some((CloseCode::SessionEnded, "the session expired")),
+                gone = revoked.recv(), if peer.session.is_some() => {
+                    let ours = peer.session.as_ref().is_some_and(|s| match &gone {
+                        Ok(id) => *id == s.id || *id == s.group_id,
+                        // Missed some: check whether ours is still there.
+                        Err(_) => true,
+                    });
+                    if ours && !session_alive(&state, peer.session.as_ref()).await {
+                        break Some((CloseCode::SessionEnded, "the session was deleted"));
+                    }
+                }
                 incoming = stream.next() => {
                     let message = match incoming {
                         None => break None,
@@ -136,6 +152,32 @@ async fn run(socket: WebSocket, pad: PadGuard, peer: Peer, state: AppState, span
         };
         let _ = sink.send(Message::Close(Some(frame))).await;
     }
+}
+
+/// Resolves when the session's `validUntil` passes; never without a session.
+async fn session_end(session: Option<&ypad_store::GroupSession>) {
+    match session {
+        None => std::future::pending().await,
+        Some(session) => {
+            let now = ypad_engine::wall_ms();
+            let until = session.valid_until.saturating_mul(1000);
+            tokio::time::sleep(std::time::Duration::from_millis(until.saturating_sub(now))).await;
+        }
+    }
+}
+
+/// Whether the session still exists (and so does its group).
+async fn session_alive(state: &AppState, session: Option<&ypad_store::GroupSession>) -> bool {
+    let Some(session) = session.cloned() else {
+        return true;
+    };
+    state
+        .engine
+        .blocking(move |s| -> Result<bool, ypad_store::StoreError> {
+            Ok(s.session(&session.id)?.is_some() && s.group(&session.group_id)?.is_some())
+        })
+        .await
+        .unwrap_or(false)
 }
 
 /// The close frame's reason: short, and the same for every refusal of one kind.

@@ -4,14 +4,12 @@
 
 use axum::Json;
 use axum::extract::{Path, State};
-use axum::http::HeaderMap;
 use serde::Deserialize;
 use serde_json::{Value, json};
-use ypad_core::PadId;
 use ypad_engine::wall_ms;
 use ypad_store::PadLock;
 
-use crate::access::Caller;
+use crate::access::{Opened, Visitor};
 use crate::error::HttpError;
 use crate::identity;
 use crate::state::AppState;
@@ -26,18 +24,21 @@ pub(crate) fn lock_json(lock: Option<&PadLock>) -> Value {
     })
 }
 
-/// Who moderates: `Some(author)` for the pad's creator (by cookie), `Some(None)` for the API
-/// key, `None` for anyone else.
+/// Who moderates: `Some(author)` for the pad's creator (by cookie or group session),
+/// `Some(None)` for the API key, `None` for anyone else.
 async fn moderator(
     state: &AppState,
-    id: &PadId,
-    caller: &Caller,
-    headers: &HeaderMap,
+    opened: &Opened,
+    visitor: &Visitor,
 ) -> Result<Option<Option<String>>, HttpError> {
-    if caller.has_key {
+    if visitor.caller.has_key {
         return Ok(Some(None));
     }
-    let author = identity::author_id(state, headers).await?;
+    let id = &opened.id;
+    let author = match &opened.session {
+        Some(session) => Some(session.author_id.as_str().into()),
+        None => identity::author_id(state, visitor.headers()).await?,
+    };
     let creator = state.engine.creator(id).await?;
     Ok(match (author, creator) {
         (Some(author), Some(creator)) if *author == *creator => Some(Some(creator)),
@@ -48,39 +49,37 @@ async fn moderator(
 /// Refuses a write through HTTP (an import) while a lock holds, unless the caller moderates.
 pub(crate) async fn ensure_unlocked_for(
     state: &AppState,
-    id: &PadId,
-    caller: &Caller,
-    headers: &HeaderMap,
+    opened: &Opened,
+    visitor: &Visitor,
 ) -> Result<(), HttpError> {
-    let lock = state.engine.locks(id).await?.pop();
+    let lock = state.engine.locks(&opened.id).await?.pop();
     if lock.is_some_and(|l| l.holds_at(wall_ms()))
-        && moderator(state, id, caller, headers).await?.is_none()
+        && moderator(state, opened, visitor).await?.is_none()
     {
         return Err(HttpError::Forbidden("the pad is locked".into()));
     }
     Ok(())
 }
 
-/// The pad behind `raw`, which must exist, and whether `raw` was a read-only id.
-async fn existing(state: &AppState, raw: &str) -> Result<(PadId, bool), HttpError> {
-    let (id, read_only) = crate::ws::resolve(state, raw).await?;
-    if state.engine.head(&id).await?.is_none() {
+/// The pad behind `raw`, which must exist and which the visitor may open.
+async fn existing(state: &AppState, raw: &str, visitor: &Visitor) -> Result<Opened, HttpError> {
+    let opened = visitor.open(state, raw).await?;
+    if state.engine.head(&opened.id).await?.is_none() {
         return Err(HttpError::NotFound(format!("pad {raw} does not exist")));
     }
-    Ok((id, read_only))
+    Ok(opened)
 }
 
 /// `GET /api/v1/pads/{pad}/lock`: the lock in force, and whether the caller may change it.
 pub(crate) async fn get_lock(
-    caller: Caller,
+    visitor: Visitor,
     State(state): State<AppState>,
     Path(raw): Path<String>,
-    headers: HeaderMap,
 ) -> Result<Json<Value>, HttpError> {
-    let (id, read_only) = existing(&state, &raw).await?;
-    let lock = state.engine.locks(&id).await?.pop();
+    let opened = existing(&state, &raw, &visitor).await?;
+    let lock = state.engine.locks(&opened.id).await?.pop();
     let mut body = lock_json(lock.as_ref());
-    let may_change = !read_only && moderator(&state, &id, &caller, &headers).await?.is_some();
+    let may_change = !opened.read_only && moderator(&state, &opened, &visitor).await?.is_some();
     body["moderator"] = json!(may_change);
     Ok(Json(body))
 }
@@ -98,15 +97,14 @@ pub(crate) struct LockRequest {
 
 /// `PUT /api/v1/pads/{pad}/lock` with `{"locked", "lockAt"}`: for the pad's moderators.
 pub(crate) async fn put_lock(
-    caller: Caller,
+    visitor: Visitor,
     State(state): State<AppState>,
     Path(raw): Path<String>,
-    headers: HeaderMap,
     Json(request): Json<LockRequest>,
 ) -> Result<Json<Value>, HttpError> {
-    let (id, read_only) = existing(&state, &raw).await?;
-    let by = match moderator(&state, &id, &caller, &headers).await? {
-        Some(by) if !read_only => by,
+    let opened = existing(&state, &raw, &visitor).await?;
+    let by = match moderator(&state, &opened, &visitor).await? {
+        Some(by) if !opened.read_only => by,
         _ => {
             return Err(HttpError::Forbidden(
                 "only the pad's moderators may lock or unlock it".into(),
@@ -119,7 +117,7 @@ pub(crate) async fn put_lock(
         by,
         time_ms: wall_ms(),
     };
-    state.engine.set_lock(&id, lock.clone()).await?;
+    state.engine.set_lock(&opened.id, lock.clone()).await?;
     let mut body = lock_json(Some(&lock));
     body["moderator"] = json!(true);
     Ok(Json(body))
@@ -128,17 +126,17 @@ pub(crate) async fn put_lock(
 /// `DELETE /api/v1/pads/{pad}`: for the pad's moderators. The page asks for confirmation,
 /// naming the pad, before it calls this.
 pub(crate) async fn delete_pad(
-    caller: Caller,
+    visitor: Visitor,
     State(state): State<AppState>,
     Path(raw): Path<String>,
-    headers: HeaderMap,
 ) -> Result<Json<Value>, HttpError> {
-    let (id, read_only) = existing(&state, &raw).await?;
-    if read_only || moderator(&state, &id, &caller, &headers).await?.is_none() {
+    let opened = existing(&state, &raw, &visitor).await?;
+    let id = &opened.id;
+    if opened.read_only || moderator(&state, &opened, &visitor).await?.is_none() {
         return Err(HttpError::Forbidden(
             "only the pad's moderators may delete it".into(),
         ));
     }
-    state.engine.delete(&id).await?;
+    state.engine.delete(id).await?;
     Ok(Json(json!({ "deleted": id.as_str() })))
 }

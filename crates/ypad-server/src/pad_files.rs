@@ -4,12 +4,11 @@
 use axum::extract::{Multipart, Path, State};
 use axum::http::{HeaderValue, header};
 use axum::response::{IntoResponse, Response};
-use ypad_core::PadId;
 
 use percent_encoding::{AsciiSet, NON_ALPHANUMERIC, utf8_percent_encode};
 use ypad_engine::{Format, TransferError};
 
-use crate::access::Caller;
+use crate::access::Visitor;
 use crate::error::HttpError;
 use crate::state::AppState;
 
@@ -20,29 +19,30 @@ const FILENAME_UNRESERVED: &AsciiSet = &NON_ALPHANUMERIC.remove(b'.').remove(b'_
 pub(crate) const MAX_IMPORT_BYTES: usize = 64 * 1024 * 1024;
 
 pub(crate) async fn export_head(
-    caller: Caller,
+    visitor: Visitor,
     State(state): State<AppState>,
     Path((pad, kind)): Path<(String, String)>,
 ) -> Result<Response, HttpError> {
-    caller.take_transfer(&state)?;
-    export(state, pad, None, kind).await
+    visitor.caller.take_transfer(&state)?;
+    export(&visitor, state, pad, None, kind).await
 }
 
 pub(crate) async fn export_rev(
-    caller: Caller,
+    visitor: Visitor,
     State(state): State<AppState>,
     Path((pad, rev, kind)): Path<(String, String, String)>,
 ) -> Result<Response, HttpError> {
-    caller.take_transfer(&state)?;
+    visitor.caller.take_transfer(&state)?;
     let rev = rev
         .parse::<u64>()
         .map_err(|_| HttpError::BadRequest(format!("revision {rev:?} is not a number")))?;
-    export(state, pad, Some(rev), kind).await
+    export(&visitor, state, pad, Some(rev), kind).await
 }
 
 /// The pad behind `raw` at `rev` in the format `kind`. The file is named (and an `.etherpad`
 /// file's pad, and an HTML page's title) after `raw` as given: a read-only id stays one.
 async fn export(
+    visitor: &Visitor,
     state: AppState,
     raw: String,
     rev: Option<u64>,
@@ -53,7 +53,7 @@ async fn export(
             "no export type {kind:?} (markdown, md, txt, html, etherpad)"
         ))
     })?;
-    let (id, _) = crate::ws::resolve(&state, &raw).await?;
+    let id = visitor.open(&state, &raw).await?.id;
     let body = state.engine.export(&id, &raw, rev, format).await?;
     let filename = format!("{raw}.{}", format.extension());
     Ok((
@@ -97,20 +97,16 @@ fn content_disposition(filename: &str) -> HeaderValue {
 }
 
 pub(crate) async fn import(
-    caller: Caller,
+    visitor: Visitor,
     State(state): State<AppState>,
     Path(raw): Path<String>,
-    headers: axum::http::HeaderMap,
     mut multipart: Multipart,
 ) -> Result<Response, HttpError> {
-    caller.take_transfer(&state)?;
-    let id = PadId::parse(&raw)?;
-    if id.is_read_only() {
-        return Err(HttpError::BadRequest(
-            "a read-only pad cannot be imported into".into(),
-        ));
-    }
-    crate::moderation::ensure_unlocked_for(&state, &id, &caller, &headers).await?;
+    visitor.caller.take_transfer(&state)?;
+    let refused = || HttpError::BadRequest("a read-only pad cannot be imported into".into());
+    let opened = visitor.open_writable(&state, &raw, refused).await?;
+    crate::moderation::ensure_unlocked_for(&state, &opened, &visitor).await?;
+    let id = opened.id;
     let mut upload = None;
     while let Some(field) = multipart
         .next_field()

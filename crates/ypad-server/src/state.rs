@@ -20,6 +20,8 @@ pub(crate) struct AppState {
     pub tracker: TaskTracker,
     /// The Etherpad API key (`{data-dir}/APIKEY.txt`).
     pub api_key: Arc<str>,
+    /// Ids of group sessions and groups just deleted: connections let in by them close.
+    pub revoked: tokio::sync::broadcast::Sender<String>,
     /// Imports and exports per client address.
     pub transfers: Arc<DefaultKeyedRateLimiter<std::net::IpAddr>>,
     /// Open WebSocket connections, for the server-wide limit and `/health`.
@@ -40,6 +42,8 @@ impl AppState {
         let per_minute = std::num::NonZeroU32::new(config.transfers_per_minute)
             .unwrap_or(std::num::NonZeroU32::MIN);
         AppState {
+            // Deletions are rare; a connection that falls behind rechecks its session.
+            revoked: tokio::sync::broadcast::channel(64).0,
             transfers: Arc::new(RateLimiter::keyed(Quota::per_minute(per_minute))),
             config: Arc::new(config),
             engine,

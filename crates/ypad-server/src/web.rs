@@ -3,13 +3,15 @@
 //! Asset names carry a content hash, so they are cached forever; pages are revalidated on every
 //! visit so a new release is picked up at once.
 
-use axum::extract::Path;
+use axum::extract::{Path, State};
 use axum::http::{HeaderMap, HeaderName, HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use ypad_core::PadId;
 
-use crate::access::Caller;
+use crate::access::{Caller, Visitor};
+use crate::error::HttpError;
 use crate::identity;
+use crate::state::AppState;
 
 #[derive(rust_embed::RustEmbed)]
 #[folder = "../../web/dist/"]
@@ -58,27 +60,64 @@ pub async fn start_page(caller: Caller, headers: HeaderMap) -> Response {
     page("index.html", &headers, &caller)
 }
 
-pub async fn pad_page(caller: Caller, Path(raw): Path<String>, headers: HeaderMap) -> Response {
-    pad_scoped_page("pad.html", &raw, &headers, &caller)
+pub async fn pad_page(
+    visitor: Visitor,
+    State(state): State<AppState>,
+    Path(raw): Path<String>,
+) -> Response {
+    pad_scoped_page("pad.html", &raw, &visitor, &state).await
 }
 
 pub async fn timeslider_page(
-    caller: Caller,
+    visitor: Visitor,
+    State(state): State<AppState>,
     Path(raw): Path<String>,
-    headers: HeaderMap,
 ) -> Response {
-    pad_scoped_page("timeslider.html", &raw, &headers, &caller)
+    pad_scoped_page("timeslider.html", &raw, &visitor, &state).await
 }
 
 /// A page about one pad. A browser that followed a bad address (too long, a `/` in it) still
 /// gets the page, with status 400: the page says what is wrong with the name and offers to
-/// fix it, where a JSON error would leave a person with raw JSON.
-fn pad_scoped_page(name: &str, raw: &str, headers: &HeaderMap, caller: &Caller) -> Response {
-    let mut response = page(name, headers, caller);
+/// fix it, where a JSON error would leave a person with raw JSON. One the visitor may not open
+/// (a group pad without a session) gets a plain page saying why.
+async fn pad_scoped_page(name: &str, raw: &str, visitor: &Visitor, state: &AppState) -> Response {
     if PadId::parse(raw).is_err() {
+        let mut response = page(name, visitor.headers(), &visitor.caller);
         *response.status_mut() = StatusCode::BAD_REQUEST;
+        return response;
     }
-    response
+    match visitor.open(state, raw).await {
+        Ok(_) => page(name, visitor.headers(), &visitor.caller),
+        Err(err) => refusal_page(&err),
+    }
+}
+
+/// A page with no script that says why the pad does not open.
+fn refusal_page(err: &HttpError) -> Response {
+    let body = format!(
+        "<!doctype html><html lang=\"en\"><head><meta charset=\"utf-8\">\
+         <meta name=\"viewport\" content=\"width=device-width, initial-scale=1\">\
+         <title>This pad is not open to you</title>\
+         <style>body{{font:16px/1.5 system-ui,sans-serif;max-width:36em;margin:4em auto;padding:0 1em}}</style>\
+         </head><body><h1>This pad is not open to you</h1><p id=\"why\">{}</p>\
+         <p><a href=\"/\">Start page</a></p></body></html>",
+        ypad_formats::markdown::escape_html(&err.to_string())
+    );
+    (
+        err.status(),
+        [
+            (
+                header::CONTENT_TYPE,
+                HeaderValue::from_static("text/html; charset=utf-8"),
+            ),
+            (
+                header::CONTENT_SECURITY_POLICY,
+                HeaderValue::from_static(CONTENT_SECURITY_POLICY),
+            ),
+        ],
+        body,
+    )
+        .into_response()
 }
 
 pub async fn asset(Path(path): Path<String>) -> Response {

@@ -4,10 +4,10 @@
 //! pad that cannot load is an HTTP 500, not a socket that opens and dies.
 
 use axum::extract::{Path, State, WebSocketUpgrade};
-use axum::http::HeaderMap;
 use axum::response::{IntoResponse, Response};
 use ypad_core::PadId;
 
+use crate::access::{Opened, Visitor};
 use crate::connection;
 use crate::error::HttpError;
 use crate::identity;
@@ -19,25 +19,42 @@ const READ_BUFFER: usize = 4 * 1024;
 const WRITE_BUFFER: usize = 8 * 1024;
 
 pub(crate) async fn upgrade(
+    visitor: Visitor,
     State(state): State<AppState>,
     Path(raw): Path<String>,
-    headers: HeaderMap,
     ws: WebSocketUpgrade,
 ) -> Result<Response, HttpError> {
-    let (pad_id, read_only) = resolve(&state, &raw).await?;
+    let Opened {
+        id: pad_id,
+        read_only,
+        session,
+    } = visitor.open(&state, &raw).await?;
     if state.connections() >= state.config.max_connections {
         return Err(HttpError::Busy(
             "the server has too many connections".into(),
         ));
     }
-    let author = identity::author_id(&state, &headers).await?;
+    if state.config.edit_only && state.engine.head(&pad_id).await?.is_none() {
+        return Err(HttpError::Forbidden(
+            "pads are made through the API on this server".into(),
+        ));
+    }
+    // A group session's author writes; otherwise the browser's own identity.
+    let author = match &session {
+        Some(session) => Some(session.author_id.as_str().into()),
+        None => identity::author_id(&state, visitor.headers()).await?,
+    };
     let pad = state.engine.checkout(&pad_id).await?;
     if pad.connections() >= state.config.max_connections_per_pad {
         return Err(HttpError::Busy(format!(
             "pad {pad_id} has too many connections"
         )));
     }
-    let peer = connection::Peer { read_only, author };
+    let peer = connection::Peer {
+        read_only,
+        author,
+        session,
+    };
     let max = state.config.max_message_bytes;
     let tracker = state.tracker.clone();
     Ok(ws

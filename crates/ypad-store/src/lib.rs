@@ -79,6 +79,31 @@ pub struct SavedRevision {
     pub time_ms: u64,
 }
 
+/// A group (Etherpad's access model for portals): its pads are `{id}$name` and open only to
+/// browsers holding one of its sessions, unless made public.
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct Group {
+    /// `g.` and 16 characters, as in Etherpad.
+    pub id: String,
+    /// The portal's own name for it (`createGroupIfNotExistsFor`).
+    pub mapper: Option<String>,
+    pub created_ms: u64,
+}
+
+/// A session: lets a browser (by its `sessionID` cookie) into a group's pads as an author,
+/// until a time.
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct GroupSession {
+    /// `s.` and 32 hex characters.
+    pub id: String,
+    pub group_id: String,
+    pub author_id: String,
+    /// Unix seconds, as Etherpad's `validUntil`.
+    pub valid_until: u64,
+}
+
 /// A pad's lock as a moderator set it: while it holds, only moderators write. Every change is
 /// kept, so the pad's history can show when it was locked and unlocked.
 #[derive(Debug, Clone, Default, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
@@ -170,6 +195,25 @@ pub trait Store: Send + Sync + 'static {
     fn put_pad_lock(&self, pad: &str, lock: &PadLock) -> Result<()>;
     /// Every change of the pad's lock, oldest first (the last is in force).
     fn pad_locks(&self, pad: &str) -> Result<Vec<PadLock>>;
+
+    /// Stores a new group.
+    fn put_group(&self, group: &Group) -> Result<()>;
+    fn group(&self, id: &str) -> Result<Option<Group>>;
+    /// The group mapped to `mapper`, storing `candidate` as it if none is.
+    fn group_for_mapper(&self, mapper: &str, candidate: &Group) -> Result<Group>;
+    /// Every group, in id order.
+    fn groups(&self) -> Result<Vec<Group>>;
+    /// Removes a group, its mapping and its sessions (not its pads). Returns whether it existed.
+    fn delete_group(&self, id: &str) -> Result<bool>;
+    fn put_session(&self, session: &GroupSession) -> Result<()>;
+    fn session(&self, id: &str) -> Result<Option<GroupSession>>;
+    /// Returns whether it existed.
+    fn delete_session(&self, id: &str) -> Result<bool>;
+    /// Every session, in id order (a portal keeps few; callers filter by group or author).
+    fn sessions(&self) -> Result<Vec<GroupSession>>;
+    /// Makes a group pad open to everyone, or to its group's sessions only.
+    fn set_public(&self, pad: &str, public: bool) -> Result<()>;
+    fn is_public(&self, pad: &str) -> Result<bool>;
 
     fn save_revision(&self, pad: &str, saved: &SavedRevision) -> Result<()>;
     /// Saved revisions of `pad`, oldest first.

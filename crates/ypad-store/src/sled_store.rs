@@ -17,7 +17,8 @@ use sled::{Db, Tree};
 
 use crate::keys::{number_of, numbered_key, pad_of, pad_prefix};
 use crate::{
-    Author, LogEntry, PadLock, PadMeta, Result, SavedRevision, Store, StoreError, StoredPad,
+    Author, Group, GroupSession, LogEntry, PadLock, PadMeta, Result, SavedRevision, Store,
+    StoreError, StoredPad,
 };
 
 const ENTRY_VERSION: u8 = 1;
@@ -39,6 +40,12 @@ pub struct SledStore {
     saved: Tree,
     /// `pad • n` → the pad's n-th lock change (JSON).
     locks: Tree,
+    /// Group id → group (JSON); `m` + mapper → group id.
+    groups: Tree,
+    /// Session id → session (JSON).
+    sessions: Tree,
+    /// Pad prefix → present when the group pad is public.
+    public: Tree,
     clients: Tree,
 }
 
@@ -109,6 +116,9 @@ impl SledStore {
             author_pads: db.open_tree("author_pads")?,
             saved: db.open_tree("saved")?,
             locks: db.open_tree("locks")?,
+            groups: db.open_tree("groups")?,
+            sessions: db.open_tree("sessions")?,
+            public: db.open_tree("public")?,
             clients: db.open_tree("clients")?,
             db,
         })
@@ -143,6 +153,21 @@ impl SledStore {
                 let rev = number_of(&key).ok_or_else(|| corrupt(pad, what))?;
                 Ok(Some((rev, value.to_vec())))
             }
+        }
+    }
+
+    /// The JSON record at `key` in `tree`, if any.
+    fn json_at<T: serde::de::DeserializeOwned>(
+        tree: &Tree,
+        key: &[u8],
+        what_of: &str,
+        what: &str,
+    ) -> Result<Option<T>> {
+        match tree.get(key)? {
+            None => Ok(None),
+            Some(v) => serde_json::from_slice(&v)
+                .map(Some)
+                .map_err(|e| corrupt(what_of, &format!("{what}: {e}"))),
         }
     }
 
@@ -367,6 +392,7 @@ impl Store for SledStore {
         Self::remove_prefix(&self.history, &prefix)?;
         Self::remove_prefix(&self.saved, &prefix)?;
         Self::remove_prefix(&self.locks, &prefix)?;
+        self.public.remove(&prefix)?;
         Self::remove_prefix(&self.clients, &prefix)?;
         for author in Self::suffixes(&self.pad_authors, &prefix)? {
             let mut key = pad_prefix(&author);
@@ -492,6 +518,98 @@ impl Store for SledStore {
         Self::records(&self.locks, pad, "lock")
     }
 
+    fn put_group(&self, group: &Group) -> Result<()> {
+        let json = serde_json::to_vec(group).map_err(StoreError::backend)?;
+        self.groups.insert(group_key(&group.id), json)?;
+        Ok(())
+    }
+
+    fn group(&self, id: &str) -> Result<Option<Group>> {
+        Self::json_at(&self.groups, &group_key(id), id, "group")
+    }
+
+    fn group_for_mapper(&self, mapper: &str, candidate: &Group) -> Result<Group> {
+        let key = [b"m".as_slice(), mapper.as_bytes()].concat();
+        match self.groups.compare_and_swap(
+            &key,
+            None as Option<&[u8]>,
+            Some(candidate.id.as_bytes()),
+        )? {
+            Ok(()) => {
+                self.put_group(candidate)?;
+                Ok(candidate.clone())
+            }
+            Err(current) => {
+                let id = current
+                    .current
+                    .map(|v| String::from_utf8_lossy(&v).into_owned())
+                    .unwrap_or_default();
+                self.group(&id)?
+                    .ok_or_else(|| corrupt(mapper, "group mapping names no group"))
+            }
+        }
+    }
+
+    fn groups(&self) -> Result<Vec<Group>> {
+        self.groups
+            .scan_prefix(b"g")
+            .values()
+            .map(|v| serde_json::from_slice(&v?).map_err(|e| corrupt("groups", &e.to_string())))
+            .collect()
+    }
+
+    fn delete_group(&self, id: &str) -> Result<bool> {
+        let Some(group) = self.group(id)? else {
+            return Ok(false);
+        };
+        if let Some(mapper) = &group.mapper {
+            self.groups
+                .remove([b"m".as_slice(), mapper.as_bytes()].concat())?;
+        }
+        self.groups.remove(group_key(id))?;
+        for session in self.sessions()? {
+            if session.group_id == id {
+                self.sessions.remove(session.id.as_bytes())?;
+            }
+        }
+        Ok(true)
+    }
+
+    fn put_session(&self, session: &GroupSession) -> Result<()> {
+        let json = serde_json::to_vec(session).map_err(StoreError::backend)?;
+        self.sessions.insert(session.id.as_bytes(), json)?;
+        Ok(())
+    }
+
+    fn session(&self, id: &str) -> Result<Option<GroupSession>> {
+        Self::json_at(&self.sessions, id.as_bytes(), id, "session")
+    }
+
+    fn delete_session(&self, id: &str) -> Result<bool> {
+        Ok(self.sessions.remove(id.as_bytes())?.is_some())
+    }
+
+    fn sessions(&self) -> Result<Vec<GroupSession>> {
+        self.sessions
+            .iter()
+            .values()
+            .map(|v| serde_json::from_slice(&v?).map_err(|e| corrupt("sessions", &e.to_string())))
+            .collect()
+    }
+
+    fn set_public(&self, pad: &str, public: bool) -> Result<()> {
+        if public {
+            self.public.insert(pad_prefix(pad), &[1u8][..])?;
+        } else {
+            self.public.remove(pad_prefix(pad))?;
+        }
+        Ok(())
+    }
+
+    fn is_public(&self, pad: &str) -> Result<bool> {
+        Ok(self.public.contains_key(pad_prefix(pad))?)
+    }
+
     fn pad_of_read_only_id(&self, read_only_id: &str) -> Result<Option<String>> {
         match self.readonly.get(pad_by_ro(read_only_id))? {
             None => Ok(None),
@@ -500,6 +618,11 @@ impl Store for SledStore {
                 .map_err(|_| corrupt(read_only_id, "read-only mapping")),
         }
     }
+}
+
+/// Groups under `g` + id, beside their mappings under `m` + mapper.
+fn group_key(id: &str) -> Vec<u8> {
+    [b"g".as_slice(), id.as_bytes()].concat()
 }
 
 fn ro_by_pad(pad: &str) -> Vec<u8> {

@@ -60,6 +60,7 @@ const FUNCTIONS: &[(&str, &str)] = &[
 pub fn since(function: &str) -> Option<&'static str> {
     FUNCTIONS
         .iter()
+        .chain(super::groups::FUNCTIONS)
         .find(|(name, _)| *name == function)
         .map(|(_, v)| *v)
 }
@@ -248,7 +249,10 @@ pub async fn call(state: &AppState, function: &str, p: &Params) -> Result<Value,
             }
             Ok(json!({ "padIDs": pads }))
         }
-        _ => Err(ApiError::NoFunction),
+        _ => match super::groups::call(state, function, p).await {
+            Some(result) => result,
+            None => Err(ApiError::NoFunction),
+        },
     }
 }
 
@@ -307,6 +311,9 @@ async fn create_pad(state: &AppState, p: &Params) -> Result<Value, ApiError> {
     let id = pad_id(p, "padID")?;
     if id.is_read_only() {
         return Err(ApiError::bad("padID may not start with r."));
+    }
+    if id.group().is_some() {
+        return Err(ApiError::bad("use createGroupPad to create group pads"));
     }
     if state.engine.head(&id).await?.is_some() {
         return Err(ApiError::bad("padID does already exist"));

@@ -3,6 +3,7 @@
 
 mod apikey;
 mod functions;
+mod groups;
 mod params;
 
 use axum::Json;
