@@ -1,6 +1,7 @@
 //! The workspace's integration tests, in one binary (one link step).
 
 mod access;
+mod admin;
 mod bad_input;
 mod convergence;
 mod etherpad_api;

@@ -6,6 +6,7 @@
 //! crate turns sockets and requests into calls on it.
 
 mod access;
+mod admin;
 mod api_v1;
 mod config;
 mod connection;
@@ -88,6 +89,17 @@ fn app(state: AppState) -> Router {
         )
         .route("/api/v1/me", get(identity::me).post(identity::update_me))
         .route("/sw.js", get(web::service_worker))
+        .route("/admin", get(admin::dashboard))
+        .route("/admin/sign-in", axum::routing::post(admin::sign_in))
+        .route("/admin/sign-out", axum::routing::post(admin::sign_out))
+        .route(
+            "/admin/pads/{pad}/delete",
+            get(admin::confirm_delete).post(admin::delete),
+        )
+        .route(
+            "/admin/pads/{pad}/{action}",
+            axum::routing::post(admin::set_lock),
+        )
         .route("/api", get(etherpad::current_version))
         .route(
             "/api/{version}/{function}",

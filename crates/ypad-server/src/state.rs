@@ -22,6 +22,8 @@ pub(crate) struct AppState {
     pub api_key: Arc<str>,
     /// Ids of group sessions and groups just deleted: connections let in by them close.
     pub revoked: tokio::sync::broadcast::Sender<String>,
+    /// Admin sign-in attempts per client address: the API key is not to be guessed.
+    pub sign_ins: Arc<DefaultKeyedRateLimiter<std::net::IpAddr>>,
     /// Imports and exports per client address.
     pub transfers: Arc<DefaultKeyedRateLimiter<std::net::IpAddr>>,
     /// Open WebSocket connections, for the server-wide limit and `/health`.
@@ -44,6 +46,9 @@ impl AppState {
         AppState {
             // Deletions are rare; a connection that falls behind rechecks its session.
             revoked: tokio::sync::broadcast::channel(64).0,
+            sign_ins: Arc::new(RateLimiter::keyed(Quota::per_minute(
+                std::num::NonZeroU32::new(5).unwrap_or(std::num::NonZeroU32::MIN),
+            ))),
             transfers: Arc::new(RateLimiter::keyed(Quota::per_minute(per_minute))),
             config: Arc::new(config),
             engine,
