@@ -3,11 +3,16 @@
 //! A pad is an append-only log of yrs updates (one entry per revision, with its time and
 //! author), checkpoints (the merged state at some revision, so loading costs about one checkpoint
 //! rather than the whole history) and a small metadata record. [`Store`] is the interface the
-//! server sees; [`SledStore`] is the embedded backend. This is the only crate that knows sled.
+//! server sees; [`SledStore`] is the embedded backend and [`PgStore`] the PostgreSQL one that
+//! nodes of a cluster share. This is the only crate that knows sled or PostgreSQL.
 
 mod keys;
+mod pg_store;
+#[doc(hidden)]
+pub mod pg_testing;
 mod sled_store;
 
+pub use pg_store::{PgStore, SchemaTooNew};
 pub use sled_store::SledStore;
 
 /// One revision of a pad: a yrs v1 update with when and by whom it was made.
@@ -147,4 +152,18 @@ pub trait Store: Send + Sync + 'static {
     fn save_revision(&self, pad: &str, saved: &SavedRevision) -> Result<()>;
     /// Saved revisions of `pad`, oldest first.
     fn saved_revisions(&self, pad: &str) -> Result<Vec<SavedRevision>>;
+
+    // What a cluster shares, and what copying a whole store between backends needs to see.
+
+    /// A setting every node of a cluster shares (the API key): its value, recording
+    /// `candidate` first if it has none. `None` from a store that belongs to one node, whose
+    /// settings stay in its data directory's files.
+    fn shared_setting(&self, name: &str, candidate: &str) -> Result<Option<String>>;
+    /// The pad's read-only id if it has one; unlike [`Store::read_only_id`], never makes one.
+    fn existing_read_only_id(&self, pad: &str) -> Result<Option<String>>;
+    /// Every author, in id order.
+    fn authors(&self) -> Result<Vec<Author>>;
+    /// Every external id (browser token, API author mapper) with its author id, in external id
+    /// order.
+    fn author_mappers(&self) -> Result<Vec<(String, String)>>;
 }
