@@ -8,5 +8,6 @@ mod history;
 mod interop;
 mod pad_files;
 mod persistence;
+mod postgres;
 mod slowloris;
 mod sync;

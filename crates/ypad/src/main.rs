@@ -150,14 +150,14 @@ fn serve(args: ServeArgs) -> Result<(), Box<dyn std::error::Error>> {
             .await
             .map_err(|e| format!("cannot listen on {}: {e}", args.listen))?;
         let addr = listener.local_addr()?;
-        let data_dir = args.config.data_dir.clone();
+        let data = match &args.config.database_url {
+            Some(_) => "PostgreSQL".to_owned(),
+            None => args.config.data_dir.display().to_string(),
+        };
         let server = ypad_server::Server::open(args.config).await?;
         println!("HTTP API key in {}", server.api_key_path().display());
         // Tests and scripts read the port from this line; keep its wording.
-        println!(
-            "ypad listening on http://{addr}/ (data in {})",
-            data_dir.display()
-        );
+        println!("ypad listening on http://{addr}/ (data in {data})");
         server
             .serve(listener, ypad_server::shutdown_signal())
             .await?;

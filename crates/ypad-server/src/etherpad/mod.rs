@@ -11,7 +11,7 @@ use axum::http::{HeaderMap, StatusCode};
 use axum::response::{IntoResponse, Response};
 use serde_json::{Value, json};
 
-pub(crate) use apikey::load_or_create as load_or_create_api_key;
+pub(crate) use apikey::{ApiKeyError, shared as shared_api_key};
 pub(crate) use params::MAX_BODY_BYTES;
 use params::Params;
 
