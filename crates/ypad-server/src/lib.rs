@@ -32,6 +32,7 @@ use ypad_engine::Engine;
 use ypad_store::{PgStore, SledStore, Store, StoreError};
 
 pub use config::{Config, DEFAULT_DATA_DIR};
+pub use etherpad::{API_KEY_SETTING, new_api_key};
 
 use crate::state::AppState;
 

@@ -125,7 +125,8 @@ pub trait Store: Send + Sync + 'static {
     fn put_history_block(&self, pad: &str, start: u64, block: &[u8]) -> Result<()>;
     /// The history block with the greatest start at or before `rev`: `(start, bytes)`.
     fn history_block_at_or_before(&self, pad: &str, rev: u64) -> Result<Option<(u64, Vec<u8>)>>;
-    /// Every pad, in id order.
+    /// Every pad: shorter ids first, ids of one length in byte order (the embedded store's key
+    /// order, which every backend keeps).
     fn list(&self) -> Result<Vec<PadMeta>>;
     /// Removes a pad with its whole history. Returns whether it existed.
     fn delete(&self, pad: &str) -> Result<bool>;

@@ -201,7 +201,7 @@ fn num(v: i64) -> u64 {
     u64::try_from(v).unwrap_or(0)
 }
 
-/// The metadata of the pads `WHERE` selects, in id order.
+/// The metadata of the pads `filter` selects, in the order of [`Store::list`].
 async fn metas(
     client: &impl GenericClient,
     filter: &str,
@@ -217,7 +217,7 @@ async fn metas(
              SELECT max(rev) AS rev FROM checkpoints WHERE checkpoints.pad = p.id
          ) c ON true
          {filter}
-         ORDER BY p.id"
+         ORDER BY octet_length(p.id), p.id"
     );
     let rows = match pad {
         Some(pad) => client.query(&sql, &[&pad]).await?,

@@ -162,11 +162,17 @@ fn pads_are_separate_and_listed(backend: &dyn Backend) {
     store
         .append(&[entry("ab", 1, keystrokes("x")[0].clone())])
         .unwrap();
-    // Byte order, whatever the database's collation: upper case sorts before lower.
+    // Shorter ids first, then byte order whatever the database's collation: upper case sorts
+    // before lower.
     store.create("Z", 7).unwrap();
+    store.create("aa", 7).unwrap();
+    store.create("b", 7).unwrap();
     let list = store.list().unwrap();
     let ids: Vec<_> = list.iter().map(|m| (m.id.as_str(), m.revisions)).collect();
-    assert_eq!(ids, vec![("Z", 0), ("a", 0), ("ab", 1)]);
+    assert_eq!(
+        ids,
+        vec![("Z", 0), ("a", 0), ("b", 0), ("aa", 0), ("ab", 1)]
+    );
     assert_eq!(list[1].created_ms, 5);
     assert_eq!(list[1].last_edited_ms, 5);
     assert_eq!(store.load("a").unwrap().unwrap().tail.len(), 0);

@@ -67,7 +67,8 @@ fn write(data_dir: &Path, path: &Path, key: &str) -> std::io::Result<()> {
     file.sync_all()
 }
 
-fn new_key() -> String {
+/// A new key: 64 hexadecimal characters.
+pub fn new_key() -> String {
     format!(
         "{}{}",
         uuid::Uuid::new_v4().simple(),

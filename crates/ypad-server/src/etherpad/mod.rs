@@ -12,6 +12,7 @@ use axum::response::{IntoResponse, Response};
 use serde_json::{Value, json};
 
 pub(crate) use apikey::{ApiKeyError, shared as shared_api_key};
+pub use apikey::{SETTING as API_KEY_SETTING, new_key as new_api_key};
 pub(crate) use params::MAX_BODY_BYTES;
 use params::Params;
 
