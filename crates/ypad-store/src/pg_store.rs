@@ -870,14 +870,31 @@ fn unzip3<A, B, C>(items: impl Iterator<Item = (A, B, C)>) -> (Vec<A>, Vec<B>, V
     (a, b, c)
 }
 
+// The client's errors say little on their own ("db error", "error connecting to server") and
+// keep the cause in their source chain, which a one-line report would drop: the message carries
+// the whole chain.
+fn with_causes(err: &dyn std::error::Error) -> StoreError {
+    let mut message = err.to_string();
+    let mut source = err.source();
+    while let Some(cause) = source {
+        let cause_text = cause.to_string();
+        if !message.contains(&cause_text) {
+            message.push_str(": ");
+            message.push_str(&cause_text);
+        }
+        source = cause.source();
+    }
+    StoreError::backend(message)
+}
+
 impl From<tokio_postgres::Error> for StoreError {
     fn from(e: tokio_postgres::Error) -> Self {
-        StoreError::backend(e)
+        with_causes(&e)
     }
 }
 
 impl From<deadpool_postgres::PoolError> for StoreError {
     fn from(e: deadpool_postgres::PoolError) -> Self {
-        StoreError::backend(e)
+        with_causes(&e)
     }
 }

@@ -431,7 +431,12 @@ fn postgres_bad_urls_and_unreachable_servers_are_errors() {
         "postgresql://postgres@/postgres?host={}&connect_timeout=2",
         missing.path().display()
     );
-    assert!(PgStore::open(&url).is_err());
+    let err = PgStore::open(&url).err().unwrap();
+    // The cause is in the message, not only in the error's source chain.
+    assert!(
+        format!("{err}").contains("error connecting to server: "),
+        "{err}"
+    );
 }
 
 /// The server calls the store from `spawn_blocking` threads and drops it inside its runtime;
