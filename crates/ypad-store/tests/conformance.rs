@@ -383,6 +383,30 @@ fn postgres_shared_setting_is_the_first_nodes() {
     );
 }
 
+/// A group commit is one transaction: a batch the database refuses leaves nothing behind, so
+/// the persister's retry starts from a clean slate.
+#[test]
+fn postgres_batch_is_all_or_nothing() {
+    let store = PgStore::open(&pg_testing::fresh_database()).unwrap();
+    let ups = keystrokes("ok");
+    let refused = LogEntry {
+        // PostgreSQL text cannot hold NUL, so this row fails after the first one went in.
+        author: Some("a.\0".into()),
+        new_clients: vec![3],
+        ..entry("q", 1, ups[1].clone())
+    };
+    let err = store
+        .append(&[entry("p", 1, ups[0].clone()), refused])
+        .unwrap_err();
+    assert!(format!("{err}").contains("0x00"), "{err}");
+    assert!(store.meta("p").unwrap().is_none());
+    assert!(store.meta("q").unwrap().is_none());
+    assert!(store.log("p", 1, 1).unwrap().is_empty());
+    assert!(store.pads_of_author("a.x").unwrap().is_empty());
+    store.append(&[entry("p", 1, ups[0].clone())]).unwrap();
+    assert_eq!(store.meta("p").unwrap().unwrap().revisions, 1);
+}
+
 #[test]
 fn postgres_refuses_a_newer_schema_and_reopens_an_equal_one() {
     let url = pg_testing::fresh_database();
