@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # The whole test suite, from a fresh machine: installs what the tests need (npm packages from
-# the lockfiles, Debian's chromium for the browser tests), then runs the Rust tests, the stock-
-# Yjs interop tests and the browser tests against the real server binary.
+# the lockfiles, Debian's chromium for the browser tests and postgresql for the PostgreSQL
+# store), starts a private PostgreSQL, then runs the Rust tests, the stock-Yjs interop tests
+# and the browser tests against the real server binary.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 root=$(pwd)
@@ -51,6 +52,9 @@ if [ -f web/package.json ]; then
     exit 1
   fi
 fi
+
+echo "== private PostgreSQL (stopped on exit)"
+source tests/pg.sh
 
 echo "== Rust tests"
 cargo build -p ypad

@@ -228,6 +228,18 @@ impl Store for FlakyStore {
     fn is_public(&self, pad: &str) -> Result<bool, StoreError> {
         self.inner.is_public(pad)
     }
+    fn shared_setting(&self, name: &str, candidate: &str) -> Result<Option<String>, StoreError> {
+        self.inner.shared_setting(name, candidate)
+    }
+    fn existing_read_only_id(&self, pad: &str) -> Result<Option<String>, StoreError> {
+        self.inner.existing_read_only_id(pad)
+    }
+    fn authors(&self) -> Result<Vec<Author>, StoreError> {
+        self.inner.authors()
+    }
+    fn author_mappers(&self) -> Result<Vec<(String, String)>, StoreError> {
+        self.inner.author_mappers()
+    }
 }
 
 async fn wait_health(server: &TestServer, status: &str) {

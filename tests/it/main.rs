@@ -12,5 +12,6 @@ mod interop;
 mod moderation;
 mod pad_files;
 mod persistence;
+mod postgres;
 mod slowloris;
 mod sync;

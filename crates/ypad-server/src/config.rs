@@ -12,6 +12,11 @@ pub struct Config {
     /// Directory of the embedded sled store (and of APIKEY.txt).
     #[arg(long, env = "YPAD_DATA_DIR", default_value = DEFAULT_DATA_DIR)]
     pub data_dir: PathBuf,
+    /// Keep pads in this PostgreSQL database instead of the data directory
+    /// (`postgres://user:password@host/db`): every node given the same URL shares the pads and
+    /// the API key. The schema is created or upgraded at start.
+    #[arg(long, env = "YPAD_DATABASE_URL", hide_env_values = true)]
+    pub database_url: Option<String>,
     /// Seconds a pad without connections stays in memory.
     #[arg(long = "idle-evict-secs", env = "YPAD_IDLE_EVICT_SECS", default_value = "60", value_parser = seconds)]
     pub idle_evict: Duration,

@@ -32,9 +32,10 @@ use axum::routing::get;
 use tokio::net::TcpListener;
 use tower_http::compression::CompressionLayer;
 use ypad_engine::Engine;
-use ypad_store::{SledStore, Store, StoreError};
+use ypad_store::{PgStore, SledStore, Store, StoreError};
 
 pub use config::{Config, DEFAULT_DATA_DIR};
+pub use etherpad::{API_KEY_SETTING, new_api_key};
 
 use crate::state::AppState;
 
@@ -46,6 +47,10 @@ pub enum ServerError {
         #[source]
         source: StoreError,
     },
+    #[error("cannot open the PostgreSQL store: {0}")]
+    OpenDatabase(#[source] StoreError),
+    #[error("cannot read or make the shared API key in the database: {0}")]
+    SharedApiKey(#[source] StoreError),
     #[error("cannot read or make the API key in {}: {source}", path.display())]
     ApiKey {
         path: PathBuf,
@@ -168,8 +173,16 @@ pub struct Server {
 }
 
 impl Server {
-    /// Opens the sled store in `config.data_dir` and reads (or makes) the API key.
+    /// Opens the store (the PostgreSQL database of `config.database_url`, else sled in
+    /// `config.data_dir`) and reads (or makes) the API key.
     pub async fn open(config: Config) -> Result<Server, ServerError> {
+        if let Some(url) = config.database_url.clone() {
+            let store = tokio::task::spawn_blocking(move || PgStore::open(&url))
+                .await
+                .map_err(|e| std::io::Error::other(e.to_string()))?
+                .map_err(ServerError::OpenDatabase)?;
+            return Self::with_store(config, Arc::new(store)).await;
+        }
         let dir = config.data_dir.clone();
         let store = tokio::task::spawn_blocking(move || SledStore::open(&dir))
             .await
@@ -181,17 +194,22 @@ impl Server {
         Self::with_store(config, Arc::new(store)).await
     }
 
-    /// A server over a given store (a test's fault-injecting wrapper, another backend); the
-    /// API key still lives in `config.data_dir`.
+    /// A server over a given store (a test's fault-injecting wrapper, another backend). The
+    /// API key is the store's shared one if it keeps one (every node of a cluster then has the
+    /// same), else the one in `config.data_dir`; either way it is in `APIKEY.txt` there.
     pub async fn with_store(config: Config, store: Arc<dyn Store>) -> Result<Server, ServerError> {
         let dir = config.data_dir.clone();
+        let key_store = store.clone();
         let (api_key, api_key_path) =
-            tokio::task::spawn_blocking(move || etherpad::load_or_create_api_key(&dir))
+            tokio::task::spawn_blocking(move || etherpad::shared_api_key(&*key_store, &dir))
                 .await
                 .map_err(|e| std::io::Error::other(e.to_string()))?
-                .map_err(|source| ServerError::ApiKey {
-                    path: config.data_dir.join("APIKEY.txt"),
-                    source,
+                .map_err(|err| match err {
+                    etherpad::ApiKeyError::Store(e) => ServerError::SharedApiKey(e),
+                    etherpad::ApiKeyError::File(source) => ServerError::ApiKey {
+                        path: config.data_dir.join("APIKEY.txt"),
+                        source,
+                    },
                 })?;
         Ok(Server {
             config,

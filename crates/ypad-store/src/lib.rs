@@ -3,11 +3,16 @@
 //! A pad is an append-only log of yrs updates (one entry per revision, with its time and
 //! author), checkpoints (the merged state at some revision, so loading costs about one checkpoint
 //! rather than the whole history) and a small metadata record. [`Store`] is the interface the
-//! server sees; [`SledStore`] is the embedded backend. This is the only crate that knows sled.
+//! server sees; [`SledStore`] is the embedded backend and [`PgStore`] the PostgreSQL one that
+//! nodes of a cluster share. This is the only crate that knows sled or PostgreSQL.
 
 mod keys;
+mod pg_store;
+#[doc(hidden)]
+pub mod pg_testing;
 mod sled_store;
 
+pub use pg_store::{PgStore, SchemaTooNew};
 pub use sled_store::SledStore;
 
 /// One revision of a pad: a yrs v1 update with when and by whom it was made.
@@ -167,7 +172,8 @@ pub trait Store: Send + Sync + 'static {
     fn put_history_block(&self, pad: &str, start: u64, block: &[u8]) -> Result<()>;
     /// The history block with the greatest start at or before `rev`: `(start, bytes)`.
     fn history_block_at_or_before(&self, pad: &str, rev: u64) -> Result<Option<(u64, Vec<u8>)>>;
-    /// Every pad, in id order.
+    /// Every pad: shorter ids first, ids of one length in byte order (the embedded store's key
+    /// order, which every backend keeps).
     fn list(&self) -> Result<Vec<PadMeta>>;
     /// Removes a pad with its whole history. Returns whether it existed.
     fn delete(&self, pad: &str) -> Result<bool>;
@@ -218,4 +224,18 @@ pub trait Store: Send + Sync + 'static {
     fn save_revision(&self, pad: &str, saved: &SavedRevision) -> Result<()>;
     /// Saved revisions of `pad`, oldest first.
     fn saved_revisions(&self, pad: &str) -> Result<Vec<SavedRevision>>;
+
+    // What a cluster shares, and what copying a whole store between backends needs to see.
+
+    /// A setting every node of a cluster shares (the API key): its value, recording
+    /// `candidate` first if it has none. `None` from a store that belongs to one node, whose
+    /// settings stay in its data directory's files.
+    fn shared_setting(&self, name: &str, candidate: &str) -> Result<Option<String>>;
+    /// The pad's read-only id if it has one; unlike [`Store::read_only_id`], never makes one.
+    fn existing_read_only_id(&self, pad: &str) -> Result<Option<String>>;
+    /// Every author, in id order.
+    fn authors(&self) -> Result<Vec<Author>>;
+    /// Every external id (browser token, API author mapper) with its author id, in external id
+    /// order.
+    fn author_mappers(&self) -> Result<Vec<(String, String)>>;
 }

@@ -618,6 +618,45 @@ impl Store for SledStore {
                 .map_err(|_| corrupt(read_only_id, "read-only mapping")),
         }
     }
+
+    fn shared_setting(&self, _name: &str, _candidate: &str) -> Result<Option<String>> {
+        // One node owns this store, and its settings stay in its data directory's files
+        // (APIKEY.txt), where an operator may edit them as before.
+        Ok(None)
+    }
+
+    fn existing_read_only_id(&self, pad: &str) -> Result<Option<String>> {
+        match self.readonly.get(ro_by_pad(pad))? {
+            None => Ok(None),
+            Some(ro) => String::from_utf8(ro.to_vec())
+                .map(Some)
+                .map_err(|_| corrupt(pad, "read-only id")),
+        }
+    }
+
+    fn authors(&self) -> Result<Vec<Author>> {
+        self.authors
+            .iter()
+            .values()
+            .map(|v| {
+                serde_json::from_slice(&v?)
+                    .map_err(|e| corrupt("?", &format!("author record: {e}")))
+            })
+            .collect()
+    }
+
+    fn author_mappers(&self) -> Result<Vec<(String, String)>> {
+        self.mappers
+            .iter()
+            .map(|kv| {
+                let (mapper, author) = kv?;
+                Ok((
+                    String::from_utf8_lossy(&mapper).into_owned(),
+                    String::from_utf8_lossy(&author).into_owned(),
+                ))
+            })
+            .collect()
+    }
 }
 
 /// Groups under `g` + id, beside their mappings under `m` + mapper.
@@ -678,210 +717,26 @@ fn corrupt(pad: &str, what: &str) -> StoreError {
     }
 }
 
+// The behaviour every backend shares is tested in `tests/conformance.rs`, against each.
 #[cfg(test)]
 mod tests {
     use super::*;
     use ypad_core::PadDoc;
 
-    fn entry(pad: &str, rev: u64, update: Vec<u8>) -> LogEntry {
-        LogEntry {
-            pad: pad.into(),
-            rev,
-            time_ms: 1000 + rev,
-            author: Some("a.x".into()),
-            update: update.into(),
-            new_clients: Vec::new(),
-        }
-    }
-
-    /// Updates typing `text` one character at a time.
-    fn keystrokes(text: &str) -> Vec<Vec<u8>> {
-        let mut doc = PadDoc::with_client_id(7);
-        let mut typed = String::new();
-        text.chars()
-            .map(|c| {
-                typed.push(c);
-                doc.set_text(&typed).unwrap()
-            })
-            .collect()
-    }
-
-    #[test]
-    fn append_load_checkpoint_reload() {
-        let dir = tempfile::tempdir().unwrap();
-        let store = SledStore::open(dir.path()).unwrap();
-        let ups = keystrokes("hello");
-        let entries: Vec<_> = ups
-            .iter()
-            .enumerate()
-            .map(|(i, u)| entry("p", i as u64 + 1, u.clone()))
-            .collect();
-        store.append(&entries[..3]).unwrap();
-        let merged = ypad_core::doc::merge_updates(&ups[..3]).unwrap();
-        store.put_checkpoint("p", 3, &merged).unwrap();
-        store.append(&entries[3..]).unwrap();
-        store.flush().unwrap();
-        drop(store);
-
-        let store = SledStore::open(dir.path()).unwrap();
-        let loaded = store.load("p").unwrap().unwrap();
-        assert_eq!(loaded.meta.revisions, 5);
-        assert_eq!(loaded.meta.checkpoint_rev, 3);
-        assert_eq!(loaded.meta.last_edited_ms, 1005);
-        assert_eq!(loaded.tail.len(), 2);
-        let doc = PadDoc::from_updates(loaded.updates()).unwrap();
-        assert_eq!(doc.text(), "hello");
-        assert_eq!(store.log("p", 2, 3).unwrap(), entries[1..3].to_vec());
-        assert_eq!(store.checkpoint_at_or_before("p", 2).unwrap(), None);
-    }
-
-    #[test]
-    fn newest_checkpoint_replaces_older_and_history_blocks_are_found_by_revision() {
-        let dir = tempfile::tempdir().unwrap();
-        let store = SledStore::open(dir.path()).unwrap();
-        store.put_checkpoint("p", 10, b"ten").unwrap();
-        store.put_checkpoint("p", 20, b"twenty").unwrap();
-        store.put_checkpoint("q", 5, b"other pad").unwrap();
-        assert_eq!(store.checkpoint_at_or_before("p", 15).unwrap(), None);
-        assert_eq!(
-            store.checkpoint_at_or_before("p", 99).unwrap(),
-            Some((20, b"twenty".to_vec()))
-        );
-        assert!(store.checkpoint_at_or_before("q", 5).unwrap().is_some());
-
-        store.put_history_block("p", 0, b"first").unwrap();
-        store.put_history_block("p", 7, b"second").unwrap();
-        store.put_history_block("pq", 0, b"neighbour").unwrap();
-        let at = |rev| store.history_block_at_or_before("p", rev).unwrap();
-        assert_eq!(at(6), Some((0, b"first".to_vec())));
-        assert_eq!(at(7), Some((7, b"second".to_vec())));
-        assert_eq!(at(u64::MAX), Some((7, b"second".to_vec())));
-        store.copy("p", "copy", 1).unwrap();
-        assert_eq!(
-            store.history_block_at_or_before("copy", 9).unwrap(),
-            Some((7, b"second".to_vec()))
-        );
-        store.delete("p").unwrap();
-        assert_eq!(at(u64::MAX), None);
-        assert!(store.history_block_at_or_before("pq", 0).unwrap().is_some());
-    }
-
-    #[test]
-    fn pads_are_separate_and_listed() {
-        let dir = tempfile::tempdir().unwrap();
-        let store = SledStore::open(dir.path()).unwrap();
-        assert!(store.load("a").unwrap().is_none());
-        assert!(store.create("a", 5).unwrap());
-        assert!(!store.create("a", 6).unwrap());
-        store
-            .append(&[entry("ab", 1, keystrokes("x")[0].clone())])
-            .unwrap();
-        let list = store.list().unwrap();
-        let ids: Vec<_> = list.iter().map(|m| (m.id.as_str(), m.revisions)).collect();
-        assert_eq!(ids, vec![("a", 0), ("ab", 1)]);
-        assert_eq!(store.load("a").unwrap().unwrap().tail.len(), 0);
-        assert!(store.delete("ab").unwrap());
-        assert!(store.load("ab").unwrap().is_none());
-        assert!(store.log("ab", 1, 10).unwrap().is_empty());
-    }
-
-    #[test]
-    fn authors_saved_revisions_and_copies() {
-        let dir = tempfile::tempdir().unwrap();
-        let store = SledStore::open(dir.path()).unwrap();
-        let ann = Author {
-            id: "a.ann".into(),
-            name: Some("Ann".into()),
-            color: "#ff0000".into(),
-            created_ms: 1,
-        };
-        assert_eq!(store.author_for_mapper("ext-1", &ann).unwrap(), ann);
-        let other = Author {
-            id: "a.other".into(),
-            ..ann.clone()
-        };
-        assert_eq!(
-            store.author_for_mapper("ext-1", &other).unwrap().id,
-            "a.ann"
-        );
-        let ups = keystrokes("ab");
-        let with_client = |rev: u64, update: Vec<u8>| LogEntry {
-            new_clients: vec![rev],
-            ..entry("p", rev, update)
-        };
-        store
-            .append(&[
-                with_client(1, ups[0].clone()),
-                with_client(2, ups[1].clone()),
-            ])
-            .unwrap();
-        assert_eq!(store.authors_of_pad("p").unwrap(), vec!["a.x"]);
-        assert_eq!(
-            store.client_authors("p").unwrap(),
-            vec![(1, "a.x".to_owned()), (2, "a.x".to_owned())]
-        );
-        assert_eq!(store.pads_of_author("a.x").unwrap(), vec!["p"]);
-        let saved = SavedRevision {
-            rev: 2,
-            label: "v1".into(),
-            author: None,
-            time_ms: 5,
-        };
-        store.save_revision("p", &saved).unwrap();
-        store
-            .save_revision(
-                "p",
-                &SavedRevision {
-                    rev: 1,
-                    ..saved.clone()
-                },
-            )
-            .unwrap();
-        assert_eq!(
-            store
-                .saved_revisions("p")
-                .unwrap()
-                .iter()
-                .map(|s| s.rev)
-                .collect::<Vec<_>>(),
-            vec![2, 1]
-        );
-        let state = PadDoc::from_updates(store.load("p").unwrap().unwrap().updates())
-            .unwrap()
-            .encode_state();
-        store.put_checkpoint("p", 2, &state).unwrap();
-        store.copy("p", "q", 9).unwrap();
-        let copied = store.load("q").unwrap().unwrap();
-        assert_eq!(copied.meta.revisions, 2);
-        assert_eq!(PadDoc::from_updates(copied.updates()).unwrap().text(), "ab");
-        assert_eq!(store.saved_revisions("q").unwrap().len(), 2);
-        assert_eq!(store.pads_of_author("a.x").unwrap(), vec!["p", "q"]);
-        store.delete("p").unwrap();
-        assert_eq!(store.pads_of_author("a.x").unwrap(), vec!["q"]);
-        assert!(store.saved_revisions("p").unwrap().is_empty());
-    }
-
-    #[test]
-    fn read_only_ids_are_stable() {
-        let dir = tempfile::tempdir().unwrap();
-        let store = SledStore::open(dir.path()).unwrap();
-        assert_eq!(store.read_only_id("p", "r.1").unwrap(), "r.1");
-        assert_eq!(store.read_only_id("p", "r.2").unwrap(), "r.1");
-        assert_eq!(
-            store.pad_of_read_only_id("r.1").unwrap().as_deref(),
-            Some("p")
-        );
-        assert_eq!(store.pad_of_read_only_id("r.2").unwrap(), None);
-        store.delete("p").unwrap();
-        assert_eq!(store.pad_of_read_only_id("r.1").unwrap(), None);
-    }
-
     #[test]
     fn corrupt_entry_is_reported_for_that_pad_only() {
         let dir = tempfile::tempdir().unwrap();
         let store = SledStore::open(dir.path()).unwrap();
+        let update = PadDoc::with_client_id(7).set_text("g").unwrap();
         store
-            .append(&[entry("good", 1, keystrokes("g")[0].clone())])
+            .append(&[LogEntry {
+                pad: "good".into(),
+                rev: 1,
+                time_ms: 1,
+                author: None,
+                update: update.into(),
+                new_clients: Vec::new(),
+            }])
             .unwrap();
         store.create("bad", 1).unwrap();
         store
@@ -890,33 +745,5 @@ mod tests {
             .unwrap();
         assert!(matches!(store.load("bad"), Err(StoreError::Corrupt { .. })));
         assert!(store.load("good").unwrap().is_some());
-    }
-
-    #[test]
-    fn lock_changes_are_kept_in_order_and_go_with_the_pad() {
-        let dir = tempfile::tempdir().unwrap();
-        let store = SledStore::open(dir.path()).unwrap();
-        assert_eq!(store.pad_locks("p").unwrap(), vec![]);
-        let locked = PadLock {
-            locked: true,
-            lock_at: None,
-            by: Some("a.1".into()),
-            time_ms: 10,
-        };
-        let scheduled = PadLock {
-            locked: false,
-            lock_at: Some(500),
-            by: None,
-            time_ms: 20,
-        };
-        store.put_pad_lock("p", &locked).unwrap();
-        store.put_pad_lock("p", &scheduled).unwrap();
-        assert_eq!(
-            store.pad_locks("p").unwrap(),
-            vec![locked, scheduled.clone()]
-        );
-        assert!(!scheduled.holds_at(499) && scheduled.holds_at(500));
-        store.delete("p").unwrap();
-        assert_eq!(store.pad_locks("p").unwrap(), vec![]);
     }
 }

@@ -9,6 +9,7 @@ use clap::{Args, Parser, Subcommand};
 use tracing_subscriber::EnvFilter;
 use ypad_engine::Format;
 
+mod migrate_cli;
 mod transfer_cli;
 
 #[derive(Parser)]
@@ -33,6 +34,20 @@ enum Command {
     Export(ExportCmd),
     /// Import files into pads (.md, .txt, .html, .etherpad).
     Import(ImportCmd),
+    /// Copy every pad with its whole history, the authors and the API key from one store to
+    /// another: a data directory to PostgreSQL or back. Safe to run again after an
+    /// interruption; verifies what it copied.
+    Migrate(MigrateCmd),
+}
+
+#[derive(Args)]
+struct MigrateCmd {
+    /// The store to copy: a data directory, or a postgres:// URL.
+    #[arg(long)]
+    from: String,
+    /// Where to copy it: a data directory, or a postgres:// URL.
+    #[arg(long)]
+    to: String,
 }
 
 /// Where `export` and `import` find pads.
@@ -124,6 +139,7 @@ fn main() -> ExitCode {
                 out: cmd.out,
             },
         ),
+        Command::Migrate(cmd) => migrate_cli::migrate(&cmd.from, &cmd.to),
         Command::Import(cmd) => transfer_cli::import(
             cmd.target.source(),
             transfer_cli::ImportArgs {
@@ -150,14 +166,14 @@ fn serve(args: ServeArgs) -> Result<(), Box<dyn std::error::Error>> {
             .await
             .map_err(|e| format!("cannot listen on {}: {e}", args.listen))?;
         let addr = listener.local_addr()?;
-        let data_dir = args.config.data_dir.clone();
+        let data = match &args.config.database_url {
+            Some(_) => "PostgreSQL".to_owned(),
+            None => args.config.data_dir.display().to_string(),
+        };
         let server = ypad_server::Server::open(args.config).await?;
         println!("HTTP API key in {}", server.api_key_path().display());
         // Tests and scripts read the port from this line; keep its wording.
-        println!(
-            "ypad listening on http://{addr}/ (data in {})",
-            data_dir.display()
-        );
+        println!("ypad listening on http://{addr}/ (data in {data})");
         server
             .serve(listener, ypad_server::shutdown_signal())
             .await?;

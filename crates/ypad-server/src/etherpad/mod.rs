@@ -12,7 +12,8 @@ use axum::http::{HeaderMap, StatusCode};
 use axum::response::{IntoResponse, Response};
 use serde_json::{Value, json};
 
-pub(crate) use apikey::{load_or_create as load_or_create_api_key, matches as key_matches};
+pub(crate) use apikey::{ApiKeyError, matches as key_matches, shared as shared_api_key};
+pub use apikey::{SETTING as API_KEY_SETTING, new_key as new_api_key};
 pub(crate) use params::MAX_BODY_BYTES;
 use params::Params;
 
