@@ -134,6 +134,20 @@ pub fn migrate(from: &str, to: &str) -> CliResult {
         }
     }
     copy_api_key(&from, &*src, &to, &*dst, ypad_server::API_KEY_SETTING)?;
+    // Groups before their sessions; copying either again changes nothing.
+    let groups = src.groups()?;
+    for group in &groups {
+        match &group.mapper {
+            Some(mapper) => {
+                dst.group_for_mapper(mapper, group)?;
+            }
+            None => dst.put_group(group)?,
+        }
+    }
+    let sessions = src.sessions()?;
+    for session in &sessions {
+        dst.put_session(session)?;
+    }
 
     let pads = src.list()?;
     let bar = progress(pads.iter().map(|m| m.revisions).sum());
@@ -152,7 +166,7 @@ pub fn migrate(from: &str, to: &str) -> CliResult {
     }
     println!(
         "migrated {} pad(s) from {} to {}: {} revision(s) copied, {} already there; {} author(s), \
-         {} author mapping(s); verified",
+         {} author mapping(s), {} group(s), {} session(s); verified",
         tally.pads,
         from.describe(),
         to.describe(),
@@ -160,6 +174,8 @@ pub fn migrate(from: &str, to: &str) -> CliResult {
         tally.present_revisions,
         authors.len(),
         mappers.len(),
+        groups.len(),
+        sessions.len(),
     );
     Ok(())
 }
@@ -309,6 +325,19 @@ fn copy_pad(
         dst.save_revision(pad, s)?;
     }
 
+    // Lock changes are kept in order like saved revisions; a group pad's public flag with them.
+    let locks = src.pad_locks(pad)?;
+    let locks_there = dst.pad_locks(pad)?;
+    if !locks.starts_with(&locks_there) {
+        return Err("the destination's lock history differs from the source's".into());
+    }
+    for lock in &locks[locks_there.len()..] {
+        dst.put_pad_lock(pad, lock)?;
+    }
+    if src.is_public(pad)? {
+        dst.set_public(pad, true)?;
+    }
+
     if let Some(ro) = src.existing_read_only_id(pad)? {
         let there = dst.read_only_id(pad, &ro)?;
         if there != ro {
@@ -395,6 +424,9 @@ fn verify_pad(src: &dyn Store, dst: &dyn Store, pad: &str) -> CliResult {
     }
     if src.authors_of_pad(pad)? != dst.authors_of_pad(pad)? {
         return fail("the pad's authors differ".into());
+    }
+    if src.pad_locks(pad)? != dst.pad_locks(pad)? {
+        return Err("lock history differs after copying".into());
     }
     if src.saved_revisions(pad)? != dst.saved_revisions(pad)? {
         return fail("the saved revisions differ".into());

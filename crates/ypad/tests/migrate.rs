@@ -127,6 +127,8 @@ fn assert_same(a: &dyn Store, b: &dyn Store) {
             a.existing_read_only_id(pad).unwrap(),
             b.existing_read_only_id(pad).unwrap()
         );
+        assert_eq!(a.pad_locks(pad).unwrap(), b.pad_locks(pad).unwrap());
+        assert_eq!(a.is_public(pad).unwrap(), b.is_public(pad).unwrap());
         assert_eq!(
             a.checkpoint_at_or_before(pad, u64::MAX).unwrap(),
             b.checkpoint_at_or_before(pad, u64::MAX).unwrap(),
@@ -140,6 +142,8 @@ fn assert_same(a: &dyn Store, b: &dyn Store) {
     }
     assert_eq!(a.authors().unwrap(), b.authors().unwrap());
     assert_eq!(a.author_mappers().unwrap(), b.author_mappers().unwrap());
+    assert_eq!(a.groups().unwrap(), b.groups().unwrap());
+    assert_eq!(a.sessions().unwrap(), b.sessions().unwrap());
 }
 
 #[test]
@@ -180,6 +184,28 @@ fn fixtures_and_a_long_pad_go_to_postgres_and_back() {
             .author_for_mapper("t.browser-token", &author("a.ann", "Ann"))
             .unwrap();
         store.put_author(&author("a.bob", "Bob")).unwrap();
+        let lock = ypad_store::PadLock {
+            locked: true,
+            lock_at: None,
+            by: Some("a.ann".into()),
+            time_ms: 7,
+        };
+        store.put_pad_lock("long", &lock).unwrap();
+        let group = ypad_store::Group {
+            id: "g.aaaaaaaaaaaaaaaa".into(),
+            mapper: Some("course-1".into()),
+            created_ms: 1,
+        };
+        store.group_for_mapper("course-1", &group).unwrap();
+        store
+            .put_session(&ypad_store::GroupSession {
+                id: "s.1".into(),
+                group_id: group.id.clone(),
+                author_id: "a.ann".into(),
+                valid_until: 2_000_000_000,
+            })
+            .unwrap();
+        store.set_public("long", true).unwrap();
         store.flush().unwrap();
     }
     std::fs::write(source.path().join("APIKEY.txt"), "key-of-the-data-dir\n").unwrap();
