@@ -12,13 +12,18 @@ export function normalisePadName(name: string): string {
   return name.trim().replace(/[\s:]/g, "_");
 }
 
+/** A group pad's id: `g.` and 16 letters or digits (its group), `$`, then its name. */
+const GROUP_PAD = /^g\.[A-Za-z0-9]{16}\$(.+)$/;
+
 /** Why `id` is not a valid pad id, or null when it is. */
 export function padIdProblem(id: string): string | null {
   const chars = [...id].length;
   if (chars === 0) return "The pad name is empty.";
   if (chars > MAX_PAD_ID_CHARS) return `A pad name has at most ${MAX_PAD_ID_CHARS} characters.`;
   if (id.includes("/")) return "A pad name cannot contain “/”.";
-  if (id.includes("$")) return "A pad name cannot contain “$”.";
+  // The one `$` a group pad has separates its group from its name.
+  const name = GROUP_PAD.exec(id)?.[1] ?? id;
+  if (name.includes("$")) return "A pad name cannot contain “$”.";
   // eslint-disable-next-line no-control-regex
   if (/[\u0000-\u001f\u007f-\u009f]/.test(id)) return "A pad name cannot contain control characters.";
   return null;

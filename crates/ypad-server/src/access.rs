@@ -128,7 +128,7 @@ pub(crate) async fn open_pad(
     let Some(group) = id.group().map(str::to_owned) else {
         if state.config.require_session {
             return Err(HttpError::Forbidden(
-                "this server serves group pads only, through a session from the site that links to them"
+                "This server serves group pads only, through a session from the site that links to them."
                     .into(),
             ));
         }
@@ -160,7 +160,7 @@ pub(crate) async fn open_pad(
         .await?;
     if !public && session.is_none() {
         return Err(HttpError::Forbidden(
-            "this pad belongs to a group: open it through the site that gave you access (no valid session)"
+            "This pad belongs to a group: open it through the site that gave you access (no valid session)."
                 .into(),
         ));
     }

@@ -267,11 +267,19 @@ async fn stats(state: &AppState) -> Result<String, HttpError> {
         });
     Ok(format!(
         "<div><b>{total}</b>pads</div><div><b>{}</b>loaded</div><div><b>{active}</b>with people in them</div>\
-         <div><b>{}</b>connections</div><div><b>{rss}</b>memory (RSS)</div><div><b>{} MiB</b>data directory</div>",
+         <div><b>{}</b>connections</div><div><b>{rss}</b>memory (RSS)</div><div><b>{}</b>data directory</div>",
         loaded.len(),
         state.connections(),
-        store_bytes / (1024 * 1024),
+        human_bytes(store_bytes),
     ))
+}
+
+fn human_bytes(bytes: u64) -> String {
+    match bytes {
+        b if b >= 1 << 30 => format!("{:.1} GiB", b as f64 / f64::from(1u32 << 30)),
+        b if b >= 1 << 20 => format!("{:.1} MiB", b as f64 / f64::from(1u32 << 20)),
+        b => format!("{} KiB", b.div_ceil(1024)),
+    }
 }
 
 fn dir_size(dir: &std::path::Path) -> u64 {
