@@ -25,6 +25,14 @@ export interface SavedRevision {
   timeMs: number | null;
 }
 
+/** A change of the pad's lock, an event of its history beside the revisions. */
+export interface LockEvent {
+  locked: boolean;
+  lockAt: number | null;
+  by: string | null;
+  timeMs: number;
+}
+
 export interface RevisionText extends RevisionMeta {
   head: number;
   text: string;
@@ -43,6 +51,13 @@ function readSaved(v: unknown): SavedRevision | null {
   const rev = num(field(v, "rev"));
   if (rev === null) return null;
   return { rev, label: str(field(v, "label")) ?? `Revision ${rev}`, author: str(field(v, "author")), timeMs: num(field(v, "timeMs")) };
+}
+
+function readLockEvent(v: unknown): LockEvent | null {
+  const locked = field(v, "locked");
+  const timeMs = num(field(v, "timeMs"));
+  if (typeof locked !== "boolean" || timeMs === null) return null;
+  return { locked, lockAt: num(field(v, "lockAt")), by: str(field(v, "by")), timeMs };
 }
 
 export function readRevisionText(body: unknown): RevisionText {
@@ -83,6 +98,7 @@ export class PadHistory {
   /** The newest revision, or -1 before the server answered. */
   head = -1;
   saved: SavedRevision[] = [];
+  locks: LockEvent[] = [];
   private meta = new Map<number, RevisionMeta>();
   /** Pages of the revision list being fetched, and the head each was last fetched at. */
   private pagesLoading = new Map<number, Promise<void>>();
@@ -121,6 +137,10 @@ export class PadHistory {
       this.saved = saved.map(readSaved).filter((s): s is SavedRevision => s !== null);
       this.saved.sort((a, b) => a.rev - b.rev);
     }
+    const locks = field(body, "locks");
+    if (Array.isArray(locks)) {
+      this.locks = locks.map(readLockEvent).filter((l): l is LockEvent => l !== null);
+    }
   }
 
   /**
@@ -128,10 +148,10 @@ export class PadHistory {
    * anything changed. Throws NoSuchPad while the pad does not exist.
    */
   async poll(): Promise<boolean> {
-    const before = `${this.head}/${this.saved.length}`;
+    const before = `${this.head}/${this.saved.length}/${this.locks.length}`;
     const body = await getJson(this.url(this.head < 0 ? "" : `?from=${this.head + 1}`));
     this.take(body);
-    const changed = `${this.head}/${this.saved.length}` !== before;
+    const changed = `${this.head}/${this.saved.length}/${this.locks.length}` !== before;
     if (changed) this.changed();
     return changed;
   }

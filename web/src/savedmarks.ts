@@ -1,10 +1,11 @@
 // The timeslider's saved revisions: a star above the slider for each and a list with label, time
-// and who saved it; both jump to the revision.
+// and who saved it; both jump to the revision. Beside them, the pad's lock changes, listed with
+// their time and who made them.
 
 import { type AuthorInfo, displayName } from "./authorcolors";
 import { h } from "./dom";
 import { icon } from "./icons";
-import type { SavedRevision } from "./revisions";
+import type { LockEvent, SavedRevision } from "./revisions";
 import { formatTime } from "./revisioninfo";
 
 export interface SavedElements {
@@ -39,6 +40,24 @@ export function renderSaved(
       button.addEventListener("click", () => jump(s.rev));
       const by = s.author ? authors.get(s.author) : undefined;
       return h("li", {}, button, h("span", { class: "muted" }, `revision ${s.rev}${when.text ? ` · ${when.text}` : ""}${by ? ` · ${displayName(by)}` : ""}`));
+    }),
+  );
+}
+
+export interface LockElements {
+  box: HTMLElement;
+  list: HTMLElement;
+  count: HTMLElement;
+}
+
+export function renderLocks(els: LockElements, locks: LockEvent[], authors: Map<string, AuthorInfo>): void {
+  els.box.hidden = locks.length === 0;
+  els.count.textContent = String(locks.length);
+  els.list.replaceChildren(
+    ...locks.map((l) => {
+      const what = l.locked ? "Locked" : l.lockAt !== null ? `Lock set for ${formatTime(l.lockAt).text}` : "Unlocked";
+      const by = l.by ? authors.get(l.by) : undefined;
+      return h("li", { class: l.locked ? "ts-lock locked" : "ts-lock" }, h("b", {}, what), h("span", { class: "muted" }, ` ${formatTime(l.timeMs).text}${by ? ` · ${displayName(by)}` : ""}`));
     }),
   );
 }

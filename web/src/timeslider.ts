@@ -20,7 +20,7 @@ import { NoSuchPad, PadHistory } from "./revisions";
 import { registerServiceWorker } from "./swregister";
 import { showFatal } from "./fatal";
 import { RevisionViewer, revFromHash } from "./revisionviewer";
-import { renderSaved } from "./savedmarks";
+import { renderLocks, renderSaved } from "./savedmarks";
 import { DEFAULT_SPEED, PlayClock, SPEEDS, type TimeOf } from "./playback";
 
 /** While dragging, a revision is fetched once the slider has rested this long. */
@@ -263,11 +263,14 @@ function main(): void {
   const player = setupPlayback(viewer, hist);
   const refreshJumps = setupJumps(viewer, hist, player);
   const savedEls = { marks: byId("ts-marks"), box: byId("ts-saved-box"), list: byId("ts-saved"), count: byId("ts-saved-count") };
-  const showSaved = (): void =>
+  const lockEls = { box: byId("ts-locks-box"), list: byId("ts-locks"), count: byId("ts-locks-count") };
+  const showSaved = (): void => {
     renderSaved(savedEls, hist.saved, hist.head, viewer.knownAuthors, (rev) => {
       player.set(false);
       viewer.go(rev, 0);
     });
+    renderLocks(lockEls, hist.locks, viewer.knownAuthors);
+  };
   // The saved revisions' list names who saved them.
   viewer.onRender((t, newAuthors) => {
     if (isReadOnlyId(padId)) showName(titleFromText(t.text));

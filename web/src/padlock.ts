@@ -1,0 +1,131 @@
+// A pad's lock as this browser lives it. A moderator (the pad's creator) can lock the pad now or
+// at a set time, unlock it, or delete it; everyone else's editor turns read-only the moment the
+// server says the pad is locked, with a line saying why, and editable again when it is unlocked.
+// The server tells an open connection of a change with a y-protocols auth message, after which
+// the page reads `/api/v1/pads/{pad}/lock` again; it also reads it on every (re)connect.
+
+import type { WebsocketProvider } from "y-websocket";
+import * as authProtocol from "y-protocols/auth";
+import { byId, h } from "./dom";
+import { field, num } from "./json";
+import { showNotice } from "./notice";
+
+export interface LockState {
+  /** Writes are refused now (for everyone but moderators). */
+  locked: boolean;
+  /** When a scheduled lock takes hold (ms since the epoch). */
+  lockAt: number | null;
+  /** This browser moderates the pad. */
+  moderator: boolean;
+}
+
+const AUTH_MESSAGE = 2;
+
+function readLock(v: unknown): LockState | null {
+  const locked = field(v, "locked");
+  if (typeof locked !== "boolean") return null;
+  return { locked, lockAt: num(field(v, "lockAt")), moderator: field(v, "moderator") === true };
+}
+
+function lockUrl(padId: string): string {
+  return `/api/v1/pads/${encodeURIComponent(padId)}/lock`;
+}
+
+async function fetchLock(padId: string): Promise<LockState | null> {
+  const res = await fetch(lockUrl(padId), { headers: { Accept: "application/json" } });
+  return res.ok ? readLock(await res.json()) : null;
+}
+
+/**
+ * Calls `onChange` with the pad's lock on every (re)connect and whenever the server says it
+ * changed, until the page goes.
+ */
+export function watchLock(padId: string, provider: WebsocketProvider, onChange: (s: LockState) => void): void {
+  const refresh = (): void => {
+    fetchLock(padId).then(
+      (s) => {
+        if (s) onChange(s);
+      },
+      () => {
+        // Offline: the next reconnect reads it again.
+      },
+    );
+  };
+  provider.messageHandlers[AUTH_MESSAGE] = (_encoder, decoder) => {
+    authProtocol.readAuthMessage(decoder, provider.doc, () => refresh());
+  };
+  provider.on("sync", (synced: boolean) => {
+    if (synced) refresh();
+  });
+}
+
+async function putLock(padId: string, body: { locked: boolean; lockAt?: number | null }): Promise<LockState | null> {
+  const res = await fetch(lockUrl(padId), {
+    method: "PUT",
+    headers: { "Content-Type": "application/json", Accept: "application/json" },
+    body: JSON.stringify(body),
+  });
+  if (!res.ok) {
+    showNotice(`The lock did not change (${res.status}).`);
+    return null;
+  }
+  return readLock(await res.json());
+}
+
+function timeOf(ms: number): string {
+  return new Date(ms).toLocaleString([], { dateStyle: "medium", timeStyle: "short" });
+}
+
+/**
+ * The line under the toolbar that says the pad is locked or will be, and for a moderator the
+ * controls: lock now, lock at a time, unlock, delete. Returns the function that shows a state.
+ */
+export function lockPanel(padId: string, onChange: (s: LockState) => void): (s: LockState) => void {
+  const line = h("p", { class: "lock-line", id: "lock-line", role: "status" });
+  const controls = h("div", { class: "lock-controls", id: "lock-controls" });
+  const bar = h("div", { class: "lock-bar", hidden: "" }, line, controls);
+  byId("workspace").before(bar);
+
+  const show = (s: LockState): void => {
+    onChange(s);
+    const scheduled = !s.locked && s.lockAt !== null && s.lockAt > Date.now();
+    if (s.locked) {
+      line.textContent = s.moderator
+        ? "This pad is locked: only its moderators can edit it."
+        : "This pad is locked by its moderator: you can read it, not edit it.";
+    } else if (scheduled && s.lockAt !== null) {
+      line.textContent = `This pad locks at ${timeOf(s.lockAt)}.`;
+    } else {
+      line.textContent = "";
+    }
+    controls.replaceChildren(...(s.moderator ? moderatorControls(padId, s, show) : []));
+    bar.hidden = line.textContent === "" && !s.moderator;
+    bar.classList.toggle("locked", s.locked);
+  };
+  return show;
+}
+
+function moderatorControls(padId: string, s: LockState, show: (s: LockState) => void): HTMLElement[] {
+  const apply = (body: { locked: boolean; lockAt?: number | null }): void => {
+    void putLock(padId, body).then((next) => {
+      if (next) show(next);
+    });
+  };
+  const toggle = h("button", { type: "button", class: "secondary" }, s.locked ? "Unlock pad" : "Lock pad");
+  toggle.addEventListener("click", () => apply({ locked: !s.locked, lockAt: null }));
+  const when = h("input", { type: "datetime-local", "aria-label": "Lock at" });
+  const schedule = h("button", { type: "button", class: "secondary" }, "Lock at this time");
+  schedule.addEventListener("click", () => {
+    const at = new Date(when.value).getTime();
+    if (Number.isFinite(at)) apply({ locked: false, lockAt: at });
+  });
+  const remove = h("button", { type: "button", class: "danger" }, "Delete pad…");
+  remove.addEventListener("click", () => {
+    if (!confirm(`Delete the pad “${padId}” with its whole history? This cannot be undone.`)) return;
+    void fetch(`/api/v1/pads/${encodeURIComponent(padId)}`, { method: "DELETE" }).then((res) => {
+      if (res.ok) location.assign("/");
+      else showNotice(`The pad was not deleted (${res.status}).`);
+    });
+  });
+  return s.locked ? [toggle, remove] : [toggle, when, schedule, remove];
+}
