@@ -3,7 +3,7 @@
 // the timeslider) see them. Messages come from any peer, so every field is checked and all text
 // goes in through textContent.
 
-import * as Y from "yjs";
+import type * as Y from "yjs";
 import { h, safeColor } from "./dom";
 import { cleanName, type Identity } from "./presence";
 import { field, num, str } from "./json";

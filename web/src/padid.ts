@@ -24,7 +24,7 @@ export function padIdProblem(id: string): string | null {
   // The one `$` a group pad has separates its group from its name.
   const name = GROUP_PAD.exec(id)?.[1] ?? id;
   if (name.includes("$")) return "A pad name cannot contain “$”.";
-  // eslint-disable-next-line no-control-regex
+  // biome-ignore lint/suspicious/noControlCharactersInRegex: control characters are what it looks for
   if (/[\u0000-\u001f\u007f-\u009f]/.test(id)) return "A pad name cannot contain control characters.";
   return null;
 }

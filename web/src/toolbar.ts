@@ -181,6 +181,8 @@ export const insertLink: Command = (view) => {
   const state = view.state;
   if (state.selection.ranges.length === 1 && state.selection.main.empty) {
     const at = state.selection.main.from;
+    // CodeMirror's snippet placeholders, not a template string.
+    // biome-ignore lint/suspicious/noTemplateCurlyInString: snippet syntax
     snippet("[${1:link text}](${2:https://})")(view, null, at, at);
     return true;
   }
@@ -222,7 +224,13 @@ export function formattingKeymap(actions: { saveRevision: () => void }): Extensi
       { key: "Mod-i", run: italic },
       { key: "Mod-5", run: strikethrough },
       { key: "Mod-u", run: underline },
-      { key: "Mod-s", run: () => (actions.saveRevision(), true) },
+      {
+        key: "Mod-s",
+        run: () => {
+          actions.saveRevision();
+          return true;
+        },
+      },
       { key: "Mod-Shift-l", run: bulletList },
       { key: "Mod-Shift-n", run: numberedList },
       { key: "Mod-k", run: insertLink },
