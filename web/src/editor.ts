@@ -1,6 +1,6 @@
-// The text editor: CodeMirror 6 bound to the pad's Y.Text `text` through y-codemirror.next (sync,
-// remote carets with names, undo/redo of your own edits only), with Markdown highlighting and a light
-// live style: larger headings, bold bold, italic italic, list items that wrap under their text.
+// The text editor: CodeMirror 6 bound to the pad's Y.Text `text` (ysync.ts: sync and undo/redo of
+// your own edits only; carets.ts: the others' carets with names), with Markdown highlighting and a
+// light live style: larger headings, bold bold, italic italic, list items that wrap under their text.
 
 import * as Y from "yjs";
 import { Compartment, EditorState, type Extension, RangeSetBuilder } from "@codemirror/state";
@@ -21,9 +21,10 @@ import { defaultKeymap, indentWithTab } from "@codemirror/commands";
 import { HighlightStyle, syntaxHighlighting } from "@codemirror/language";
 import { markdown, markdownLanguage } from "@codemirror/lang-markdown";
 import { styleTags, Tag, tags as t } from "@lezer/highlight";
-import { yCollab, yUndoManagerKeymap } from "y-codemirror.next";
 import type { Awareness } from "y-protocols/awareness";
 import { loadLocal, storeLocal } from "./dom";
+import { YBinding, undoKeymap, ySync } from "./ysync";
+import { remoteCarets } from "./carets";
 
 const LINE_NUMBERS_KEY = "ypad:lineNumbers";
 
@@ -129,9 +130,10 @@ const editorTheme = EditorView.theme({
   },
   ".cm-lineNumbers .cm-gutterElement": { padding: "0 8px 0 12px", lineHeight: "inherit" },
   ".cm-placeholder": { color: "var(--ed-gutter)", fontStyle: "italic" },
-  // Remote carets: keep the author's name visible above the caret, in the page's font.
+  // Remote carets: the author's name above the caret, in the page's font, shown on hover and for a
+  // moment after they typed (carets.ts) so a dozen names do not cover the text.
   ".cm-ySelectionInfo": {
-    opacity: "1",
+    opacity: "0",
     fontFamily: "var(--font-ui)",
     fontSize: "11px",
     fontWeight: "600",
@@ -141,6 +143,7 @@ const editorTheme = EditorView.theme({
     borderRadius: "3px 3px 3px 0",
     textIndent: "0",
   },
+  ".cm-ySelectionCaret:hover > .cm-ySelectionInfo, .cm-ySelectionActive > .cm-ySelectionInfo": { opacity: "1" },
   ".cm-ySelectionCaret": { borderLeftWidth: "2px", borderRightWidth: "0" },
 });
 
@@ -160,12 +163,14 @@ export function createEditor(
   opts: EditorOptions,
 ): EditorView {
   const showNumbers = loadLocal(LINE_NUMBERS_KEY) === "1";
+  const binding = new YBinding(ytext, opts.undoManager);
   const state = EditorState.create({
     doc: ytext.toString(),
     extensions: [
       opts.extensions ?? [],
-      keymap.of([...yUndoManagerKeymap, ...defaultKeymap, indentWithTab]),
-      yCollab(ytext, awareness, { undoManager: opts.undoManager }),
+      keymap.of([...undoKeymap(binding), ...defaultKeymap, indentWithTab]),
+      ySync(binding),
+      remoteCarets(binding, awareness),
       markdown({
         base: markdownLanguage,
         extensions: [{ props: [styleTags({ ListMark: listMark, TaskMarker: taskMark })] }],
