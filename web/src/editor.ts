@@ -67,11 +67,21 @@ const listHangingIndent = ViewPlugin.fromClass(
     private canvas = document.createElement("canvas").getContext("2d");
 
     constructor(view: EditorView) {
-      this.decorations = this.build(view);
+      this.decorations = this.build(view, true);
     }
 
     update(u: ViewUpdate): void {
-      if (u.docChanged || u.viewportChanged || u.geometryChanged) this.decorations = this.build(u.view);
+      // Changes above the screen shift the viewport's positions, so this is true on most remote
+      // changes; the font is read again only when the layout changed without a change of text.
+      if (u.viewportChanged || u.geometryChanged) this.decorations = this.build(u.view, u.geometryChanged && !u.docChanged);
+      else if (u.docChanged) {
+        // Others type all over a busy pad: only a change on screen can change what is drawn.
+        let onScreen = false;
+        u.changes.iterChangedRanges((_fa, _ta, from, to) => {
+          for (const r of u.view.visibleRanges) if (from <= r.to && to >= r.from) onScreen = true;
+        });
+        this.decorations = onScreen ? this.build(u.view, false) : this.decorations.map(u.changes);
+      }
     }
 
     private width(prefix: string): number {
@@ -83,8 +93,9 @@ const listHangingIndent = ViewPlugin.fromClass(
       return w;
     }
 
-    private build(view: EditorView): DecorationSet {
-      const font = getComputedStyle(view.contentDOM).font;
+    private build(view: EditorView, restyled: boolean): DecorationSet {
+      // Reading the computed font forces a style recalculation: only when the layout changed.
+      const font = restyled || !this.font ? getComputedStyle(view.contentDOM).font : this.font;
       if (font !== this.font && this.canvas) {
         this.font = font;
         this.canvas.font = font;

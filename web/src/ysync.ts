@@ -14,6 +14,8 @@ import { EditorView, type KeyBinding, ViewPlugin, type ViewUpdate } from "@codem
 type Item = Y.Item;
 
 const shown = (it: Item): boolean => it.countable && !it.deleted;
+/** A walk longer than this many items leaves a marker every this many items. */
+const WAYPOINT_STEPS = 512;
 
 interface Marker {
   item: Item;
@@ -35,7 +37,7 @@ export class ItemIndex {
 
   constructor(
     private readonly ytext: Y.Text,
-    private readonly capacity = 160,
+    private readonly capacity = 512,
   ) {}
 
   /**
@@ -46,6 +48,8 @@ export class ItemIndex {
   walkLeft(item: Item, counts: (it: Item) => boolean = shown, memo?: Map<Item, number>, limit = Infinity): number | null {
     let sum = 0;
     let steps = 0;
+    // A long walk leaves markers along its way, so the next walk in that stretch is short.
+    let waypoints: Array<[Item, number]> | null = null;
     for (let n = item.left; n !== null; n = n.left) {
       let known = memo?.get(n);
       if (known === undefined) {
@@ -55,11 +59,25 @@ export class ItemIndex {
           known = m.index;
         }
       }
-      if (known !== undefined) return known + (counts(n) ? n.length : 0) + sum;
-      if (counts(n)) sum += n.length;
-      if (++steps > limit) return null;
+      if (known !== undefined) {
+        const at = known + (counts(n) ? n.length : 0) + sum;
+        if (waypoints) for (const [w, before] of waypoints) this.remember(w, at - before - w.length);
+        return at;
+      }
+      const counted = counts(n);
+      if (++steps % WAYPOINT_STEPS === 0 && counted) (waypoints ??= []).push([n, sum]);
+      if (counted) sum += n.length;
+      if (steps > limit) return null;
     }
+    if (waypoints) for (const [w, before] of waypoints) this.remember(w, sum - before - w.length);
     return sum;
+  }
+
+  /** Where a marked item starts, without walking; undefined when it has no marker. */
+  known(item: Item): number | undefined {
+    const m = this.byItem.get(item);
+    if (m) m.used = ++this.clock;
+    return m?.index;
   }
 
   /** The visible item holding the character at `pos`, and where it starts; null at the end. */
@@ -246,9 +264,12 @@ export class YBinding {
       );
       return abs && abs.type === this.ytext ? abs.index : null;
     }
-    const start = this.index.walkLeft(struct, shown, undefined, limit);
-    if (start === null) return null;
-    this.index.remember(struct, start);
+    let start: number | null | undefined = this.index.known(struct);
+    if (start === undefined) {
+      start = this.index.walkLeft(struct, shown, undefined, limit);
+      if (start === null) return null;
+      this.index.remember(struct, start);
+    }
     return shown(struct) ? start + (clock - struct.id.clock) + (rel.assoc >= 0 ? 0 : 1) : start;
   }
 
