@@ -2,8 +2,9 @@
 // awareness state `cursor: { anchor, head }` (relative positions, as y-codemirror.next sends them).
 //
 // A caret is kept as an editor position and mapped through every change; it is looked up from its
-// relative position only when that person's awareness state changes, at most once per frame, and
-// for a caret off screen only when the lookup is short or the tab is idle. Redrawing a caret
+// relative position only when that person's awareness state changes, together with the next change
+// of the text or in a frame of its own, and for a caret off screen only when the lookup is short or
+// the tab is idle. Redrawing a caret
 // compares its colour, name and activity, so a rename shows at once. The name tag shows on hover
 // and for a few seconds after that person typed, as Etherpad shows only a coloured caret.
 
@@ -15,6 +16,8 @@ import { type RelPos, type YBinding, readRelPos, sameRelPos, yInserted } from ".
 
 /** How long a name tag stays up after its person typed. */
 export const TAG_AFTER_TYPING_MS = 3000;
+/** How long a caret's new position may wait for the next change of the text to be drawn with it. */
+const CARET_BATCH_MS = 40;
 /** A caret off screen is looked up in the frame only if that takes walking at most this many items. */
 const OFF_SCREEN_WALK = 2000;
 
@@ -98,6 +101,7 @@ class CaretsPlugin {
   private carets = new Map<number, Caret>();
   private dirty = new Set<number>();
   private frame = 0;
+  private timer: ReturnType<typeof setTimeout> | null = null;
   private idle = 0;
   /** Set by idle time: look up off-screen carets however far they are. */
   private lookUpAll = false;
@@ -119,13 +123,21 @@ class CaretsPlugin {
     if (this.dirty.size > 0) this.schedule();
   }
 
+  /**
+   * Look the changed carets up soon: with the next change of the text if one comes within
+   * CARET_BATCH_MS (on a busy pad a cursor update usually follows its keystroke), else in a frame
+   * of their own.
+   */
   private schedule(): void {
-    if (this.frame === 0) {
+    if (this.timer !== null || this.frame !== 0) return;
+    this.timer = setTimeout(() => {
+      this.timer = null;
+      if (this.dirty.size === 0) return;
       this.frame = requestAnimationFrame(() => {
         this.frame = 0;
-        this.view.dispatch({ effects: refresh.of(null) });
+        if (this.dirty.size > 0) this.view.dispatch({ effects: refresh.of(null) });
       });
-    }
+    }, CARET_BATCH_MS);
   }
 
   update(u: ViewUpdate): void {
@@ -136,6 +148,10 @@ class CaretsPlugin {
         c.head = u.changes.mapPos(c.head, 1);
       }
       changed = this.carets.size > 0;
+      if (this.dirty.size > 0) {
+        this.resolve(false);
+        changed = true;
+      }
     }
     for (const tr of u.transactions) {
       for (const e of tr.effects) {
@@ -280,6 +296,7 @@ class CaretsPlugin {
   destroy(): void {
     this.awareness.off("change", this.onChange);
     if (this.frame !== 0) cancelAnimationFrame(this.frame);
+    if (this.timer !== null) clearTimeout(this.timer);
     if (this.idle !== 0) {
       if (typeof cancelIdleCallback === "function") cancelIdleCallback(this.idle);
       else clearTimeout(this.idle);
