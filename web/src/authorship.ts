@@ -16,7 +16,7 @@ import { Decoration, type DecorationSet, EditorView, ViewPlugin } from "@codemir
 import type { Awareness } from "y-protocols/awareness";
 import { type AuthorInfo, authorStyle, displayName } from "./authorcolors";
 import { safeColor } from "./dom";
-import { type InsertedRun, fromYjs, yInserted } from "./ysync";
+import { type InsertedRun, fromYjs, isRecord, yInserted } from "./ysync";
 
 /** The authorship map is fetched at most this often. */
 const FETCH_INTERVAL_MS = 2000;
@@ -26,10 +26,6 @@ const MAX_TRIES = 3;
 const RENAME_DELAY_MS = 1500;
 /** Set on `<html>` by the colours toggle (authorcolors.ts) while the colours are off. */
 const COLORS_OFF_CLASS = "author-colors-off";
-
-function isRecord(v: unknown): v is Record<string, unknown> {
-  return typeof v === "object" && v !== null && !Array.isArray(v);
-}
 
 /** The server's answer: client ids → author ids, and author ids → name and colour. */
 export function readAuthorship(body: unknown): { clients: Map<number, string>; authors: Map<string, AuthorInfo> } {

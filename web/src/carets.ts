@@ -12,7 +12,7 @@ import { type Extension, type Range, StateEffect } from "@codemirror/state";
 import { Decoration, type DecorationSet, EditorView, ViewPlugin, type ViewUpdate, WidgetType } from "@codemirror/view";
 import type { Awareness } from "y-protocols/awareness";
 import { safeColor } from "./dom";
-import { type RelPos, type YBinding, readRelPos, sameRelPos, yInserted } from "./ysync";
+import { type RelPos, type YBinding, isRecord, readRelPos, sameRelPos, yInserted } from "./ysync";
 
 /** How long a name tag stays up after its person typed. */
 export const TAG_AFTER_TYPING_MS = 3000;
@@ -79,8 +79,7 @@ class CaretWidget extends WidgetType {
 const refresh = StateEffect.define<null>();
 
 function readUser(state: unknown): { name: string; color: string; colorLight: string } {
-  const user = state && typeof state === "object" ? (state as Record<string, unknown>).user : undefined;
-  const u = user && typeof user === "object" ? (user as Record<string, unknown>) : {};
+  const u = isRecord(state) && isRecord(state.user) ? state.user : {};
   const color = safeColor(u.color);
   const light = typeof u.colorLight === "string" && /^#[0-9a-fA-F]{6}([0-9a-fA-F]{2})?$/.test(u.colorLight) ? u.colorLight : `${color}33`;
   const name = typeof u.name === "string" && u.name.trim() !== "" ? u.name : "Anonymous";
@@ -88,11 +87,10 @@ function readUser(state: unknown): { name: string; color: string; colorLight: st
 }
 
 function readCursor(state: unknown): { anchor: RelPos; head: RelPos } | null {
-  const cursor = state && typeof state === "object" ? (state as Record<string, unknown>).cursor : undefined;
-  if (!cursor || typeof cursor !== "object") return null;
-  const { anchor, head } = cursor as Record<string, unknown>;
-  const a = readRelPos(anchor);
-  const h = readRelPos(head);
+  const cursor = isRecord(state) ? state.cursor : undefined;
+  if (!isRecord(cursor)) return null;
+  const a = readRelPos(cursor.anchor);
+  const h = readRelPos(cursor.head);
   return a && h ? { anchor: a, head: h } : null;
 }
 

@@ -8,7 +8,7 @@
 // survive remote transactions because they are mapped through each change.
 
 import * as Y from "yjs";
-import { Annotation, ChangeSet, type ChangeSpec, EditorSelection, EditorState, type Extension, StateEffect, Transaction } from "@codemirror/state";
+import { Annotation, ChangeSet, EditorSelection, EditorState, type Extension, StateEffect, Transaction } from "@codemirror/state";
 import { EditorView, type KeyBinding, ViewPlugin, type ViewUpdate } from "@codemirror/view";
 
 type Item = Y.Item;
@@ -191,22 +191,26 @@ export interface RelPos {
   assoc: number;
 }
 
+/** A JSON object (peers' awareness states and the server's answers are checked with this). */
+export function isRecord(v: unknown): v is Record<string, unknown> {
+  return typeof v === "object" && v !== null && !Array.isArray(v);
+}
+
+const isClock = (v: unknown): v is number => typeof v === "number" && Number.isSafeInteger(v) && v >= 0;
+
 function readId(v: unknown): { client: number; clock: number } | null {
-  if (!v || typeof v !== "object") return null;
-  const { client, clock } = v as Record<string, unknown>;
-  return Number.isSafeInteger(client) && Number.isSafeInteger(clock) && (clock as number) >= 0
-    ? { client: client as number, clock: clock as number }
-    : null;
+  if (!isRecord(v)) return null;
+  const { client, clock } = v;
+  return isClock(client) && isClock(clock) ? { client, clock } : null;
 }
 
 /** Read a relative position sent by a peer; null when it is not one. */
 export function readRelPos(v: unknown): RelPos | null {
-  if (!v || typeof v !== "object") return null;
-  const r = v as Record<string, unknown>;
-  const item = r.item === null || r.item === undefined ? null : readId(r.item);
-  if (item === null && r.item !== null && r.item !== undefined) return null;
-  const assoc = typeof r.assoc === "number" && Number.isFinite(r.assoc) ? r.assoc : 0;
-  return { item, tname: typeof r.tname === "string" ? r.tname : null, assoc };
+  if (!isRecord(v)) return null;
+  const item = v.item === null || v.item === undefined ? null : readId(v.item);
+  if (item === null && v.item !== null && v.item !== undefined) return null;
+  const assoc = typeof v.assoc === "number" && Number.isFinite(v.assoc) ? v.assoc : 0;
+  return { item, tname: typeof v.tname === "string" ? v.tname : null, assoc };
 }
 
 export function sameRelPos(a: RelPos | null, b: RelPos | null): boolean {
@@ -350,14 +354,17 @@ export class YBinding {
     }
     runs.sort((a, b) => a.pre - b.pre);
 
-    const specs: ChangeSpec[] = [];
+    // Text inserted at one place by several items (a whole pad on first sync) is one change.
+    const specs: Array<{ from: number; to: number; insert: string }> = [];
     const inserted: InsertedRun[] = [];
     const newMarkers: Array<[Item, number]> = [];
     let shift = 0;
     for (const run of runs) {
       let post = run.pre + shift;
       for (const s of run.specs) {
-        specs.push({ from: s.from, to: s.to, insert: s.insert });
+        const last = specs[specs.length - 1];
+        if (s.insert !== "" && last && last.from === s.from && last.to === s.from) last.insert += s.insert;
+        else specs.push({ from: s.from, to: s.to, insert: s.insert });
         shift += s.insert.length - (s.to - s.from);
         if (s.item) {
           const client = s.item.id.client;
@@ -378,10 +385,18 @@ export class YBinding {
   }
 }
 
+/** Your selection before an edit, kept with the edit on the undo stack. */
+class SelectionBefore {
+  constructor(
+    readonly anchor: Y.RelativePosition,
+    readonly head: Y.RelativePosition,
+  ) {}
+}
+
 class SyncPlugin {
   private readonly unobserve: () => void;
   /** Your selection before your last edit, to put back when that edit is undone. */
-  private beforeEdit: { anchor: Y.RelativePosition; head: Y.RelativePosition } | null = null;
+  private beforeEdit: SelectionBefore | null = null;
   private readonly meta = {};
 
   constructor(
@@ -403,8 +418,8 @@ class SyncPlugin {
     };
     const popped = ({ stackItem }: { stackItem: { meta: Map<unknown, unknown> } }): void => {
       const sel = stackItem.meta.get(this.meta);
-      if (!sel || typeof sel !== "object") return;
-      const { anchor, head } = sel as { anchor: Y.RelativePosition; head: Y.RelativePosition };
+      if (!(sel instanceof SelectionBefore)) return;
+      const { anchor, head } = sel;
       const a = b.posOf({ item: anchor.item, tname: anchor.tname, assoc: anchor.assoc });
       const h = b.posOf({ item: head.item, tname: head.tname, assoc: head.assoc });
       const len = this.view.state.doc.length;
@@ -461,7 +476,7 @@ class SyncPlugin {
     if (!u.docChanged || u.transactions.every((t) => t.annotation(fromYjs) === true || !t.docChanged)) return;
     const { ytext, doc, origin } = this.b;
     const sel = u.startState.selection.main;
-    if (this.b.undoManager) this.beforeEdit = { anchor: this.b.relAt(sel.anchor), head: this.b.relAt(sel.head) };
+    if (this.b.undoManager) this.beforeEdit = new SelectionBefore(this.b.relAt(sel.anchor), this.b.relAt(sel.head));
     doc.transact(() => {
       let adj = 0;
       u.changes.iterChanges((fromA, toA, _fromB, _toB, insert) => {

@@ -48,6 +48,7 @@ const { values: opt } = parseArgs({
     only: { type: "string", default: "storm,cost" },
     seed: { type: "string", default: "17" },
     profile: { type: "string" },
+    trace: { type: "string" },
   },
 });
 const ITEMS = Number(opt.items);
@@ -261,11 +262,15 @@ async function openTab(browser, base, pad, name, color) {
   );
   const page = await context.newPage();
   page.setDefaultTimeout(WAIT_MS);
+  const opened = Date.now();
   await page.goto(`${base}/p/${encodeURIComponent(pad)}`);
   await page.locator('#status[data-status="connected"]').waitFor({ timeout: WAIT_MS });
+  // Synced and the text drawn: the first line of the pad is on screen.
+  await page.locator(".cm-content .cm-line").first().waitFor({ timeout: WAIT_MS });
+  const openMs = Date.now() - opened;
   const cdp = await context.newCDPSession(page);
   await cdp.send("Performance.enable");
-  return { context, page, cdp, name };
+  return { context, page, cdp, name, openMs };
 }
 
 async function taskSeconds(tab) {
@@ -335,7 +340,7 @@ async function settle(tabs) {
 // ---------------------------------------------------------------------------------------------
 // Scenarios
 
-async function storm(browser) {
+async function storm() {
   const server = await startServer();
   try {
     const pad = `storm-${Date.now().toString(36)}`;
@@ -358,6 +363,7 @@ async function storm(browser) {
       await tabs[0].cdp.send("Profiler.enable");
       await tabs[0].cdp.send("Profiler.start");
     }
+    if (opt.trace) await browser.startTracing(tabs[0].page, { path: opt.trace, categories: ["devtools.timeline", "disabled-by-default-devtools.timeline"] });
     const t0 = await Promise.all(tabs.map(taskSeconds));
     const start = Date.now();
     let sent = 0;
@@ -380,6 +386,7 @@ async function storm(browser) {
     await moderator;
     const stop = Date.now();
     const t1 = await Promise.all(tabs.map(taskSeconds));
+    if (opt.trace) await browser.stopTracing();
     if (opt.profile) {
       const { profile } = await tabs[0].cdp.send("Profiler.stop");
       await writeFile(opt.profile, JSON.stringify(profile));
@@ -411,7 +418,7 @@ async function storm(browser) {
     }
     for (const t of tabs) await t.context.close();
     for (const a of team.authors) a.close();
-    return { length, sent, seconds: (stop - start) / 1000, typed, results };
+    return { length, sent, seconds: (stop - start) / 1000, typed, results, openMs: tabs.map((t) => t.openMs) };
   } finally {
     await server.stop();
   }
@@ -457,8 +464,8 @@ const browser = await chromium.launch({ executablePath: opt.chromium, args: CHRO
 try {
   console.log(`binary: ${opt.bin}`);
   if (PHASES.has("storm")) {
-    const s = await storm(browser);
-    console.log(`\nStorm: pad of ${ITEMS} scattered keystrokes (${s.length} characters) by ${AUTHORS} authors; ${s.sent} keys in ${s.seconds.toFixed(1)} s (${(s.sent / s.seconds).toFixed(1)}/s) with cursor updates; the typing tab typed ${s.typed}\n`);
+    const s = await storm();
+    console.log(`\nStorm: pad of ${ITEMS} scattered keystrokes (${s.length} characters) by ${AUTHORS} authors; ${s.sent} keys in ${s.seconds.toFixed(1)} s (${(s.sent / s.seconds).toFixed(1)}/s) with cursor updates; the typing tab typed ${s.typed}; tabs opened (connected, synced, drawn) in ${s.openMs.map((m) => ms(m)).join(", ")}\n`);
     console.log("| tab | main thread busy | task wait p50 | p95 | max | behind when typing stopped | own key → frame p50 | p95 | max |");
     console.log("|---|--:|--:|--:|--:|--:|--:|--:|--:|");
     for (const r of s.results) {
