@@ -12,7 +12,7 @@
 
 import type * as Y from "yjs";
 import { type Extension, type Range, RangeSetBuilder, StateEffect, StateField } from "@codemirror/state";
-import { Decoration, type DecorationSet, EditorView, ViewPlugin } from "@codemirror/view";
+import { Decoration, type DecorationSet, EditorView, ViewPlugin, type ViewUpdate } from "@codemirror/view";
 import type { Awareness } from "y-protocols/awareness";
 import { type AuthorInfo, authorStyle, displayName } from "./authorcolors";
 import { safeColor } from "./dom";
@@ -26,6 +26,8 @@ const MAX_TRIES = 3;
 const RENAME_DELAY_MS = 1500;
 /** Set on `<html>` by the colours toggle (authorcolors.ts) while the colours are off. */
 const COLORS_OFF_CLASS = "author-colors-off";
+/** A change that inserted more runs of text than this is coloured by walking the whole pad. */
+const MAX_RUNS_PAINTED = 200;
 
 /** The server's answer: client ids → author ids, and author ids → name and colour. */
 export function readAuthorship(body: unknown): { clients: Map<number, string>; authors: Map<string, AuthorInfo> } {
@@ -254,21 +256,30 @@ export function authorshipColors(ytext: Y.Text, source: AuthorshipSource): Exten
     return marks.update({ add, sort: true, filterFrom: from, filterTo: to, filter: (f, t) => !(f < to && t > from) });
   };
 
-  const field = StateField.define<{ shown: boolean; marks: DecorationSet }>({
-    create: () => ({ shown: colorsOn(), marks: Decoration.none }),
+  const field = StateField.define<{ shown: boolean; marks: DecorationSet; stale: boolean }>({
+    create: () => ({ shown: colorsOn(), marks: Decoration.none, stale: false }),
     update(value, tr) {
-      let { shown, marks } = value;
+      let { shown, marks, stale } = value;
       for (const e of tr.effects) {
         if (e.is(setShown)) {
           shown = e.value;
           marks = Decoration.none;
-        } else if (e.is(setMarks)) marks = e.value;
+        } else if (e.is(setMarks)) {
+          marks = e.value;
+          stale = false;
+        }
       }
-      if (!shown) return value.shown ? { shown, marks: Decoration.none } : value;
+      if (!shown) return value.shown ? { shown, marks: Decoration.none, stale: false } : value;
       if (tr.docChanged) {
         marks = marks.map(tr.changes);
         if (tr.annotation(fromYjs)) {
-          for (const e of tr.effects) if (e.is(yInserted)) for (const run of e.value) marks = paint(marks, run);
+          for (const e of tr.effects) {
+            if (!e.is(yInserted)) continue;
+            // A whole pad arriving (first sync, offline copy): one walk afterwards is cheaper
+            // than painting tens of thousands of runs one by one.
+            if (e.value.length > MAX_RUNS_PAINTED) stale = true;
+            else for (const run of e.value) marks = paint(marks, run);
+          }
         } else {
           const client = localClient();
           const runs: InsertedRun[] = [];
@@ -278,7 +289,7 @@ export function authorshipColors(ytext: Y.Text, source: AuthorshipSource): Exten
           for (const run of runs) marks = paint(marks, run);
         }
       }
-      return marks === value.marks && shown === value.shown ? value : { shown, marks };
+      return marks === value.marks && shown === value.shown && stale === value.stale ? value : { shown, marks, stale };
     },
     provide: (f) => EditorView.decorations.from(f, (v) => v.marks),
   });
@@ -319,13 +330,24 @@ export function authorshipColors(ytext: Y.Text, source: AuthorshipSource): Exten
       rebuild();
     });
     toggle.observe(document.documentElement, { attributes: true, attributeFilter: ["class"] });
-    // Not from within the constructor: the view is still being set up.
-    const first = setTimeout(rebuild, 0);
+    // Not from within the constructor or an update: the view is busy then.
+    let timer: ReturnType<typeof setTimeout> | null = setTimeout(() => {
+      timer = null;
+      rebuild();
+    }, 0);
     return {
+      update(u: ViewUpdate): void {
+        if (timer === null && u.state.field(field).stale) {
+          timer = setTimeout(() => {
+            timer = null;
+            rebuild();
+          }, 0);
+        }
+      },
       destroy(): void {
         unsubscribe();
         toggle.disconnect();
-        clearTimeout(first);
+        if (timer !== null) clearTimeout(timer);
       },
     };
   });
