@@ -2,7 +2,7 @@
 // on the text they were at while others edit before them, follow renames, and show their name only
 // on hover or just after their person typed; authorship colours appear on text typed by others and
 // go away (marks and all) with the toggle; a remote change far from what you are reading leaves
-// your view where it was.
+// your view where it was; concurrent edits (and undo) from several tabs end in the same text.
 
 import assert from "node:assert/strict";
 import { test } from "node:test";
@@ -267,5 +267,59 @@ test("a remote change far from the viewport leaves the view where it was", { tim
   const after = await topLine();
   assert.equal(after?.text, before.text, "the line Bob was reading stays at the top");
   assert.ok(Math.abs(after.y - before.y) <= 2, `and where it was on screen: ${before.y} px, now ${after.y} px`);
+  await close();
+});
+
+test("three people editing all over the pad at once end with the server's text, undo included", { timeout: 120_000 }, async () => {
+  const pad = uniquePad("converge");
+  const tall = { width: 1280, height: 1400 };
+  const { pages, close } = await people(pad, { ...ALICE, viewport: tall }, { ...BOB, viewport: tall }, { ...CAROL, viewport: tall });
+  const [a] = pages;
+  await a.locator(".cm-content").click();
+  const initial = Array.from({ length: 12 }, (_, i) => `line ${i + 1}: the quick brown fox`).join("\n");
+  await a.keyboard.insertText(initial);
+  for (const p of pages) await waitForText(p, "line 12: the quick brown fox");
+
+  // Each person, at the same time as the others: click somewhere, then type, delete or split a line.
+  const edit = async (page, seed) => {
+    let s = seed;
+    const rand = (n) => {
+      s = (s * 1103515245 + 12345) % 2147483648;
+      return s % n;
+    };
+    for (let i = 0; i < 25; i++) {
+      const lines = page.locator(".cm-content .cm-line");
+      const count = await lines.count();
+      const line = lines.nth(rand(count));
+      const box = await line.boundingBox();
+      if (!box) continue;
+      await page.mouse.click(box.x + 8 + rand(Math.max(1, Math.floor(box.width / 2))), box.y + box.height / 2);
+      const op = rand(4);
+      if (op === 0) await page.keyboard.type(` w${seed % 10}${i}`);
+      else if (op === 1) await page.keyboard.press("Backspace");
+      else if (op === 2) await page.keyboard.press("Enter");
+      else await page.keyboard.insertText(`[${i}]`);
+    }
+  };
+  await Promise.all(pages.map((p, i) => edit(p, 7 + i * 13)));
+  // Bob takes his edits back (typed in one go, they are one step of his undo history), while Alice
+  // and Carol go on.
+  await Promise.all([pages[1].keyboard.press("Control+z"), edit(pages[0], 101), edit(pages[2], 103)]);
+
+  const exported = async () => (await (await a.context().request.get(`${env.server.url}/p/${encodeURIComponent(pad)}/export/txt`)).text()).replace(/\n$/, "");
+  const deadline = Date.now() + WAIT_MS;
+  let texts;
+  let server;
+  do {
+    texts = await Promise.all(pages.map((p) => editorText(p)));
+    server = await exported();
+    if (texts.every((t) => t === server)) break;
+    await new Promise((r) => setTimeout(r, 100)); // retry interval of the poll
+  } while (Date.now() < deadline);
+  assert.equal(texts[0], server, "Alice's editor shows the server's text");
+  assert.equal(texts[1], server, "Bob's editor shows the server's text");
+  assert.equal(texts[2], server, "Carol's editor shows the server's text");
+  assert.ok(server.includes("quick") && server.includes(" w7") && server.includes(" w3"), `Alice's and Carol's edits are in: ${JSON.stringify(server)}`);
+  assert.ok(!server.includes(" w0"), `Bob's are undone: ${JSON.stringify(server)}`);
   await close();
 });
