@@ -101,6 +101,8 @@ class CaretsPlugin {
   private frame = 0;
   private timer: ReturnType<typeof setTimeout> | null = null;
   private idle = 0;
+  /** Carets far off screen whose lookup waits for idle time. */
+  private deferred = new Set<number>();
   /** Set by idle time: look up off-screen carets however far they are. */
   private lookUpAll = false;
   private expiry: ReturnType<typeof setTimeout> | null = null;
@@ -165,6 +167,10 @@ class CaretsPlugin {
           if (changed) this.expireLater();
         }
         if (e.is(refresh)) {
+          if (this.lookUpAll) {
+            for (const id of this.deferred) this.dirty.add(id);
+            this.deferred.clear();
+          }
           this.resolve(this.lookUpAll);
           this.lookUpAll = false;
           changed = true;
@@ -227,8 +233,12 @@ class CaretsPlugin {
       const head = this.b.posOf(rel.head, limit);
       const anchor = head === null ? null : sameRelPos(rel.head, rel.anchor) ? head : this.b.posOf(rel.anchor, limit);
       if (head === null || anchor === null) {
-        if (limit !== Infinity) this.idleLater();
-        else {
+        if (limit !== Infinity) {
+          // Far off screen: not on every change until then, but once the tab is idle.
+          this.dirty.delete(id);
+          this.deferred.add(id);
+          this.idleLater();
+        } else {
           // Not in this text yet (the peer's update is on its way): try again on the next change.
           c.placed = false;
           this.dirty.delete(id);
