@@ -37,3 +37,10 @@ fuzz CASES="200000":
 # lost updates, disconnects and server RSS go to BENCHMARKS.md.
 soak MINUTES="10":
     cargo build --release -p ypad && cargo run --release -p ypad-bench -- soak --minutes {{MINUTES}}
+
+# The pad page in headless Chromium on a busy pad: ITEMS scattered keystrokes by 20 authors, then
+# all of them typing with cursor updates while tabs watch and one types; per tab the main thread's
+# busy share, task waits, lag and own-key latency, and main-thread time per remote key against pad
+# size. Needs Chromium (CHROMIUM_PATH, default /usr/bin/chromium); figures go to BENCHMARKS.md by hand.
+bench-browser *ARGS:
+    cargo build --release -p ypad && cd crates/ypad-bench/browser && npm ci && node bench.mjs {{ARGS}}

@@ -42,7 +42,7 @@ tests/py/.venv/bin/pip install --quiet --disable-pip-version-check -r tests/py/r
 echo "== web bundle matches its sources"
 if [ -f web/package.json ]; then
   npm_ci web
-  (cd web && npm run --silent check && npm run --silent build)
+  (cd web && npm run --silent check && npm run --silent lint && npm run --silent build)
   # Changed, deleted and new untracked files all count: the bundle must be exactly what is
   # committed.
   stale=$(git status --porcelain --untracked-files=all -- web/dist)

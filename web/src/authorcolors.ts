@@ -76,7 +76,11 @@ function apply(on: boolean): void {
  */
 export function colorsToggle(): HTMLButtonElement {
   const label = "Authorship colours";
-  const button = h("button", { type: "button", class: "tool", id: "author-colors-toggle", title: label, "aria-label": label }, icon("authors"));
+  const button = h(
+    "button",
+    { type: "button", class: "tool", id: "author-colors-toggle", title: label, "aria-label": label },
+    icon("authors"),
+  );
   const render = (on: boolean): void => {
     apply(on);
     button.setAttribute("aria-pressed", String(on));

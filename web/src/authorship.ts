@@ -1,30 +1,54 @@
 // Authorship colours in the editor, as in Etherpad. Yjs remembers which client (a random `clientID`
 // per editing session) inserted each character; the server remembers which author each client
-// belongs to (`GET /api/v1/pads/{pad}/authorship`). Walking the Y.Text's item list gives runs of
-// text per client, which become CodeMirror mark decorations in the author's colour with the
+// belongs to (`GET /api/v1/pads/{pad}/authorship`). Text is marked in its author's colour with the
 // author's name as a tooltip. Because the map lives on the server, colours survive reloads and
 // authors who have left.
 //
-// Cost: between recomputations the marks are mapped through each edit (cheap); a recomputation
-// walks the item list once (linear in the number of Yjs items, a few milliseconds on a 100 KB pad)
-// and runs at most every RECOMPUTE_MS while the text keeps changing.
+// Cost: each change marks only the text it inserted (the binding says which client inserted what,
+// ysync.ts) and the marks are mapped through the change. The whole item list is walked only when
+// the marks are built afresh: when the page opens, when the author map changes (someone new,
+// a rename) and when the colours are switched back on. While they are off there are no marks and
+// nothing is done per change.
 
 import type * as Y from "yjs";
-import { type Extension, RangeSetBuilder, StateEffect, StateField } from "@codemirror/state";
+import { type Extension, type Range, RangeSetBuilder, StateEffect, StateField } from "@codemirror/state";
 import { Decoration, type DecorationSet, EditorView, ViewPlugin, type ViewUpdate } from "@codemirror/view";
 import type { Awareness } from "y-protocols/awareness";
-import { type AuthorInfo, authorStyle, displayName, readAuthors } from "./authorcolors";
+import { type AuthorInfo, authorStyle, displayName } from "./authorcolors";
+import { safeColor } from "./dom";
+import { type InsertedRun, fromYjs, isRecord, yInserted } from "./ysync";
 
-/** Quiet time after an edit before the marks are recomputed… */
-const DEBOUNCE_MS = 120;
-/** …but during continuous typing they are recomputed at least this often. */
-const RECOMPUTE_MS = 600;
 /** The authorship map is fetched at most this often. */
 const FETCH_INTERVAL_MS = 2000;
 /** A client id the server did not know is asked about this many times before giving up on it. */
 const MAX_TRIES = 3;
 /** A peer renamed or recoloured themselves: ask again after their change has reached the server. */
 const RENAME_DELAY_MS = 1500;
+/** Set on `<html>` by the colours toggle (authorcolors.ts) while the colours are off. */
+const COLORS_OFF_CLASS = "author-colors-off";
+/** A change that inserted more runs of text than this is coloured by walking the whole pad. */
+const MAX_RUNS_PAINTED = 200;
+
+/** The server's answer: client ids → author ids, and author ids → name and colour. */
+export function readAuthorship(body: unknown): { clients: Map<number, string>; authors: Map<string, AuthorInfo> } {
+  const clients = new Map<number, string>();
+  const authors = new Map<string, AuthorInfo>();
+  if (!isRecord(body)) return { clients, authors };
+  if (isRecord(body.clients)) {
+    for (const [c, a] of Object.entries(body.clients)) {
+      const id = Number(c);
+      if (Number.isSafeInteger(id) && typeof a === "string") clients.set(id, a);
+    }
+  }
+  if (isRecord(body.authors)) {
+    for (const [id, raw] of Object.entries(body.authors)) {
+      if (!isRecord(raw)) continue;
+      const name = typeof raw.name === "string" && raw.name.trim() !== "" ? raw.name : null;
+      authors.set(id, { name, color: safeColor(raw.color) });
+    }
+  }
+  return { clients, authors };
+}
 
 /** Runs of visible text, in document order, as `[length in UTF-16 units, Yjs clientID]`. */
 export function clientRuns(ytext: Y.Text): Array<[number, number]> {
@@ -33,8 +57,12 @@ export function clientRuns(ytext: Y.Text): Array<[number, number]> {
   for (let item = ytext._start; item !== null; item = item.right) {
     if (item.deleted || !item.countable) continue;
     const client = item.id.client;
-    if (last && last[1] === client) last[0] += item.length;
-    else runs.push((last = [item.length, client]));
+    if (last && last[1] === client) {
+      last[0] += item.length;
+    } else {
+      last = [item.length, client];
+      runs.push(last);
+    }
   }
   return runs;
 }
@@ -130,16 +158,9 @@ export class AuthorshipSource {
   }
 
   private read(body: unknown): void {
-    const b = (body && typeof body === "object" ? body : {}) as { clients?: unknown; authors?: unknown };
-    const clients = new Map<number, string>();
-    if (b.clients && typeof b.clients === "object") {
-      for (const [c, a] of Object.entries(b.clients as Record<string, unknown>)) {
-        const id = Number(c);
-        if (Number.isSafeInteger(id) && typeof a === "string") clients.set(id, a);
-      }
-    }
+    const { clients, authors } = readAuthorship(body);
     this.clients = clients;
-    this.authors = readAuthors(b.authors);
+    this.authors = authors;
     for (const c of clients.keys()) this.tries.delete(c);
     for (const l of this.listeners) l();
   }
@@ -152,8 +173,8 @@ export function watchPeerIdentities(awareness: Awareness, source: AuthorshipSour
     let changed = false;
     awareness.getStates().forEach((state, client) => {
       if (client === awareness.clientID) return;
-      const user = (state as { user?: { name?: unknown; color?: unknown } }).user;
-      const key = `${String(user?.name)}|${String(user?.color)}`;
+      const user = isRecord(state) && isRecord(state.user) ? state.user : {};
+      const key = `${String(user.name)}|${String(user.color)}`;
       if (seen.has(client) && seen.get(client) !== key) changed = true;
       seen.set(client, key);
     });
@@ -162,93 +183,177 @@ export function watchPeerIdentities(awareness: Awareness, source: AuthorshipSour
 }
 
 const setMarks = StateEffect.define<DecorationSet>();
+const setShown = StateEffect.define<boolean>();
 
-const marksField = StateField.define<DecorationSet>({
-  create: () => Decoration.none,
-  update(marks, tr) {
-    for (const e of tr.effects) if (e.is(setMarks)) marks = e.value;
-    return marks.map(tr.changes);
-  },
-  provide: (f) => EditorView.decorations.from(f),
-});
+const colorsOn = (): boolean => !document.documentElement.classList.contains(COLORS_OFF_CLASS);
 
 /** The CodeMirror extension that marks each author's text in their colour. */
 export function authorshipColors(ytext: Y.Text, source: AuthorshipSource): Extension {
-  const plugin = ViewPlugin.fromClass(
-    class {
-      private timer: ReturnType<typeof setTimeout> | null = null;
-      private pendingSince: number | null = null;
-      private cache = new Map<string, Decoration>();
-      private unsubscribe: () => void;
+  const cache = new Map<string, Decoration>();
+  const localClient = (): number => ytext.doc?.clientID ?? -1;
+  const unknown = new Set<number>();
+  const askLater = (client: number): void => {
+    if (unknown.size === 0) {
+      queueMicrotask(() => {
+        source.need([...unknown]);
+        unknown.clear();
+      });
+    }
+    unknown.add(client);
+  };
+  const markOf = (client: number): Decoration | null => {
+    const author = source.author(client, localClient());
+    if (!author) {
+      askLater(client);
+      return null;
+    }
+    const name = displayName(author.info);
+    const key = `${author.id}\u0000${name}\u0000${author.info.color}`;
+    let deco = cache.get(key);
+    if (!deco) {
+      deco = Decoration.mark({
+        class: "author-mark",
+        attributes: { "data-author": author.id, title: name, style: authorStyle(author.info.color) },
+      });
+      cache.set(key, deco);
+    }
+    return deco;
+  };
 
-      constructor(private readonly view: EditorView) {
-        this.unsubscribe = source.onChange(() => this.schedule(0));
-        this.schedule(0);
+  /** Mark `run` as its client's text, splitting whatever marks it was inside of. */
+  const paint = (marks: DecorationSet, run: InsertedRun): DecorationSet => {
+    const { from, to } = run;
+    const deco = markOf(run.client);
+    let covered = false;
+    let start = from;
+    let end = to;
+    const add: Range<Decoration>[] = [];
+    marks.between(from, to, (f, t, v) => {
+      if (f < to && t > from) {
+        if (deco && v.eq(deco) && f <= from && t >= to) covered = true;
+        if (f < from) add.push(v.range(f, from));
+        if (t > to) add.push(v.range(to, t));
+      } else if (deco && v.eq(deco)) {
+        // Neighbouring text of the same author: one mark.
+        if (t === from) start = f;
+        if (f === to) end = t;
       }
-
-      update(u: ViewUpdate): void {
-        if (u.docChanged) this.schedule(DEBOUNCE_MS);
+    });
+    if (covered) return marks;
+    if (deco) {
+      // The pieces of an overlapping mark of this same author join the new one.
+      const own = add.filter((r) => r.value.eq(deco));
+      for (const r of own) {
+        start = Math.min(start, r.from);
+        end = Math.max(end, r.to);
       }
+      const others = add.filter((r) => !r.value.eq(deco));
+      others.push(deco.range(start, end));
+      return marks.update({
+        add: others,
+        sort: true,
+        filterFrom: start,
+        filterTo: end,
+        filter: (f, t, v) => !((f < to && t > from) || (v.eq(deco) && f < end && t > start) || (v.eq(deco) && (t === from || f === to))),
+      });
+    }
+    return marks.update({ add, sort: true, filterFrom: from, filterTo: to, filter: (f, t) => !(f < to && t > from) });
+  };
 
-      destroy(): void {
-        this.unsubscribe();
-        if (this.timer !== null) clearTimeout(this.timer);
+  const field = StateField.define<{ shown: boolean; marks: DecorationSet; stale: boolean }>({
+    create: () => ({ shown: colorsOn(), marks: Decoration.none, stale: false }),
+    update(value, tr) {
+      let { shown, marks, stale } = value;
+      for (const e of tr.effects) {
+        if (e.is(setShown)) {
+          shown = e.value;
+          marks = Decoration.none;
+        } else if (e.is(setMarks)) {
+          marks = e.value;
+          stale = false;
+        }
       }
-
-      private schedule(delay: number): void {
-        const now = Date.now();
-        this.pendingSince ??= now;
-        const wait = Math.max(0, Math.min(delay, this.pendingSince + RECOMPUTE_MS - now));
-        if (this.timer !== null) clearTimeout(this.timer);
-        this.timer = setTimeout(() => this.recompute(), wait);
-      }
-
-      private mark(id: string, info: AuthorInfo): Decoration {
-        const name = displayName(info);
-        const key = `${id}\u0000${name}\u0000${info.color}`;
-        let deco = this.cache.get(key);
-        if (!deco) {
-          deco = Decoration.mark({
-            class: "author-mark",
-            attributes: { "data-author": id, title: name, style: authorStyle(info.color) },
+      if (!shown) return value.shown ? { shown, marks: Decoration.none, stale: false } : value;
+      if (tr.docChanged) {
+        marks = marks.map(tr.changes);
+        if (tr.annotation(fromYjs)) {
+          for (const e of tr.effects) {
+            if (!e.is(yInserted)) continue;
+            // A whole pad arriving (first sync, offline copy): one walk afterwards is cheaper
+            // than painting tens of thousands of runs one by one.
+            if (e.value.length > MAX_RUNS_PAINTED) stale = true;
+            else for (const run of e.value) marks = paint(marks, run);
+          }
+        } else {
+          const client = localClient();
+          const runs: InsertedRun[] = [];
+          tr.changes.iterChanges((_fa, _ta, from, to) => {
+            if (to > from) runs.push({ from, to, client });
           });
-          this.cache.set(key, deco);
+          for (const run of runs) marks = paint(marks, run);
         }
-        return deco;
       }
-
-      private recompute(): void {
-        this.timer = null;
-        this.pendingSince = null;
-        // y-codemirror.next keeps the editor and the Y.Text equal, synchronously in both directions.
-        // Should they still differ (a "\r\n" counts 2 in Yjs but 1 in CodeMirror), marks are
-        // clipped to the editor's text rather than thrown off its end.
-        const docLength = this.view.state.doc.length;
-        const localClient = ytext.doc?.clientID ?? -1;
-        const builder = new RangeSetBuilder<Decoration>();
-        const unknown = new Set<number>();
-        // Neighbouring runs of one author (two of their sessions) become one mark.
-        let pos = 0;
-        let open: { from: number; to: number; deco: Decoration } | null = null;
-        for (const [len, client] of clientRuns(ytext)) {
-          const author = source.author(client, localClient);
-          const deco = author ? this.mark(author.id, author.info) : null;
-          if (!author) unknown.add(client);
-          if (open && (open.deco !== deco || open.to !== pos)) {
-            if (open.from < docLength) builder.add(open.from, Math.min(open.to, docLength), open.deco);
-            open = null;
-          }
-          if (deco) {
-            if (open) open.to = pos + len;
-            else open = { from: pos, to: pos + len, deco };
-          }
-          pos += len;
-        }
-        if (open && open.from < docLength) builder.add(open.from, Math.min(open.to, docLength), open.deco);
-        this.view.dispatch({ effects: setMarks.of(builder.finish()) });
-        if (unknown.size > 0) source.need(unknown);
-      }
+      return marks === value.marks && shown === value.shown && stale === value.stale ? value : { shown, marks, stale };
     },
-  );
-  return [marksField, plugin];
+    provide: (f) => EditorView.decorations.from(f, (v) => v.marks),
+  });
+
+  /** All marks afresh, from one walk over the item list. */
+  const build = (view: EditorView): DecorationSet => {
+    // The binding keeps the editor and the Y.Text equal; should they still differ, marks are
+    // clipped to the editor's text rather than thrown off its end.
+    const docLength = view.state.doc.length;
+    const builder = new RangeSetBuilder<Decoration>();
+    let pos = 0;
+    let open: { from: number; to: number; deco: Decoration } | null = null;
+    for (const [len, client] of clientRuns(ytext)) {
+      const deco = markOf(client);
+      if (open && (open.deco !== deco || open.to !== pos)) {
+        if (open.from < docLength) builder.add(open.from, Math.min(open.to, docLength), open.deco);
+        open = null;
+      }
+      if (deco) {
+        if (open) open.to = pos + len;
+        else open = { from: pos, to: pos + len, deco };
+      }
+      pos += len;
+    }
+    if (open && open.from < docLength) builder.add(open.from, Math.min(open.to, docLength), open.deco);
+    return builder.finish();
+  };
+
+  const plugin = ViewPlugin.define((view) => {
+    const rebuild = (): void => {
+      if (view.state.field(field).shown) view.dispatch({ effects: setMarks.of(build(view)) });
+    };
+    const unsubscribe = source.onChange(rebuild);
+    const toggle = new MutationObserver(() => {
+      const on = colorsOn();
+      if (on === view.state.field(field).shown) return;
+      view.dispatch({ effects: setShown.of(on) });
+      rebuild();
+    });
+    toggle.observe(document.documentElement, { attributes: true, attributeFilter: ["class"] });
+    // Not from within the constructor or an update: the view is busy then.
+    let timer: ReturnType<typeof setTimeout> | null = setTimeout(() => {
+      timer = null;
+      rebuild();
+    }, 0);
+    return {
+      update(u: ViewUpdate): void {
+        if (timer === null && u.state.field(field).stale) {
+          timer = setTimeout(() => {
+            timer = null;
+            rebuild();
+          }, 0);
+        }
+      },
+      destroy(): void {
+        unsubscribe();
+        toggle.disconnect();
+        if (timer !== null) clearTimeout(timer);
+      },
+    };
+  });
+  return [field, plugin];
 }

@@ -6,6 +6,7 @@ import type * as Y from "yjs";
 import { WebsocketProvider } from "y-websocket";
 import type { Awareness } from "y-protocols/awareness";
 import type { OfflineStore } from "./offline";
+import { sendOwnAwarenessOnly } from "./awarenessecho";
 
 export type ConnectionState = "connecting" | "connected" | "reconnecting" | "offline" | "closed";
 
@@ -27,6 +28,7 @@ export function openConnection(doc: Y.Doc, padId: string, store: OfflineStore | 
   const provider = new WebsocketProvider(`${proto}//${location.host}/ws`, encodeURIComponent(padId), doc, {
     connect: false,
   });
+  sendOwnAwarenessOnly(provider);
   store?.addRemoteOrigin(provider);
 
   let everSynced = false;

@@ -12,9 +12,30 @@ import { safeColor } from "./dom";
  * the light and the dark scheme and, being mid-tones, behind the white name on a caret.
  */
 export const DISTINCT_PALETTE = [
-  "#e6194b", "#3cb44b", "#4363d8", "#f58231", "#911eb4", "#1098ad", "#f032e6", "#9a6324",
-  "#469990", "#808000", "#f08c00", "#66a80f", "#e64980", "#9775fa", "#12b886", "#d9480f",
-  "#5c7cfa", "#b5179e", "#868e96", "#1c7ed6", "#e8590c", "#2f9e44", "#c2255c", "#7048e8",
+  "#e6194b",
+  "#3cb44b",
+  "#4363d8",
+  "#f58231",
+  "#911eb4",
+  "#1098ad",
+  "#f032e6",
+  "#9a6324",
+  "#469990",
+  "#808000",
+  "#f08c00",
+  "#66a80f",
+  "#e64980",
+  "#9775fa",
+  "#12b886",
+  "#d9480f",
+  "#5c7cfa",
+  "#b5179e",
+  "#868e96",
+  "#1c7ed6",
+  "#e8590c",
+  "#2f9e44",
+  "#c2255c",
+  "#7048e8",
 ];
 
 /** Two colours closer than this (CIE76 ΔE) count as the same to the eye at a glance. */

@@ -34,7 +34,11 @@ const leaveEmptyQuote = Prec.high(
         const line = state.doc.lineAt(state.selection.main.head);
         if (!/^\s*(>\s?)+$/.test(line.text) || state.selection.main.head !== line.to) return false;
         // A blank line, so the next line is not read as part of the quote (a lazy continuation).
-        view.dispatch({ changes: { from: line.from, to: line.to, insert: "\n" }, selection: { anchor: line.from + 1 }, userEvent: "input" });
+        view.dispatch({
+          changes: { from: line.from, to: line.to, insert: "\n" },
+          selection: { anchor: line.from + 1 },
+          userEvent: "input",
+        });
         return true;
       },
     },

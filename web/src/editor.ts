@@ -1,8 +1,8 @@
-// The text editor: CodeMirror 6 bound to the pad's Y.Text `text` through y-codemirror.next (sync,
-// remote carets with names, undo/redo of your own edits only), with Markdown highlighting and a light
-// live style: larger headings, bold bold, italic italic, list items that wrap under their text.
+// The text editor: CodeMirror 6 bound to the pad's Y.Text `text` (ysync.ts: sync and undo/redo of
+// your own edits only; carets.ts: the others' carets with names), with Markdown highlighting and a
+// light live style: larger headings, bold bold, italic italic, list items that wrap under their text.
 
-import * as Y from "yjs";
+import type * as Y from "yjs";
 import { Compartment, EditorState, type Extension, RangeSetBuilder } from "@codemirror/state";
 import {
   Decoration,
@@ -21,9 +21,10 @@ import { defaultKeymap, indentWithTab } from "@codemirror/commands";
 import { HighlightStyle, syntaxHighlighting } from "@codemirror/language";
 import { markdown, markdownLanguage } from "@codemirror/lang-markdown";
 import { styleTags, Tag, tags as t } from "@lezer/highlight";
-import { yCollab, yUndoManagerKeymap } from "y-codemirror.next";
 import type { Awareness } from "y-protocols/awareness";
 import { loadLocal, storeLocal } from "./dom";
+import { YBinding, undoKeymap, ySync } from "./ysync";
+import { remoteCarets } from "./carets";
 
 const LINE_NUMBERS_KEY = "ypad:lineNumbers";
 
@@ -66,11 +67,21 @@ const listHangingIndent = ViewPlugin.fromClass(
     private canvas = document.createElement("canvas").getContext("2d");
 
     constructor(view: EditorView) {
-      this.decorations = this.build(view);
+      this.decorations = this.build(view, true);
     }
 
     update(u: ViewUpdate): void {
-      if (u.docChanged || u.viewportChanged || u.geometryChanged) this.decorations = this.build(u.view);
+      // Changes above the screen shift the viewport's positions, so this is true on most remote
+      // changes; the font is read again only when the layout changed without a change of text.
+      if (u.viewportChanged || u.geometryChanged) this.decorations = this.build(u.view, u.geometryChanged && !u.docChanged);
+      else if (u.docChanged) {
+        // Others type all over a busy pad: only a change on screen can change what is drawn.
+        let onScreen = false;
+        u.changes.iterChangedRanges((_fa, _ta, from, to) => {
+          for (const r of u.view.visibleRanges) if (from <= r.to && to >= r.from) onScreen = true;
+        });
+        this.decorations = onScreen ? this.build(u.view, false) : this.decorations.map(u.changes);
+      }
     }
 
     private width(prefix: string): number {
@@ -82,8 +93,9 @@ const listHangingIndent = ViewPlugin.fromClass(
       return w;
     }
 
-    private build(view: EditorView): DecorationSet {
-      const font = getComputedStyle(view.contentDOM).font;
+    private build(view: EditorView, restyled: boolean): DecorationSet {
+      // Reading the computed font forces a style recalculation: only when the layout changed.
+      const font = restyled || !this.font ? getComputedStyle(view.contentDOM).font : this.font;
       if (font !== this.font && this.canvas) {
         this.font = font;
         this.canvas.font = font;
@@ -118,8 +130,9 @@ const editorTheme = EditorView.theme({
   ".cm-line": { padding: "0 28px 0 6px" },
   "&.cm-focused": { outline: "none" },
   ".cm-cursor, .cm-dropCursor": { borderLeftColor: "var(--ed-caret)", borderLeftWidth: "2px" },
-  "&.cm-focused > .cm-scroller > .cm-selectionLayer .cm-selectionBackground, .cm-selectionBackground, ::selection":
-    { backgroundColor: "var(--ed-selection)" },
+  "&.cm-focused > .cm-scroller > .cm-selectionLayer .cm-selectionBackground, .cm-selectionBackground, ::selection": {
+    backgroundColor: "var(--ed-selection)",
+  },
   ".cm-gutters": {
     backgroundColor: "transparent",
     color: "var(--ed-gutter)",
@@ -129,9 +142,10 @@ const editorTheme = EditorView.theme({
   },
   ".cm-lineNumbers .cm-gutterElement": { padding: "0 8px 0 12px", lineHeight: "inherit" },
   ".cm-placeholder": { color: "var(--ed-gutter)", fontStyle: "italic" },
-  // Remote carets: keep the author's name visible above the caret, in the page's font.
+  // Remote carets: the author's name above the caret, in the page's font, shown on hover and for a
+  // moment after they typed (carets.ts) so a dozen names do not cover the text.
   ".cm-ySelectionInfo": {
-    opacity: "1",
+    opacity: "0",
     fontFamily: "var(--font-ui)",
     fontSize: "11px",
     fontWeight: "600",
@@ -141,6 +155,7 @@ const editorTheme = EditorView.theme({
     borderRadius: "3px 3px 3px 0",
     textIndent: "0",
   },
+  ".cm-ySelectionCaret:hover > .cm-ySelectionInfo, .cm-ySelectionActive > .cm-ySelectionInfo": { opacity: "1" },
   ".cm-ySelectionCaret": { borderLeftWidth: "2px", borderRightWidth: "0" },
 });
 
@@ -153,19 +168,16 @@ export interface EditorOptions {
 
 const lineNumbersSlot = new Compartment();
 
-export function createEditor(
-  parent: HTMLElement,
-  ytext: Y.Text,
-  awareness: Awareness,
-  opts: EditorOptions,
-): EditorView {
+export function createEditor(parent: HTMLElement, ytext: Y.Text, awareness: Awareness, opts: EditorOptions): EditorView {
   const showNumbers = loadLocal(LINE_NUMBERS_KEY) === "1";
+  const binding = new YBinding(ytext, opts.undoManager);
   const state = EditorState.create({
     doc: ytext.toString(),
     extensions: [
       opts.extensions ?? [],
-      keymap.of([...yUndoManagerKeymap, ...defaultKeymap, indentWithTab]),
-      yCollab(ytext, awareness, { undoManager: opts.undoManager }),
+      keymap.of([...undoKeymap(binding), ...defaultKeymap, indentWithTab]),
+      ySync(binding),
+      remoteCarets(binding, awareness),
       markdown({
         base: markdownLanguage,
         extensions: [{ props: [styleTags({ ListMark: listMark, TaskMarker: taskMark })] }],

@@ -15,7 +15,11 @@ function errorText(body: unknown): string | null {
 export function importRow(padId: string): HTMLElement {
   const input = h("input", { type: "file", accept: ACCEPT, id: "import-file", class: "import-file", "aria-label": "File to import" });
   const button = h("button", { type: "button", class: "chip", id: "import-button", disabled: true }, "Import");
-  const note = h("p", { class: "share-note", role: "status" }, "Markdown, text, HTML or Etherpad file. It replaces the pad’s text (the timeslider keeps the old one).");
+  const note = h(
+    "p",
+    { class: "share-note", role: "status" },
+    "Markdown, text, HTML or Etherpad file. It replaces the pad’s text (the timeslider keeps the old one).",
+  );
   input.addEventListener("change", () => {
     button.disabled = !input.files || input.files.length === 0;
   });
@@ -35,5 +39,11 @@ export function importRow(padId: string): HTMLElement {
     }
     input.value = "";
   });
-  return h("div", { class: "share-row import-row" }, h("label", { for: "import-file" }, "Import"), h("div", { class: "share-field" }, input, button), note);
+  return h(
+    "div",
+    { class: "share-row import-row" },
+    h("label", { for: "import-file" }, "Import"),
+    h("div", { class: "share-field" }, input, button),
+    note,
+  );
 }

@@ -7,6 +7,7 @@
 import type * as Y from "yjs";
 import { IndexeddbPersistence } from "y-indexeddb";
 import { loadLocal, storeLocal } from "./dom";
+import { batchServerWrites } from "./idbbatch";
 
 /** How long to wait for IndexedDB before connecting anyway (it can hang in some private modes). */
 const LOAD_TIMEOUT_MS = 1500;
@@ -54,6 +55,7 @@ export function openOfflineStore(doc: Y.Doc, padId: string): OfflineStore {
   }
   // Updates loaded from IndexedDB were counted when they were made.
   if (persistence) remoteOrigins.add(persistence);
+  if (persistence) batchServerWrites(doc, persistence, (origin) => remoteOrigins.has(origin));
 
   doc.on("update", (_update: Uint8Array, origin: unknown) => {
     if (synced || remoteOrigins.has(origin)) return;

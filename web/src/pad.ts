@@ -78,7 +78,12 @@ function main(): void {
 
   const presence = setupPresence(
     conn.awareness,
-    { self: byId("user-self"), list: byId("user-list"), counts: [byId("users-count"), byId("users-count-heading")], watching: byId("watching") },
+    {
+      self: byId("user-self"),
+      list: byId("user-list"),
+      counts: [byId("users-count"), byId("users-count-heading")],
+      watching: byId("watching"),
+    },
     { readOnly },
   );
 
@@ -99,7 +104,13 @@ function main(): void {
 
   const timeslider = h(
     "a",
-    { class: "tool", id: "timeslider-link", href: timesliderPath(padId), title: "Timeslider: the pad's history", "aria-label": "Timeslider" },
+    {
+      class: "tool",
+      id: "timeslider-link",
+      href: timesliderPath(padId),
+      title: "Timeslider: the pad's history",
+      "aria-label": "Timeslider",
+    },
     icon("history"),
   );
   byId("status").after(colorsToggle(), timeslider);
@@ -142,7 +153,12 @@ function main(): void {
 
   const chat = setupChat(
     doc,
-    { log: byId("chat-log"), form: byId<HTMLFormElement>("chat-form"), input: byId<HTMLInputElement>("chat-input"), unread: byId("chat-unread") },
+    {
+      log: byId("chat-log"),
+      form: byId<HTMLFormElement>("chat-form"),
+      input: byId<HTMLInputElement>("chat-input"),
+      unread: byId("chat-unread"),
+    },
     { readOnly, me: presence.me, isOpen: () => panels.isOpen("chat"), live: () => conn.provider.synced },
   );
   panels.onOpen("chat", chat.markRead);

@@ -25,8 +25,22 @@ const MAX_NAME_CHARS = 40;
 
 /** Colours that read well as a caret and, at 20 % opacity, as a selection in light and dark themes. */
 const PALETTE = [
-  "#e6194b", "#3cb44b", "#4363d8", "#f58231", "#911eb4", "#14a3a3", "#d6336c", "#2f9e44",
-  "#1c7ed6", "#e8590c", "#7048e8", "#0c8599", "#c2255c", "#5c940d", "#9c36b5", "#b7791f",
+  "#e6194b",
+  "#3cb44b",
+  "#4363d8",
+  "#f58231",
+  "#911eb4",
+  "#14a3a3",
+  "#d6336c",
+  "#2f9e44",
+  "#1c7ed6",
+  "#e8590c",
+  "#7048e8",
+  "#0c8599",
+  "#c2255c",
+  "#5c940d",
+  "#9c36b5",
+  "#b7791f",
 ];
 
 function randomIdentity(): Identity {
@@ -197,7 +211,8 @@ export function setupPresence(awareness: Awareness, els: PresenceElements, opts:
         );
       }),
     );
-    if (others.length === 0) append(els.list, h("li", { class: "user-empty" }, opts.readOnly ? "Nobody is editing right now." : "Nobody else is here yet."));
+    if (others.length === 0)
+      append(els.list, h("li", { class: "user-empty" }, opts.readOnly ? "Nobody is editing right now." : "Nobody else is here yet."));
     for (const c of els.counts) c.textContent = String(others.length + (opts.readOnly ? 0 : 1));
     els.watching.hidden = watchers === 0;
     els.watching.textContent = `${watchers} watching (read-only)`;

@@ -41,7 +41,6 @@ export interface RevisionText extends RevisionMeta {
   authors: Map<string, AuthorInfo>;
 }
 
-
 function readMeta(v: unknown): RevisionMeta | null {
   const rev = num(field(v, "rev"));
   return rev === null ? null : { rev, time: num(field(v, "time")), author: str(field(v, "author")) };

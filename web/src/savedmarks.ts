@@ -25,7 +25,11 @@ export function renderSaved(
   const span = Math.max(1, head);
   els.marks.replaceChildren(
     ...saved.map((s) => {
-      const b = h("button", { type: "button", class: "ts-mark", title: `${s.label} (revision ${s.rev})`, "aria-label": `Saved: ${s.label}` }, icon("star"));
+      const b = h(
+        "button",
+        { type: "button", class: "ts-mark", title: `${s.label} (revision ${s.rev})`, "aria-label": `Saved: ${s.label}` },
+        icon("star"),
+      );
       b.style.left = `calc(8px + (100% - 16px) * ${Math.min(1, s.rev / span)})`;
       b.addEventListener("click", () => jump(s.rev));
       return b;
@@ -39,7 +43,12 @@ export function renderSaved(
       const button = h("button", { type: "button", class: "chip", "data-rev": s.rev }, icon("star"), s.label);
       button.addEventListener("click", () => jump(s.rev));
       const by = s.author ? authors.get(s.author) : undefined;
-      return h("li", {}, button, h("span", { class: "muted" }, `revision ${s.rev}${when.text ? ` · ${when.text}` : ""}${by ? ` · ${displayName(by)}` : ""}`));
+      return h(
+        "li",
+        {},
+        button,
+        h("span", { class: "muted" }, `revision ${s.rev}${when.text ? ` · ${when.text}` : ""}${by ? ` · ${displayName(by)}` : ""}`),
+      );
     }),
   );
 }
@@ -57,7 +66,12 @@ export function renderLocks(els: LockElements, locks: LockEvent[], authors: Map<
     ...locks.map((l) => {
       const what = l.locked ? "Locked" : l.lockAt !== null ? `Lock set for ${formatTime(l.lockAt).text}` : "Unlocked";
       const by = l.by ? authors.get(l.by) : undefined;
-      return h("li", { class: l.locked ? "ts-lock locked" : "ts-lock" }, h("b", {}, what), h("span", { class: "muted" }, ` ${formatTime(l.timeMs).text}${by ? ` · ${displayName(by)}` : ""}`));
+      return h(
+        "li",
+        { class: l.locked ? "ts-lock locked" : "ts-lock" },
+        h("b", {}, what),
+        h("span", { class: "muted" }, ` ${formatTime(l.timeMs).text}${by ? ` · ${displayName(by)}` : ""}`),
+      );
     }),
   );
 }

@@ -10,7 +10,6 @@ import { field, num, str } from "./json";
 /** The server refuses longer labels. */
 const MAX_LABEL_CHARS = 200;
 
-
 /** Save the current revision under `label` (empty: the server's default); returns what to tell the user. */
 export async function saveRevision(padId: string, label: string): Promise<string> {
   try {

@@ -55,7 +55,12 @@ function historyRow(padId: string, readOnly: boolean): HTMLElement {
     h("li", {}, h("a", { href: timesliderPath(padId), "data-link": "timeslider" }, icon("history"), "Timeslider")),
   );
   if (!readOnly) {
-    const save = h("button", { type: "button", class: "chip", id: "save-revision", title: "Save revision (Ctrl+S)" }, icon("star"), "Save revision");
+    const save = h(
+      "button",
+      { type: "button", class: "chip", id: "save-revision", title: "Save revision (Ctrl+S)" },
+      icon("star"),
+      "Save revision",
+    );
     save.addEventListener("click", () => askAndSaveRevision(padId));
     links.append(h("li", {}, save));
   }

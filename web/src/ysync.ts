@@ -1,0 +1,550 @@
+// The binding between the pad's Y.Text and CodeMirror, in place of y-codemirror.next's: local edits go
+// to Yjs as they are typed, and a Yjs transaction from elsewhere (the server, the offline copy, undo)
+// becomes one CodeMirror change. Its cost depends on the change, not on the pad: y-codemirror.next
+// reads `YTextEvent.delta`, which walks every item of the text from the start on every message, and
+// Yjs drops its own search markers after every remote transaction. Here the changed items are found
+// from the transaction itself (new structs and its delete set), and each one's position is found by
+// walking left from it to the nearest item whose position is known (`ItemIndex`'s markers), which
+// survive remote transactions because they are mapped through each change.
+
+import * as Y from "yjs";
+import { Annotation, ChangeSet, EditorSelection, EditorState, type Extension, StateEffect, Transaction } from "@codemirror/state";
+import { EditorView, type KeyBinding, ViewPlugin, type ViewUpdate } from "@codemirror/view";
+
+type Item = Y.Item;
+
+const shown = (it: Item): boolean => it.countable && !it.deleted;
+/** A walk longer than this many items leaves a marker every this many items. */
+const WAYPOINT_STEPS = 512;
+
+interface Marker {
+  item: Item;
+  /** Position of the item's first character in the text as it is between transactions. */
+  index: number;
+  used: number;
+}
+
+/**
+ * Known positions of some visible items, kept sorted by position and valid between transactions.
+ * Positions of other items are found by walking left to the nearest marker, and an item's item at
+ * a position by walking right from the nearest marker before it; every answer leaves a marker, so
+ * places that are being edited or looked at are a few steps from one.
+ */
+export class ItemIndex {
+  private markers: Marker[] = [];
+  private byItem = new Map<Item, Marker>();
+  private clock = 0;
+
+  constructor(
+    private readonly ytext: Y.Text,
+    private readonly capacity = 512,
+  ) {}
+
+  /**
+   * The position of `item`'s first character, counting the characters `counts` says were there,
+   * and starting from `memo` (positions known for this walk only) or a marker. With `limit`, gives
+   * up (null) after that many items.
+   */
+  walkLeft(item: Item, counts: (it: Item) => boolean = shown, memo?: Map<Item, number>, limit = Infinity): number | null {
+    let sum = 0;
+    let steps = 0;
+    // A long walk leaves markers along its way, so the next walk in that stretch is short.
+    let waypoints: Array<[Item, number]> | null = null;
+    for (let n = item.left; n !== null; n = n.left) {
+      let known = memo?.get(n);
+      if (known === undefined) {
+        const m = this.byItem.get(n);
+        if (m !== undefined) {
+          m.used = ++this.clock;
+          known = m.index;
+        }
+      }
+      if (known !== undefined) {
+        const at = known + (counts(n) ? n.length : 0) + sum;
+        if (waypoints) for (const [w, before] of waypoints) this.remember(w, at - before - w.length);
+        return at;
+      }
+      const counted = counts(n);
+      steps += 1;
+      if (steps % WAYPOINT_STEPS === 0 && counted) {
+        waypoints ??= [];
+        waypoints.push([n, sum]);
+      }
+      if (counted) sum += n.length;
+      if (steps > limit) return null;
+    }
+    if (waypoints) for (const [w, before] of waypoints) this.remember(w, sum - before - w.length);
+    return sum;
+  }
+
+  /** Where a marked item starts, without walking; undefined when it has no marker. */
+  known(item: Item): number | undefined {
+    const m = this.byItem.get(item);
+    if (m) m.used = ++this.clock;
+    return m?.index;
+  }
+
+  /** The visible item holding the character at `pos`, and where it starts; null at the end. */
+  itemAt(pos: number): { item: Item; start: number } | null {
+    let lo = 0;
+    let hi = this.markers.length;
+    while (lo < hi) {
+      const mid = (lo + hi) >> 1;
+      if (this.markers[mid]!.index <= pos) lo = mid + 1;
+      else hi = mid;
+    }
+    const m = lo > 0 ? this.markers[lo - 1]! : null;
+    let n = m ? m.item : this.ytext._start;
+    let at = m ? m.index : 0;
+    if (m) m.used = ++this.clock;
+    for (; n !== null; n = n.right) {
+      if (!shown(n)) continue;
+      if (pos < at + n.length) {
+        this.remember(n, at);
+        return { item: n, start: at };
+      }
+      at += n.length;
+    }
+    return null;
+  }
+
+  /** Note that visible `item` starts at `index` (in the text between transactions). */
+  remember(item: Item, index: number): void {
+    if (!shown(item)) return;
+    const known = this.byItem.get(item);
+    if (known) {
+      known.used = ++this.clock;
+      if (known.index === index) return;
+      this.drop(known);
+    }
+    const m: Marker = { item, index, used: ++this.clock };
+    let lo = 0;
+    let hi = this.markers.length;
+    while (lo < hi) {
+      const mid = (lo + hi) >> 1;
+      if (this.markers[mid]!.index <= index) lo = mid + 1;
+      else hi = mid;
+    }
+    this.markers.splice(lo, 0, m);
+    this.byItem.set(item, m);
+    if (this.markers.length > this.capacity) {
+      let oldest = this.markers[0]!;
+      for (const x of this.markers) if (x.used < oldest.used) oldest = x;
+      this.drop(oldest);
+    }
+  }
+
+  private drop(m: Marker): void {
+    const i = this.markers.indexOf(m);
+    if (i >= 0) this.markers.splice(i, 1);
+    this.byItem.delete(m.item);
+  }
+
+  /** Carry the markers through a change of the text; markers on deleted items go. */
+  map(changes: ChangeSet): void {
+    const kept: Marker[] = [];
+    for (const m of this.markers) {
+      if (!shown(m.item)) {
+        this.byItem.delete(m.item);
+        continue;
+      }
+      // A visible item's first character survived the change, so text inserted at its position
+      // went before it.
+      m.index = changes.mapPos(m.index, 1);
+      kept.push(m);
+    }
+    this.markers = kept;
+  }
+
+  /**
+   * After Yjs has tidied up a transaction: forget items it deleted or merged into their left
+   * neighbour (those are no longer in the list).
+   */
+  prune(): void {
+    this.markers = this.markers.filter((m) => {
+      const it = m.item;
+      const linked = it.left === null ? this.ytext._start === it : it.left.right === it;
+      if (linked && shown(it)) return true;
+      this.byItem.delete(it);
+      return false;
+    });
+  }
+
+  clear(): void {
+    this.markers = [];
+    this.byItem.clear();
+  }
+}
+
+/** Text typed by one Yjs client, in the editor's positions after a change. */
+export interface InsertedRun {
+  from: number;
+  to: number;
+  client: number;
+}
+
+/** On a transaction that brings a change from Yjs into the editor: the text it inserted, by whom. */
+export const yInserted = StateEffect.define<readonly InsertedRun[]>();
+/** Marks editor transactions that come from Yjs, so they are not sent back. */
+export const fromYjs = Annotation.define<boolean>();
+
+/** A relative position as a peer sends it (JSON of Y.RelativePosition), checked field by field. */
+export interface RelPos {
+  item: { client: number; clock: number } | null;
+  tname: string | null;
+  assoc: number;
+}
+
+/** A JSON object (peers' awareness states and the server's answers are checked with this). */
+export function isRecord(v: unknown): v is Record<string, unknown> {
+  return typeof v === "object" && v !== null && !Array.isArray(v);
+}
+
+const isClock = (v: unknown): v is number => typeof v === "number" && Number.isSafeInteger(v) && v >= 0;
+
+function readId(v: unknown): { client: number; clock: number } | null {
+  if (!isRecord(v)) return null;
+  const { client, clock } = v;
+  return isClock(client) && isClock(clock) ? { client, clock } : null;
+}
+
+/** Read a relative position sent by a peer; null when it is not one. */
+export function readRelPos(v: unknown): RelPos | null {
+  if (!isRecord(v)) return null;
+  const item = v.item === null || v.item === undefined ? null : readId(v.item);
+  if (item === null && v.item !== null && v.item !== undefined) return null;
+  const assoc = typeof v.assoc === "number" && Number.isFinite(v.assoc) ? v.assoc : 0;
+  return { item, tname: typeof v.tname === "string" ? v.tname : null, assoc };
+}
+
+export function sameRelPos(a: RelPos | null, b: RelPos | null): boolean {
+  if (a === null || b === null) return a === b;
+  return (
+    a.assoc === b.assoc &&
+    a.tname === b.tname &&
+    (a.item === null ? b.item === null : b.item !== null && a.item.client === b.item.client && a.item.clock === b.item.clock)
+  );
+}
+
+/** What the editor modules share about one Y.Text. */
+export class YBinding {
+  readonly doc: Y.Doc;
+  readonly index: ItemIndex;
+  /** The origin of the transactions that carry your edits to Yjs; the undo manager tracks it. */
+  readonly origin = { binding: "ypad" };
+  private readonly tname: string | null;
+
+  constructor(
+    readonly ytext: Y.Text,
+    readonly undoManager: Y.UndoManager | null,
+  ) {
+    if (!ytext.doc) throw new Error("the Y.Text is not in a document");
+    this.doc = ytext.doc;
+    this.index = new ItemIndex(ytext);
+    let name: string | null = null;
+    this.doc.share.forEach((type, key) => {
+      if ((type as unknown) === ytext) name = key;
+    });
+    this.tname = name;
+  }
+
+  /** A relative position for `pos` (as Yjs's createRelativePositionFromTypeIndex with assoc 0). */
+  relAt(pos: number): Y.RelativePosition {
+    const at = pos < this.ytext.length ? this.index.itemAt(pos) : null;
+    const id = at ? Y.createID(at.item.id.client, at.item.id.clock + (pos - at.start)) : null;
+    return this.tname !== null ? new Y.RelativePosition(null, this.tname, id, 0) : Y.createRelativePositionFromTypeIndex(this.ytext, pos);
+  }
+
+  /**
+   * Where a relative position is now, or null when it is not in this text (yet). With `limit`,
+   * null also when that takes walking more than `limit` items.
+   */
+  posOf(rel: RelPos, limit = Infinity): number | null {
+    if (rel.item === null) {
+      if (rel.tname !== this.tname) return null;
+      return rel.assoc >= 0 ? this.ytext.length : 0;
+    }
+    const { client, clock } = rel.item;
+    if (Y.getState(this.doc.store, client) <= clock) return null;
+    const struct = Y.getItem(this.doc.store, Y.createID(client, clock));
+    if (!(struct instanceof Y.Item) || struct.parent !== this.ytext) return null;
+    if (struct.redone !== null) {
+      // Undone and redone text: Yjs knows where it went; rare enough to take its walk.
+      const abs = Y.createAbsolutePositionFromRelativePosition(
+        Y.createRelativePositionFromJSON({ type: null, tname: rel.tname, item: rel.item, assoc: rel.assoc }),
+        this.doc,
+      );
+      return abs && abs.type === this.ytext ? abs.index : null;
+    }
+    let start: number | null | undefined = this.index.known(struct);
+    if (start === undefined) {
+      start = this.index.walkLeft(struct, shown, undefined, limit);
+      if (start === null) return null;
+      this.index.remember(struct, start);
+    }
+    return shown(struct) ? start + (clock - struct.id.clock) + (rel.assoc >= 0 ? 0 : 1) : start;
+  }
+
+  /**
+   * The editor change for a Yjs transaction that did not come from this editor, in the positions
+   * before it, and the text it inserted in the positions after it. Only the transaction's own
+   * items are visited, plus the walk from each changed stretch to the nearest known position.
+   */
+  changeOf(tr: Y.Transaction, docLength: number): { changes: ChangeSet; inserted: InsertedRun[] } {
+    const ytext = this.ytext;
+    const store = this.doc.store;
+    const before = tr.beforeState;
+    const isNew = (it: Item): boolean => it.id.clock >= (before.get(it.id.client) ?? 0);
+    const deletedNow = (it: Item): boolean => it.deleted && Y.isDeleted(tr.deleteSet, it.id);
+    const wasShown = (it: Item): boolean => it.countable && !isNew(it) && (!it.deleted || deletedNow(it));
+    const stable = (it: Item): boolean => shown(it) && wasShown(it);
+
+    const touched: Item[] = [];
+    tr.afterState.forEach((clock, client) => {
+      const from = before.get(client) ?? 0;
+      if (clock <= from) return;
+      const structs = store.clients.get(client);
+      if (!structs) return;
+      for (let i = Y.findIndexSS(structs, from); i < structs.length; i++) {
+        const s = structs[i];
+        if (s instanceof Y.Item && s.parent === ytext && shown(s)) touched.push(s);
+      }
+    });
+    tr.deleteSet.clients.forEach((ranges, client) => {
+      const structs = store.clients.get(client);
+      if (!structs) return;
+      for (const r of ranges) {
+        for (let i = Y.findIndexSS(structs, r.clock); i < structs.length; i++) {
+          const s = structs[i]!;
+          if (s.id.clock >= r.clock + r.len) break;
+          if (s instanceof Y.Item && s.parent === ytext && s.countable && !isNew(s)) touched.push(s);
+        }
+      }
+    });
+
+    interface Run {
+      pre: number;
+      specs: Array<{ from: number; to: number; insert: string; item: Item | null }>;
+      last: Item | null;
+      next: Item | null;
+    }
+    const runs: Run[] = [];
+    const done = new Set<Item>();
+    const memo = new Map<Item, number>();
+    for (const x of touched) {
+      if (done.has(x)) continue;
+      // A stretch of changed (and long-deleted) items between two unchanged visible ones.
+      let first = x;
+      while (first.left !== null && !stable(first.left)) first = first.left;
+      const pre = this.index.walkLeft(first, wasShown, memo) ?? 0;
+      memo.set(first, pre);
+      const run: Run = { pre, specs: [], last: null, next: null };
+      let pos = pre;
+      let n: Item | null = first;
+      for (; n !== null && !stable(n); n = n.right) {
+        done.add(n);
+        const was = wasShown(n);
+        const is = shown(n);
+        if (was === is) continue;
+        const prev = run.specs[run.specs.length - 1];
+        if (was) {
+          if (prev && prev.insert === "" && prev.to === pos) prev.to += n.length;
+          else run.specs.push({ from: pos, to: pos + n.length, insert: "", item: null });
+          pos += n.length;
+        } else {
+          const text = n.content instanceof Y.ContentString ? n.content.str : "\ufffc".repeat(n.length);
+          run.specs.push({ from: pos, to: pos, insert: text, item: n });
+          run.last = n;
+        }
+      }
+      run.next = n;
+      runs.push(run);
+    }
+    runs.sort((a, b) => a.pre - b.pre);
+
+    // Text inserted at one place by several items (a whole pad on first sync) is one change.
+    const specs: Array<{ from: number; to: number; insert: string }> = [];
+    const inserted: InsertedRun[] = [];
+    const newMarkers: Array<[Item, number]> = [];
+    let shift = 0;
+    for (const run of runs) {
+      let post = run.pre + shift;
+      for (const s of run.specs) {
+        const last = specs[specs.length - 1];
+        if (s.insert !== "" && last && last.from === s.from && last.to === s.from) last.insert += s.insert;
+        else specs.push({ from: s.from, to: s.to, insert: s.insert });
+        shift += s.insert.length - (s.to - s.from);
+        if (s.item) {
+          const client = s.item.id.client;
+          const prev = inserted[inserted.length - 1];
+          if (prev && prev.client === client && prev.to === post) prev.to += s.insert.length;
+          else inserted.push({ from: post, to: post + s.insert.length, client });
+          if (s.item === run.last) newMarkers.push([s.item, post]);
+          post += s.insert.length;
+        }
+      }
+      // The item after the stretch is usually where the typist's caret is.
+      if (run.next) newMarkers.push([run.next, post]);
+    }
+    const changes = ChangeSet.of(specs, docLength);
+    this.index.map(changes);
+    for (const [item, at] of newMarkers) this.index.remember(item, at);
+    return { changes, inserted };
+  }
+}
+
+/** Your selection before an edit, kept with the edit on the undo stack. */
+class SelectionBefore {
+  constructor(
+    readonly anchor: Y.RelativePosition,
+    readonly head: Y.RelativePosition,
+  ) {}
+}
+
+class SyncPlugin {
+  private readonly unobserve: () => void;
+  /** Your selection before your last edit, to put back when that edit is undone. */
+  private beforeEdit: SelectionBefore | null = null;
+  private readonly meta = {};
+
+  constructor(
+    private readonly view: EditorView,
+    private readonly b: YBinding,
+  ) {
+    const observer = (_e: Y.YTextEvent, tr: Y.Transaction): void => {
+      if (tr.origin === b.origin) return;
+      this.applyFromYjs(tr);
+    };
+    const cleanup = (tr: Y.Transaction): void => {
+      if (tr.changed.size > 0) b.index.prune();
+    };
+    b.ytext.observe(observer);
+    b.doc.on("afterTransactionCleanup", cleanup);
+    const um = b.undoManager;
+    const added = ({
+      stackItem,
+      changedParentTypes,
+    }: {
+      stackItem: { meta: Map<unknown, unknown> };
+      changedParentTypes: Map<unknown, unknown>;
+    }): void => {
+      if (changedParentTypes.has(b.ytext) && this.beforeEdit && !stackItem.meta.has(this.meta))
+        stackItem.meta.set(this.meta, this.beforeEdit);
+    };
+    const popped = ({ stackItem }: { stackItem: { meta: Map<unknown, unknown> } }): void => {
+      const sel = stackItem.meta.get(this.meta);
+      if (!(sel instanceof SelectionBefore)) return;
+      const { anchor, head } = sel;
+      const a = b.posOf({ item: anchor.item, tname: anchor.tname, assoc: anchor.assoc });
+      const h = b.posOf({ item: head.item, tname: head.tname, assoc: head.assoc });
+      const len = this.view.state.doc.length;
+      if (a === null || h === null || a > len || h > len) return;
+      const selection = EditorSelection.single(a, h);
+      this.view.dispatch({ selection, effects: EditorView.scrollIntoView(selection.main) });
+    };
+    if (um) {
+      um.addTrackedOrigin(b.origin);
+      um.on("stack-item-added", added);
+      um.on("stack-item-popped", popped);
+    }
+    this.unobserve = () => {
+      b.ytext.unobserve(observer);
+      b.doc.off("afterTransactionCleanup", cleanup);
+      if (um) {
+        um.removeTrackedOrigin(b.origin);
+        um.off("stack-item-added", added);
+        um.off("stack-item-popped", popped);
+      }
+    };
+  }
+
+  private applyFromYjs(tr: Y.Transaction): void {
+    const state = this.view.state;
+    let dispatched = false;
+    try {
+      const { changes, inserted } = this.b.changeOf(tr, state.doc.length);
+      if (changes.empty) return;
+      this.view.dispatch({
+        changes,
+        effects: inserted.length > 0 ? yInserted.of(inserted) : [],
+        annotations: [fromYjs.of(true), Transaction.remote.of(true), Transaction.addToHistory.of(false)],
+      });
+      dispatched = true;
+    } catch (e) {
+      console.error("ypad: could not apply a change from Yjs, reloading the text", e);
+    }
+    if (!dispatched || this.view.state.doc.length !== this.b.ytext.length) this.resync();
+  }
+
+  /** Last resort should the editor and Yjs ever disagree: take Yjs's text as it is. */
+  private resync(): void {
+    this.b.index.clear();
+    const text = this.b.ytext.toString();
+    if (text === this.view.state.doc.toString()) return;
+    this.view.dispatch({
+      changes: { from: 0, to: this.view.state.doc.length, insert: text },
+      annotations: [fromYjs.of(true), Transaction.remote.of(true), Transaction.addToHistory.of(false)],
+    });
+  }
+
+  update(u: ViewUpdate): void {
+    if (!u.docChanged || u.transactions.every((t) => t.annotation(fromYjs) === true || !t.docChanged)) return;
+    const { ytext, doc, origin } = this.b;
+    const sel = u.startState.selection.main;
+    if (this.b.undoManager) this.beforeEdit = new SelectionBefore(this.b.relAt(sel.anchor), this.b.relAt(sel.head));
+    doc.transact(() => {
+      let adj = 0;
+      u.changes.iterChanges((fromA, toA, _fromB, _toB, insert) => {
+        const text = insert.sliceString(0, insert.length, "\n");
+        if (toA > fromA) ytext.delete(fromA + adj, toA - fromA);
+        if (text.length > 0) ytext.insert(fromA + adj, text);
+        adj += text.length - (toA - fromA);
+      });
+    }, origin);
+    this.b.index.map(u.changes);
+  }
+
+  destroy(): void {
+    this.unobserve();
+  }
+}
+
+/** Undo and redo your own edits (the undo manager tracks only this binding's origin and null). */
+export function undoKeymap(b: YBinding): KeyBinding[] {
+  const undo = (): boolean => {
+    b.undoManager?.undo();
+    return true;
+  };
+  const redo = (): boolean => {
+    b.undoManager?.redo();
+    return true;
+  };
+  return [
+    { key: "Mod-z", run: undo, preventDefault: true },
+    { key: "Mod-y", mac: "Mod-Shift-z", run: redo, preventDefault: true },
+    { key: "Mod-Shift-z", run: redo, preventDefault: true },
+  ];
+}
+
+/** The editor side of the binding: keeps the editor's text equal to the Y.Text. */
+export function ySync(b: YBinding): Extension {
+  return [
+    // Yjs counts "\r\n" as two characters; with one separator the editor does too.
+    EditorState.lineSeparator.of("\n"),
+    EditorView.clipboardInputFilter.of((text) => text.replace(/\r\n?/g, "\n")),
+    ViewPlugin.define((view) => new SyncPlugin(view, b)),
+    EditorView.domEventHandlers({
+      beforeinput(e) {
+        if (e.inputType === "historyUndo") {
+          b.undoManager?.undo();
+          return true;
+        }
+        if (e.inputType === "historyRedo") {
+          b.undoManager?.redo();
+          return true;
+        }
+        return false;
+      },
+    }),
+  ];
+}
