@@ -167,6 +167,8 @@ export interface EditorOptions {
 }
 
 const lineNumbersSlot = new Compartment();
+/** Whether the text can be edited now: a moderator's lock turns it off and back on. */
+const editableSlot = new Compartment();
 
 export function createEditor(parent: HTMLElement, ytext: Y.Text, awareness: Awareness, opts: EditorOptions): EditorView {
   const showNumbers = loadLocal(LINE_NUMBERS_KEY) === "1";
@@ -191,12 +193,18 @@ export function createEditor(parent: HTMLElement, ytext: Y.Text, awareness: Awar
       listHangingIndent,
       editorTheme,
       EditorView.contentAttributes.of({ "aria-label": "Pad text", spellcheck: "true" }),
-      opts.readOnly
-        ? [EditorState.readOnly.of(true), EditorView.editable.of(false)]
-        : placeholder("Start writing. Markdown works: # heading, **bold**, - list, - [ ] task"),
+      editableSlot.of(opts.readOnly ? notEditable : []),
+      opts.readOnly ? [] : placeholder("Start writing. Markdown works: # heading, **bold**, - list, - [ ] task"),
     ],
   });
   return new EditorView({ state, parent });
+}
+
+const notEditable = [EditorState.readOnly.of(true), EditorView.editable.of(false)];
+
+/** Lets the text be edited or not (a lock came or went). */
+export function setEditable(view: EditorView, editable: boolean): void {
+  view.dispatch({ effects: editableSlot.reconfigure(editable ? [] : notEditable) });
 }
 
 export function lineNumbersShown(view: EditorView): boolean {

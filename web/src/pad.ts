@@ -15,7 +15,8 @@ import { isReadOnlyId, padIdFromPath, padIdProblem, timesliderPath } from "./pad
 import { rememberPad } from "./recent";
 import { openOfflineStore } from "./offline";
 import { openConnection, showConnectionStatus } from "./connection";
-import { createEditor } from "./editor";
+import { createEditor, setEditable } from "./editor";
+import { lockPanel, watchLock } from "./padlock";
 import { formattingKeymap, setupToolbar } from "./toolbar";
 import { setupPresence } from "./presence";
 import { keepPresence } from "./presencekeeper";
@@ -164,6 +165,21 @@ function main(): void {
   panels.onOpen("chat", chat.markRead);
 
   setupShare(shareToggle, byId("share-menu"), padId, readOnly);
+
+  // A moderator's lock: everyone else's text turns read-only while it holds.
+  if (!readOnly) {
+    const showLock = lockPanel(padId, (s) => {
+      const writable = !s.locked || s.moderator;
+      setEditable(view, writable);
+      document.body.classList.toggle("locked", !writable);
+      formatTools.hidden = !writable;
+      // The server refuses every write while the lock holds, chat included.
+      for (const el of byId("chat-form").querySelectorAll("input, button")) {
+        if (el instanceof HTMLInputElement || el instanceof HTMLButtonElement) el.disabled = !writable;
+      }
+    });
+    watchLock(padId, conn.provider, showLock);
+  }
 
   // Connect once the offline copy is in the document, so the first sync already carries it.
   if (store) void store.loaded.then(() => conn.start());

@@ -41,10 +41,16 @@ async function fetchLock(padId: string): Promise<LockState | null> {
  * changed, until the page goes.
  */
 export function watchLock(padId: string, provider: WebsocketProvider, onChange: (s: LockState) => void): void {
+  // A pad nobody has written to has no lock and no moderator yet: its first writer becomes the
+  // moderator, so after this browser's own edits the lock is read again until the pad exists.
+  let known = false;
+  let pending = 0;
   const refresh = (): void => {
     fetchLock(padId).then(
       (s) => {
-        if (s) onChange(s);
+        if (!s) return;
+        known = true;
+        onChange(s);
       },
       () => {
         // Offline: the next reconnect reads it again.
@@ -56,6 +62,14 @@ export function watchLock(padId: string, provider: WebsocketProvider, onChange: 
   };
   provider.on("sync", (synced: boolean) => {
     if (synced) refresh();
+  });
+  provider.doc.on("update", (_update: Uint8Array, origin: unknown) => {
+    if (known || origin === provider || pending) return;
+    // Let the edit reach the server first; one read for a burst of keys.
+    pending = window.setTimeout(() => {
+      pending = 0;
+      refresh();
+    }, 500);
   });
 }
 
