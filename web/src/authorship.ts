@@ -14,8 +14,7 @@ import type * as Y from "yjs";
 import { type Extension, type Range, RangeSetBuilder, StateEffect, StateField } from "@codemirror/state";
 import { Decoration, type DecorationSet, EditorView, ViewPlugin, type ViewUpdate } from "@codemirror/view";
 import type { Awareness } from "y-protocols/awareness";
-import { type AuthorInfo, authorStyle, displayName } from "./authorcolors";
-import { safeColor } from "./dom";
+import { type AuthorInfo, authorStyle, displayName, readAuthors } from "./authorcolors";
 import { type InsertedRun, fromYjs, isRecord, yInserted } from "./ysync";
 
 /** The authorship map is fetched at most this often. */
@@ -32,22 +31,15 @@ const MAX_RUNS_PAINTED = 200;
 /** The server's answer: client ids → author ids, and author ids → name and colour. */
 export function readAuthorship(body: unknown): { clients: Map<number, string>; authors: Map<string, AuthorInfo> } {
   const clients = new Map<number, string>();
-  const authors = new Map<string, AuthorInfo>();
-  if (!isRecord(body)) return { clients, authors };
+  if (!isRecord(body)) return { clients, authors: new Map() };
   if (isRecord(body.clients)) {
     for (const [c, a] of Object.entries(body.clients)) {
       const id = Number(c);
       if (Number.isSafeInteger(id) && typeof a === "string") clients.set(id, a);
     }
   }
-  if (isRecord(body.authors)) {
-    for (const [id, raw] of Object.entries(body.authors)) {
-      if (!isRecord(raw)) continue;
-      const name = typeof raw.name === "string" && raw.name.trim() !== "" ? raw.name : null;
-      authors.set(id, { name, color: safeColor(raw.color) });
-    }
-  }
-  return { clients, authors };
+  // The colours shown are distinct within the pad (authorcolors.ts), not each author's own pick.
+  return { clients, authors: readAuthors(body.authors) };
 }
 
 /** Runs of visible text, in document order, as `[length in UTF-16 units, Yjs clientID]`. */

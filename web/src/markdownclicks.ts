@@ -3,7 +3,7 @@
 // `[ ]` / `[x]` toggles on a click. Only http(s) and mailto targets open, always without an opener
 // or referrer, so a pad's links cannot script or track the page that opened them.
 
-import { syntaxTree } from "@codemirror/language";
+import { ensureSyntaxTree, syntaxTree } from "@codemirror/language";
 import type { Extension } from "@codemirror/state";
 import { EditorView } from "@codemirror/view";
 import type { SyntaxNode } from "@lezer/common";
@@ -23,6 +23,14 @@ export function safeUrl(raw: string): string | null {
   }
 }
 
+/**
+ * The syntax tree, parsed at least up to `pos`: the background parser may not have reached text
+ * typed a moment ago on a busy machine, and a click on it must still find its link or box.
+ */
+function parsedTo(view: EditorView, pos: number) {
+  return ensureSyntaxTree(view.state, Math.min(view.state.doc.length, pos + 1), 100) ?? syntaxTree(view.state);
+}
+
 function ancestor(node: SyntaxNode | null, names: string[]): SyntaxNode | null {
   for (let n = node; n; n = n.parent) if (names.includes(n.name)) return n;
   return null;
@@ -30,7 +38,7 @@ function ancestor(node: SyntaxNode | null, names: string[]): SyntaxNode | null {
 
 /** The link target at `pos`: a `[text](url)` link, an `<autolink>` or a bare URL. */
 export function linkAt(view: EditorView, pos: number): string | null {
-  const tree = syntaxTree(view.state);
+  const tree = parsedTo(view, pos);
   for (const side of [1, -1] as const) {
     const node = tree.resolveInner(pos, side);
     const link = ancestor(node, ["Link", "Image", "Autolink", "URL"]);
@@ -43,7 +51,7 @@ export function linkAt(view: EditorView, pos: number): string | null {
 
 /** The task box (`[ ]`, `[x]`) at `pos`, as its range. */
 function taskMarkerAt(view: EditorView, pos: number): { from: number; to: number } | null {
-  const tree = syntaxTree(view.state);
+  const tree = parsedTo(view, pos);
   for (const side of [1, -1] as const) {
     const marker = ancestor(tree.resolveInner(pos, side), ["TaskMarker"]);
     if (marker) return { from: marker.from, to: marker.to };
