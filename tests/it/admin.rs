@@ -114,6 +114,11 @@ async fn signed_in_the_admin_sees_locks_and_deletes_pads() {
     let mut probe = Client::connect(&server.ws_url("summit-keynote"), 2).await;
     probe.wait_text("keynote notes").await;
     let cookie = admin_cookie(&server).await;
+    // Signed in, the admin may list pads as a key holder does; signed out, not.
+    let (status, listing) = page(&server, "/api/v1/pads", Some(&cookie)).await;
+    assert_eq!(status, 200);
+    assert!(listing.contains("summit-keynote"));
+    assert_eq!(page(&server, "/api/v1/pads", None).await.0, 401);
 
     let (status, body) = page(&server, "/admin", Some(&cookie)).await;
     assert_eq!(status, 200);

@@ -23,7 +23,8 @@ pub(crate) struct Caller {
     pub ip: IpAddr,
     /// The request reached the server (or the trusted proxy in front of it) over HTTPS.
     pub https: bool,
-    /// It carries the API key (`apikey` header or parameter, or `Authorization: Bearer`).
+    /// It carries the API key (`apikey` header or parameter, or `Authorization: Bearer`) or an
+    /// admin sign-in: either may do everything.
     pub has_key: bool,
 }
 
@@ -51,7 +52,8 @@ impl FromRequestParts<AppState> for Caller {
         let https = forwarded("x-forwarded-proto")
             .is_some_and(|proto| proto.trim().eq_ignore_ascii_case("https"));
         let has_key = given_key(&parts.headers, parts.uri.query())
-            .is_some_and(|key| key_matches(&state.api_key, key));
+            .is_some_and(|key| key_matches(&state.api_key, key))
+            || crate::admin::signed_in(state, &parts.headers);
         Ok(Caller { ip, https, has_key })
     }
 }
