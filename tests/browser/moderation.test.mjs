@@ -37,6 +37,12 @@ test("a moderator's lock reaches an open editor, refuses its typing, and lifts",
     assert.equal(await stored(bob.request, pad), "Decisions made");
     assert.ok(!(await editorText(b)).includes("BOB"));
 
+    // Chat stays open while the text is locked.
+    await b.locator("#lock-line", { hasText: "Chat stays open" }).waitFor();
+    await b.getByLabel("Chat message").fill("can we add one more point?");
+    await b.getByRole("button", { name: "Send" }).click();
+    await a.locator("#chat-log", { hasText: "can we add one more point?" }).waitFor();
+
     await a.getByRole("button", { name: "Unlock pad" }).click();
     await b.locator('.cm-content[contenteditable="true"]').waitFor({ timeout: WAIT_MS });
     assert.equal(await b.locator("#lock-line").textContent(), "");

@@ -104,6 +104,38 @@ async fn a_lock_refuses_other_editors_at_once_and_holds_across_a_restart() {
     bob.insert(0, "BOB ").await;
     alice.insert(0, "# ").await;
     probe.wait_text("# agenda and notes").await;
+    // The chat stays open over HTTP; locked with the pad, it closes to all but the moderator.
+    let chat = |token: &'static str, text: &'static str| {
+        call(
+            &server,
+            reqwest::Method::POST,
+            "/api/v1/pads/session-1/chat",
+            Some(token),
+            Some(json!({ "text": text })),
+        )
+    };
+    assert_eq!(chat(BOB, "can we reopen it?").await.0, 200);
+    let (status, _) = call(
+        &server,
+        reqwest::Method::PUT,
+        "/api/v1/pads/session-1/lock",
+        Some(ALICE),
+        Some(json!({ "locked": true, "chat": true })),
+    )
+    .await;
+    assert_eq!(status, 200);
+    assert_eq!(chat(BOB, "hello?").await.0, 403);
+    assert_eq!(chat(ALICE, "after lunch").await.0, 200);
+    let history = server
+        .api_ok("getChatHistory", &[("padID", "session-1")])
+        .await;
+    let said: Vec<&str> = history["messages"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|m| m["text"].as_str().unwrap())
+        .collect();
+    assert_eq!(said, ["can we reopen it?", "after lunch"]);
     let (_, api) = server.api("getPadLock", &[("padID", "session-1")]).await;
     assert_eq!(api["data"]["locked"], json!(true));
     assert!(api["data"]["by"].as_str().unwrap().starts_with("a."));
@@ -142,7 +174,7 @@ async fn a_lock_refuses_other_editors_at_once_and_holds_across_a_restart() {
         .iter()
         .map(|l| l["locked"].as_bool().unwrap())
         .collect();
-    assert_eq!(locks, vec![true, false]);
+    assert_eq!(locks, vec![true, true, false]);
     server.stop().await;
 }
 

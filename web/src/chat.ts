@@ -64,6 +64,11 @@ export interface ChatElements {
 export interface Chat {
   /** The chat panel was opened: the messages count as read. */
   markRead(): void;
+  /**
+   * Send messages through `send` instead of the document (while the pad is locked, the server
+   * takes chat over HTTP only); `null` goes back to the document.
+   */
+  sendThrough(send: ((text: string) => Promise<boolean>) | null): void;
 }
 
 export function setupChat(
@@ -115,6 +120,7 @@ export function setupChat(
     }
   });
 
+  let sender: ((text: string) => Promise<boolean>) | null = null;
   if (opts.readOnly) {
     els.form.hidden = true;
   } else {
@@ -122,6 +128,12 @@ export function setupChat(
       e.preventDefault();
       const text = els.input.value.trim();
       if (!text) return;
+      if (sender) {
+        void sender(text.slice(0, MAX_CHARS)).then((sent) => {
+          if (sent && els.input.value.trim() === text) els.input.value = "";
+        });
+        return;
+      }
       const me = opts.me();
       const msg: ChatMessage = { id: randomId(), text: text.slice(0, MAX_CHARS), name: me.name, color: me.color, time: Date.now() };
       messages.push([msg]);
@@ -134,6 +146,9 @@ export function setupChat(
     markRead: () => {
       unread = 0;
       showUnread();
+    },
+    sendThrough: (send) => {
+      sender = send;
     },
   };
 }

@@ -16,7 +16,7 @@ import { rememberPad } from "./recent";
 import { openOfflineStore } from "./offline";
 import { openConnection, showConnectionStatus } from "./connection";
 import { createEditor, setEditable } from "./editor";
-import { lockPanel, watchLock } from "./padlock";
+import { lockPanel, postChat, watchLock } from "./padlock";
 import { formattingKeymap, setupToolbar } from "./toolbar";
 import { setupPresence } from "./presence";
 import { keepPresence } from "./presencekeeper";
@@ -173,10 +173,13 @@ function main(): void {
       setEditable(view, writable);
       document.body.classList.toggle("locked", !writable);
       formatTools.hidden = !writable;
-      // The server refuses every write while the lock holds, chat included.
+      // The WebSocket refuses every write while the lock holds: chat goes over HTTP then, unless
+      // the moderator locked it too.
+      const chatOpen = writable || !s.chat;
       for (const el of byId("chat-form").querySelectorAll("input, button")) {
-        if (el instanceof HTMLInputElement || el instanceof HTMLButtonElement) el.disabled = !writable;
+        if (el instanceof HTMLInputElement || el instanceof HTMLButtonElement) el.disabled = !chatOpen;
       }
+      chat.sendThrough(writable ? null : (text) => postChat(padId, text));
     });
     watchLock(padId, conn.provider, showLock);
   }

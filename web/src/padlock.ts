@@ -17,6 +17,8 @@ export interface LockState {
   lockAt: number | null;
   /** This browser moderates the pad. */
   moderator: boolean;
+  /** The chat is locked too. */
+  chat: boolean;
 }
 
 const AUTH_MESSAGE = 2;
@@ -24,7 +26,7 @@ const AUTH_MESSAGE = 2;
 function readLock(v: unknown): LockState | null {
   const locked = field(v, "locked");
   if (typeof locked !== "boolean") return null;
-  return { locked, lockAt: num(field(v, "lockAt")), moderator: field(v, "moderator") === true };
+  return { locked, lockAt: num(field(v, "lockAt")), moderator: field(v, "moderator") === true, chat: field(v, "chat") === true };
 }
 
 function lockUrl(padId: string): string {
@@ -73,7 +75,7 @@ export function watchLock(padId: string, provider: WebsocketProvider, onChange: 
   });
 }
 
-async function putLock(padId: string, body: { locked: boolean; lockAt?: number | null }): Promise<LockState | null> {
+async function putLock(padId: string, body: { locked: boolean; lockAt?: number | null; chat?: boolean }): Promise<LockState | null> {
   const res = await fetch(lockUrl(padId), {
     method: "PUT",
     headers: { "Content-Type": "application/json", Accept: "application/json" },
@@ -104,9 +106,11 @@ export function lockPanel(padId: string, onChange: (s: LockState) => void): (s: 
     onChange(s);
     const scheduled = !s.locked && s.lockAt !== null && s.lockAt > Date.now();
     if (s.locked) {
-      line.textContent = s.moderator
-        ? "This pad is locked: only its moderators can edit it."
-        : "This pad is locked by its moderator: you can read it, not edit it.";
+      const chat = s.chat ? " Chat is closed too." : " Chat stays open.";
+      line.textContent =
+        (s.moderator
+          ? "This pad is locked: only its moderators can edit it."
+          : "This pad is locked by its moderator: you can read it, not edit it.") + chat;
     } else if (scheduled && s.lockAt !== null) {
       line.textContent = `This pad locks at ${timeOf(s.lockAt)}.`;
     } else {
@@ -120,18 +124,20 @@ export function lockPanel(padId: string, onChange: (s: LockState) => void): (s: 
 }
 
 function moderatorControls(padId: string, s: LockState, show: (s: LockState) => void): HTMLElement[] {
-  const apply = (body: { locked: boolean; lockAt?: number | null }): void => {
+  const apply = (body: { locked: boolean; lockAt?: number | null; chat?: boolean }): void => {
     void putLock(padId, body).then((next) => {
       if (next) show(next);
     });
   };
   const toggle = h("button", { type: "button", class: "secondary" }, s.locked ? "Unlock pad" : "Lock pad");
-  toggle.addEventListener("click", () => apply({ locked: !s.locked, lockAt: null }));
+  const chatToo = h("input", { type: "checkbox", id: "lock-chat-too" });
+  const chatLabel = h("label", { for: "lock-chat-too" }, chatToo, " and its chat");
+  toggle.addEventListener("click", () => apply({ locked: !s.locked, lockAt: null, chat: !s.locked && chatToo.checked }));
   const when = h("input", { type: "datetime-local", "aria-label": "Lock at" });
   const schedule = h("button", { type: "button", class: "secondary" }, "Lock at this time");
   schedule.addEventListener("click", () => {
     const at = new Date(when.value).getTime();
-    if (Number.isFinite(at)) apply({ locked: false, lockAt: at });
+    if (Number.isFinite(at)) apply({ locked: false, lockAt: at, chat: chatToo.checked });
   });
   const remove = h("button", { type: "button", class: "danger" }, "Delete pad…");
   remove.addEventListener("click", () => {
@@ -141,5 +147,16 @@ function moderatorControls(padId: string, s: LockState, show: (s: LockState) => 
       else showNotice(`The pad was not deleted (${res.status}).`);
     });
   });
-  return s.locked ? [toggle, remove] : [toggle, when, schedule, remove];
+  return s.locked ? [toggle, remove] : [toggle, chatLabel, when, schedule, remove];
+}
+
+/** Sends a chat message over HTTP (the WebSocket refuses writes while the pad is locked). */
+export async function postChat(padId: string, text: string): Promise<boolean> {
+  const res = await fetch(`/api/v1/pads/${encodeURIComponent(padId)}/chat`, {
+    method: "POST",
+    headers: { "Content-Type": "application/json", Accept: "application/json" },
+    body: JSON.stringify({ text }),
+  });
+  if (!res.ok) showNotice(res.status === 403 ? "The chat is locked." : `The message was not sent (${res.status}).`);
+  return res.ok;
 }

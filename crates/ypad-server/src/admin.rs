@@ -431,6 +431,7 @@ pub(crate) async fn set_lock(
         lock_at: None,
         by: None,
         time_ms: wall_ms(),
+        chat: false,
     };
     state.engine.set_lock(&id, lock).await?;
     Ok(Redirect::to("/admin").into_response())

@@ -84,6 +84,10 @@ fn app(state: AppState) -> Router {
             "/api/v1/pads/{pad}/lock",
             get(moderation::get_lock).put(moderation::put_lock),
         )
+        .route(
+            "/api/v1/pads/{pad}/chat",
+            axum::routing::post(moderation::post_chat),
+        )
         .route("/api/v1/pads/{pad}/text", get(api_v1::text))
         .route("/api/v1/pads/{pad}/authorship", get(api_v1::authorship))
         .route("/api/v1/pads/{pad}/revisions", get(api_v1::revisions))

@@ -21,6 +21,7 @@ pub(crate) fn lock_json(lock: Option<&PadLock>) -> Value {
         "locked": lock.is_some_and(|l| l.holds_at(now)),
         "lockAt": lock.and_then(|l| l.lock_at),
         "by": lock.and_then(|l| l.by.clone()),
+        "chat": lock.is_some_and(|l| l.chat),
     })
 }
 
@@ -93,6 +94,9 @@ pub(crate) struct LockRequest {
     /// Lock at this time (ms since the epoch) instead; `null` cancels a scheduled lock.
     #[serde(default)]
     lock_at: Option<u64>,
+    /// Lock the chat with the pad.
+    #[serde(default)]
+    chat: bool,
 }
 
 /// `PUT /api/v1/pads/{pad}/lock` with `{"locked", "lockAt"}`: for the pad's moderators.
@@ -116,6 +120,7 @@ pub(crate) async fn put_lock(
         lock_at: request.lock_at,
         by,
         time_ms: wall_ms(),
+        chat: request.chat,
     };
     state.engine.set_lock(&opened.id, lock.clone()).await?;
     let mut body = lock_json(Some(&lock));
@@ -139,4 +144,62 @@ pub(crate) async fn delete_pad(
     }
     state.engine.delete(id).await?;
     Ok(Json(json!({ "deleted": id.as_str() })))
+}
+
+#[derive(Deserialize)]
+pub(crate) struct ChatRequest {
+    text: String,
+}
+
+/// `POST /api/v1/pads/{pad}/chat` with `{"text"}`: a chat message as the caller's author. While
+/// a lock holds, the WebSocket refuses every write, chat included; this way people go on
+/// chatting about a locked pad unless its moderator locked the chat too.
+pub(crate) async fn post_chat(
+    visitor: Visitor,
+    State(state): State<AppState>,
+    Path(raw): Path<String>,
+    Json(request): Json<ChatRequest>,
+) -> Result<Json<Value>, HttpError> {
+    let refused = || HttpError::Forbidden("a read-only link cannot chat".into());
+    let opened = visitor.open_writable(&state, &raw, refused).await?;
+    if state.engine.head(&opened.id).await?.is_none() {
+        return Err(HttpError::NotFound(format!("pad {raw} does not exist")));
+    }
+    let text = request.text.trim();
+    if text.is_empty() || text.chars().count() > 2000 {
+        return Err(HttpError::BadRequest(
+            "a chat message has 1 to 2000 characters".into(),
+        ));
+    }
+    let lock = state.engine.locks(&opened.id).await?.pop();
+    if lock.is_some_and(|l| l.chat && l.holds_at(wall_ms()))
+        && moderator(&state, &opened, &visitor).await?.is_none()
+    {
+        return Err(HttpError::Forbidden("the chat is locked".into()));
+    }
+    let author = match &opened.session {
+        Some(session) => Some(session.author_id.clone()),
+        None => identity::author_id(&state, visitor.headers())
+            .await?
+            .map(|a| a.to_string()),
+    };
+    let record = match &author {
+        Some(id) => {
+            let key = id.clone();
+            state.engine.blocking(move |s| s.author(&key)).await?
+        }
+        None => None,
+    };
+    let message = ypad_core::chat::ChatMessage {
+        id: uuid::Uuid::new_v4().simple().to_string(),
+        text: text.to_owned(),
+        name: record.as_ref().and_then(|a| a.name.clone()),
+        color: record.as_ref().map(|a| a.color.clone()),
+        time: wall_ms(),
+        author_id: author.clone(),
+    };
+    let pad = state.engine.checkout(&opened.id).await?;
+    pad.apply(author.as_deref(), ypad_engine::Edit::Chat(message))
+        .map_err(|e| HttpError::BadRequest(e.to_string()))?;
+    Ok(Json(json!({ "sent": true })))
 }

@@ -7,7 +7,8 @@ CREATE TABLE pad_locks (
     locked  BOOLEAN NOT NULL,
     lock_at BIGINT,
     by_author TEXT,
-    time_ms BIGINT NOT NULL
+    time_ms BIGINT NOT NULL,
+    chat    BOOLEAN NOT NULL DEFAULT false
 );
 CREATE INDEX pad_locks_by_pad ON pad_locks (pad, seq);
 

@@ -122,6 +122,9 @@ pub struct PadLock {
     pub by: Option<String>,
     /// When this change was made.
     pub time_ms: u64,
+    /// Chat is locked too; otherwise people go on chatting about a locked pad.
+    #[serde(default)]
+    pub chat: bool,
 }
 
 impl PadLock {

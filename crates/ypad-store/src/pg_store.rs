@@ -826,14 +826,15 @@ impl Store for PgStore {
             pool.get()
                 .await?
                 .execute(
-                    "INSERT INTO pad_locks (pad, locked, lock_at, by_author, time_ms)
-                     VALUES ($1, $2, $3, $4, $5)",
+                    "INSERT INTO pad_locks (pad, locked, lock_at, by_author, time_ms, chat)
+                     VALUES ($1, $2, $3, $4, $5, $6)",
                     &[
                         &pad,
                         &lock.locked,
                         &lock.lock_at.map(db),
                         &lock.by,
                         &db(lock.time_ms),
+                        &lock.chat,
                     ],
                 )
                 .await?;
@@ -848,8 +849,8 @@ impl Store for PgStore {
                 .get()
                 .await?
                 .query(
-                    "SELECT locked, lock_at, by_author, time_ms FROM pad_locks WHERE pad = $1
-                     ORDER BY seq",
+                    "SELECT locked, lock_at, by_author, time_ms, chat FROM pad_locks
+                     WHERE pad = $1 ORDER BY seq",
                     &[&pad],
                 )
                 .await?;
@@ -860,6 +861,7 @@ impl Store for PgStore {
                     lock_at: row.get::<_, Option<i64>>(1).map(num),
                     by: row.get(2),
                     time_ms: num(row.get(3)),
+                    chat: row.get(4),
                 })
                 .collect())
         })

@@ -371,12 +371,14 @@ fn lock_changes_are_kept_in_order_and_go_with_the_pad(backend: &dyn Backend) {
         lock_at: None,
         by: Some("a.1".into()),
         time_ms: 10,
+        chat: true,
     };
     let scheduled = PadLock {
         locked: false,
         lock_at: Some(500),
         by: None,
         time_ms: 20,
+        chat: false,
     };
     store.put_pad_lock("p", &locked).unwrap();
     store.put_pad_lock("p", &scheduled).unwrap();

@@ -189,6 +189,7 @@ fn fixtures_and_a_long_pad_go_to_postgres_and_back() {
             lock_at: None,
             by: Some("a.ann".into()),
             time_ms: 7,
+            chat: false,
         };
         store.put_pad_lock("long", &lock).unwrap();
         let group = ypad_store::Group {

@@ -182,6 +182,7 @@ pub async fn call(state: &AppState, function: &str, p: &Params) -> Result<Value,
                     .filter(|a| !a.is_empty())
                     .map(str::to_owned),
                 time_ms: wall_ms(),
+                chat: function == "lockPad" && p.flag("lockChat"),
             };
             state.engine.set_lock(&id, lock.clone()).await?;
             Ok(crate::moderation::lock_json(Some(&lock)))
