@@ -173,16 +173,22 @@ pub(crate) async fn open_pad(
     })
 }
 
-/// The session ids in the request's `sessionID` cookie (Etherpad's: several, comma-separated).
-fn session_ids(headers: &HeaderMap) -> Vec<String> {
+/// The values of the request's cookies named `name`, in the order sent.
+pub(crate) fn cookies<'a>(headers: &'a HeaderMap, name: &'a str) -> impl Iterator<Item = &'a str> {
     headers
         .get_all(header::COOKIE)
         .iter()
         .filter_map(|v| v.to_str().ok())
         .flat_map(|v| v.split(';'))
         .filter_map(|pair| pair.trim().split_once('='))
-        .filter(|(name, _)| *name == "sessionID")
-        .flat_map(|(_, value)| {
+        .filter(move |(n, _)| *n == name)
+        .map(|(_, value)| value)
+}
+
+/// The session ids in the request's `sessionID` cookie (Etherpad's: several, comma-separated).
+fn session_ids(headers: &HeaderMap) -> Vec<String> {
+    cookies(headers, "sessionID")
+        .flat_map(|value| {
             percent_encoding::percent_decode_str(value)
                 .decode_utf8_lossy()
                 .split(',')

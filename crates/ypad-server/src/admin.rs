@@ -41,7 +41,7 @@ fn tag(api_key: &str, expires_ms: u64) -> String {
 
 /// Whether the request carries a valid, unexpired admin cookie.
 pub(crate) fn signed_in(state: &AppState, headers: &HeaderMap) -> bool {
-    let Some(value) = cookie(headers, COOKIE) else {
+    let Some(value) = crate::access::cookies(headers, COOKIE).next() else {
         return false;
     };
     let Some((expires, given)) = value.split_once('.') else {
@@ -57,17 +57,6 @@ pub(crate) fn signed_in(state: &AppState, headers: &HeaderMap) -> bool {
         .expect("HMAC takes a key of any length");
     mac.update(format!("ypad-admin:{expires_ms}").as_bytes());
     expires_ms > wall_ms() && mac.verify_slice(&given).is_ok()
-}
-
-fn cookie<'a>(headers: &'a HeaderMap, name: &str) -> Option<&'a str> {
-    headers
-        .get_all(header::COOKIE)
-        .iter()
-        .filter_map(|v| v.to_str().ok())
-        .flat_map(|v| v.split(';'))
-        .filter_map(|pair| pair.trim().split_once('='))
-        .find(|(n, _)| *n == name)
-        .map(|(_, v)| v)
 }
 
 /// A POST from a page of another site (a forged form) has a foreign `Origin`.

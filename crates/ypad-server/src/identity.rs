@@ -20,14 +20,9 @@ pub const COOKIE: &str = "ypad_token";
 
 /// The token in the request's cookies, if it looks like one of ours.
 pub fn token(headers: &HeaderMap) -> Option<String> {
-    headers
-        .get_all(header::COOKIE)
-        .iter()
-        .filter_map(|v| v.to_str().ok())
-        .flat_map(|v| v.split(';'))
-        .filter_map(|pair| pair.trim().split_once('='))
-        .find(|(name, _)| *name == COOKIE)
-        .map(|(_, value)| value.to_owned())
+    crate::access::cookies(headers, COOKIE)
+        .next()
+        .map(str::to_owned)
         .filter(|t| {
             t.len() == 34 && t.starts_with("t.") && t[2..].bytes().all(|b| b.is_ascii_hexdigit())
         })

@@ -1,19 +1,11 @@
 //! The `ypad` command line: export and import on a data directory and through a server.
 
-use std::path::{Path, PathBuf};
+use std::path::Path;
 use std::process::{Child, Command};
 
 mod common;
 
-fn ypad() -> Command {
-    Command::new(env!("CARGO_BIN_EXE_ypad"))
-}
-
-fn fixture(name: &str) -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR"))
-        .join("../ypad-formats/tests/fixtures/etherpad")
-        .join(name)
-}
+use common::{fixture, ypad};
 
 #[track_caller]
 fn run_ok(cmd: &mut Command) -> String {

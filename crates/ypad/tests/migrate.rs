@@ -2,21 +2,13 @@
 //! PostgreSQL: the Etherpad fixtures and a 10,000-revision pad, compared record by record with
 //! the source; a second run copies nothing; a partial copy is resumed without duplicates.
 
-use std::path::{Path, PathBuf};
 use std::process::Command;
 
+mod common;
+
+use common::{fixture, ypad};
 use ypad_core::PadDoc;
 use ypad_store::{Author, LogEntry, PgStore, SavedRevision, SledStore, Store, pg_testing};
-
-fn ypad() -> Command {
-    Command::new(env!("CARGO_BIN_EXE_ypad"))
-}
-
-fn fixture(name: &str) -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR"))
-        .join("../ypad-formats/tests/fixtures/etherpad")
-        .join(name)
-}
 
 /// Runs the command, asserts it succeeded, returns stdout and stderr together.
 #[track_caller]

@@ -1,8 +1,23 @@
 //! Running the real `ypad` binary in tests.
 
+// Each test binary includes this module and uses its own part of it.
+#![allow(dead_code)]
+
 use std::io::{BufRead, BufReader};
-use std::path::Path;
+use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Stdio};
+
+/// The `ypad` binary this package builds.
+pub fn ypad() -> Command {
+    Command::new(env!("CARGO_BIN_EXE_ypad"))
+}
+
+/// A real Etherpad export kept with the formats crate's tests.
+pub fn fixture(name: &str) -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("../ypad-formats/tests/fixtures/etherpad")
+        .join(name)
+}
 
 /// Starts `ypad serve` on a loopback port over `data`; returns the process and its
 /// `host:port`, read from the line it prints when it is listening.
