@@ -8,7 +8,6 @@ use bytes::Bytes;
 use futures_util::{SinkExt, StreamExt};
 use tokio::sync::mpsc;
 use tokio::time::{Instant, MissedTickBehavior, interval_at};
-use tracing::Instrument;
 use ypad_core::protocol::CloseCode;
 use ypad_core::{Session, SessionError};
 use ypad_engine::{Outbox, PadGuard};
@@ -28,23 +27,17 @@ pub(crate) struct Peer {
     pub session: Option<ypad_store::GroupSession>,
 }
 
-/// Runs one connection until either side closes it; every log line of it carries the pad and
-/// the connection's number.
+/// Runs one connection until either side closes it. Its log lines share one span naming the pad
+/// and the connection's number; the span is their parent rather than entered around every poll,
+/// which a busy connection would pay for on each frame.
 pub(crate) async fn serve(socket: WebSocket, pad: PadGuard, peer: Peer, state: AppState) {
-    let span = tracing::info_span!("conn", pad = %pad.id, conn = tracing::field::Empty);
-    run(socket, pad, peer, state, span.clone())
-        .instrument(span)
-        .await;
-}
-
-async fn run(socket: WebSocket, pad: PadGuard, peer: Peer, state: AppState, span: tracing::Span) {
     let _counted = state.count_connection();
     let (mut sink, mut stream) = socket.split();
     let (tx, mut rx) = mpsc::channel::<Bytes>(state.config.outbox_frames);
     let (outbox, dismissal) = Outbox::new(tx);
     let mut session = Session::new(peer.read_only);
     let (conn, greeting) = pad.join(&session, outbox, peer.author.clone());
-    span.record("conn", conn);
+    let span = tracing::info_span!("conn", pad = %pad.id, conn);
     let shutdown = state.shutdown.clone();
     let config = &state.config;
 
@@ -61,33 +54,27 @@ async fn run(socket: WebSocket, pad: PadGuard, peer: Peer, state: AppState, span
         ping.set_missed_tick_behavior(MissedTickBehavior::Delay);
         let mut last_heard = Instant::now();
         let mut budget = RateLimit::new(config.max_frames_per_sec);
-        let session_ends = session_end(peer.session.as_ref());
-        tokio::pin!(session_ends);
-        let mut revoked = state.revoked.subscribe();
+        // Boxed, and only for a session connection: every connection's task would otherwise
+        // carry the timer and the subscription in its own state.
+        let mut session_over: std::pin::Pin<Box<dyn Future<Output = &'static str> + Send + '_>> =
+            match &peer.session {
+                Some(s) => Box::pin(session_over(&state, s)),
+                None => Box::pin(std::future::pending()),
+            };
         loop {
             tokio::select! {
                 // Shutdown and dismissal come first so a busy connection still stops promptly.
                 biased;
                 () = shutdown.cancelled() => break Some((CloseCode::GoingAway, "server shutting down")),
                 why = dismissal.wait() => break Some(why),
-                () = &mut session_ends => break Some((CloseCode::SessionEnded, "the session expired")),
-                gone = revoked.recv(), if peer.session.is_some() => {
-                    let ours = peer.session.as_ref().is_some_and(|s| match &gone {
-                        Ok(id) => *id == s.id || *id == s.group_id,
-                        // Missed some: check whether ours is still there.
-                        Err(_) => true,
-                    });
-                    if ours && !session_alive(&state, peer.session.as_ref()).await {
-                        break Some((CloseCode::SessionEnded, "the session was deleted"));
-                    }
-                }
+                why = &mut session_over => break Some((CloseCode::SessionEnded, why)),
                 incoming = stream.next() => {
                     let message = match incoming {
                         None => break None,
                         Some(Ok(message)) => message,
                         Some(Err(err)) => {
                             if is_too_big(err) {
-                                tracing::warn!("frame over the size limit; closing");
+                                tracing::warn!(parent: &span, "frame over the size limit; closing");
                                 break Some((CloseCode::TooBig, "frame too large"));
                             }
                             break None;
@@ -95,7 +82,7 @@ async fn run(socket: WebSocket, pad: PadGuard, peer: Peer, state: AppState, span
                     };
                     last_heard = Instant::now();
                     if !budget.take(last_heard) {
-                        tracing::warn!("frame rate over the limit; closing");
+                        tracing::warn!(parent: &span, "frame rate over the limit; closing");
                         break Some((CloseCode::Policy, "too many messages"));
                     }
                     match message {
@@ -106,12 +93,12 @@ async fn run(socket: WebSocket, pad: PadGuard, peer: Peer, state: AppState, span
                                 }
                             }
                             Err(err) => {
-                                tracing::warn!(cause = %err, "frame refused; closing");
+                                tracing::warn!(parent: &span, cause = %err, "frame refused; closing");
                                 break Some((err.close_code(), refusal_reason(&err)));
                             }
                         },
                         Message::Text(_) => {
-                            tracing::warn!("text frame; closing");
+                            tracing::warn!(parent: &span, "text frame; closing");
                             break Some((CloseCode::Unsupported, "text frames are not part of the protocol"));
                         }
                         Message::Close(_) => break None,
@@ -133,7 +120,7 @@ async fn run(socket: WebSocket, pad: PadGuard, peer: Peer, state: AppState, span
                 }
                 _ = ping.tick() => {
                     if last_heard.elapsed() > config.idle_timeout {
-                        tracing::debug!("no pong; closing");
+                        tracing::debug!(parent: &span, "no pong; closing");
                         break Some((CloseCode::GoingAway, "no pong"));
                     }
                     if sink.send(Message::Ping(Bytes::new())).await.is_err() {
@@ -154,23 +141,35 @@ async fn run(socket: WebSocket, pad: PadGuard, peer: Peer, state: AppState, span
     }
 }
 
-/// Resolves when the session's `validUntil` passes; never without a session.
-async fn session_end(session: Option<&ypad_store::GroupSession>) {
-    match session {
-        None => std::future::pending().await,
-        Some(session) => {
-            let now = ypad_engine::wall_ms();
-            let until = session.valid_until.saturating_mul(1000);
-            tokio::time::sleep(std::time::Duration::from_millis(until.saturating_sub(now))).await;
+/// Resolves, saying why, when the group session that let the connection in expires or is
+/// deleted (with its group).
+async fn session_over(state: &AppState, session: &ypad_store::GroupSession) -> &'static str {
+    let mut revoked = state.revoked.subscribe();
+    let until_ms = session.valid_until.saturating_mul(1000);
+    let expiry = tokio::time::sleep(std::time::Duration::from_millis(
+        until_ms.saturating_sub(ypad_engine::wall_ms()),
+    ));
+    tokio::pin!(expiry);
+    loop {
+        tokio::select! {
+            () = &mut expiry => return "the session expired",
+            gone = revoked.recv() => {
+                let ours = match &gone {
+                    Ok(id) => *id == session.id || *id == session.group_id,
+                    // Missed some: check whether ours is still there.
+                    Err(_) => true,
+                };
+                if ours && !session_alive(state, session).await {
+                    return "the session was deleted";
+                }
+            }
         }
     }
 }
 
 /// Whether the session still exists (and so does its group).
-async fn session_alive(state: &AppState, session: Option<&ypad_store::GroupSession>) -> bool {
-    let Some(session) = session.cloned() else {
-        return true;
-    };
+async fn session_alive(state: &AppState, session: &ypad_store::GroupSession) -> bool {
+    let session = session.clone();
     state
         .engine
         .blocking(move |s| -> Result<bool, ypad_store::StoreError> {
