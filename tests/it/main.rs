@@ -13,5 +13,6 @@ mod moderation;
 mod pad_files;
 mod persistence;
 mod postgres;
+mod replicas;
 mod slowloris;
 mod sync;
