@@ -567,14 +567,12 @@ fn check_overlaps(
     let overlapping = sections
         .iter()
         .filter(|s| s.start < known.get(&ClientID::new(s.client)));
+    if overlapping.clone().next().is_none() {
+        return Ok(());
+    }
     let mut from = known.clone();
-    let mut any = false;
     for section in overlapping.clone() {
         from.set_min(ClientID::new(section.client), section.start);
-        any = true;
-    }
-    if !any {
-        return Ok(());
     }
     let ours = txn.encode_state_as_update_v1(&from);
     let our_deletes = Update::decode_v1(&ours)
