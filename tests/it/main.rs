@@ -9,6 +9,7 @@ mod faults;
 mod groups;
 mod history;
 mod interop;
+mod metrics;
 mod moderation;
 mod pad_files;
 mod persistence;
