@@ -13,6 +13,7 @@ mod history;
 mod ids;
 mod live;
 mod load;
+pub mod metrics;
 mod persist;
 mod registry;
 mod transfer;
@@ -144,6 +145,16 @@ impl Engine {
     /// False while the store refuses writes (edits are then refused, not accepted and lost).
     pub fn is_healthy(&self) -> bool {
         self.inner.persister.is_healthy()
+    }
+
+    /// The engine's metrics in Prometheus's text format ([`metrics::CONTENT_TYPE`]), with the
+    /// number of open WebSocket connections, which the server counts.
+    pub fn metrics_text(&self, open_connections: usize) -> String {
+        let metrics = self.inner.persister.metrics();
+        metrics.pads.set(self.inner.registry.loaded().len() as i64);
+        metrics.connections.set(open_connections as i64);
+        metrics.store_healthy.set(i64::from(self.is_healthy()));
+        metrics.encode()
     }
 
     /// Resolves once every revision accepted before the call is durable.

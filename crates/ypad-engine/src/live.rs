@@ -19,6 +19,7 @@ use ypad_core::{ApplyError, PadId};
 use ypad_store::{LogEntry, PadLock};
 
 use crate::clock::{mono_ms, wall_ms};
+use crate::metrics::Metrics;
 use crate::persist::Persister;
 
 pub type ConnId = u64;
@@ -260,7 +261,13 @@ impl LivePad {
             c.refused_while_locked = true;
         }
         if let Some(frame) = &effects.awareness {
-            fan_out(&self.id, &mut inner.conns, frame, None);
+            fan_out(
+                self.persister.metrics(),
+                &self.id,
+                &mut inner.conns,
+                frame,
+                None,
+            );
         }
         Ok(effects.reply)
     }
@@ -321,7 +328,13 @@ impl LivePad {
             new_clients,
         });
         self.last_seq.store(seq, Ordering::Release);
-        fan_out(&self.id, &mut inner.conns, &accepted.forward, sender);
+        fan_out(
+            self.persister.metrics(),
+            &self.id,
+            &mut inner.conns,
+            &accepted.forward,
+            sender,
+        );
     }
 
     /// Takes the pad out of service (deleted, moved or overwritten): every connection is
@@ -354,7 +367,13 @@ impl LivePad {
         let inner = &mut *inner;
         inner.conns.retain(|c| c.id != conn);
         if let Some(removal) = session.close(&mut inner.pad, mono_ms()) {
-            fan_out(&self.id, &mut inner.conns, &removal, None);
+            fan_out(
+                self.persister.metrics(),
+                &self.id,
+                &mut inner.conns,
+                &removal,
+                None,
+            );
         }
     }
 
@@ -364,7 +383,13 @@ impl LivePad {
         let mut inner = self.lock();
         let inner = &mut *inner;
         if let Some(removal) = inner.pad.expire_awareness(now_ms) {
-            fan_out(&self.id, &mut inner.conns, &removal, None);
+            fan_out(
+                self.persister.metrics(),
+                &self.id,
+                &mut inner.conns,
+                &removal,
+                None,
+            );
         }
         if !inner.lock_announced && inner.lock.as_ref().is_some_and(|l| l.holds_at(wall_now_ms)) {
             inner.lock_announced = true;
@@ -485,13 +510,23 @@ fn claim_clients(
 
 /// Queues `frame` for every connection but `except`. A connection whose queue is full is
 /// disconnected rather than skipped: a skipped update would silently fork its replica.
-fn fan_out(pad: &PadId, conns: &mut Vec<Conn>, frame: &Bytes, except: Option<ConnId>) {
+fn fan_out(
+    metrics: &Metrics,
+    pad: &PadId,
+    conns: &mut Vec<Conn>,
+    frame: &Bytes,
+    except: Option<ConnId>,
+) {
+    let mut queued = 0;
     conns.retain(|c| {
         if Some(c.id) == except {
             return true;
         }
-        deliver(pad, c, frame)
+        let delivered = deliver(pad, c, frame);
+        queued += u64::from(delivered);
+        delivered
     });
+    metrics.fanout_frames.inc_by(queued);
 }
 
 /// Queues `frame` for one connection; false when it is gone or was sent away for being too slow.

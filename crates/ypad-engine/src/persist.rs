@@ -11,6 +11,8 @@ use std::sync::{Arc, mpsc};
 use std::thread::JoinHandle;
 use std::time::{Duration, Instant};
 
+use crate::metrics::Metrics;
+
 use tokio::sync::oneshot;
 use ypad_store::{LogEntry, Store};
 
@@ -49,6 +51,8 @@ struct Shared {
     flushed_seq: AtomicU64,
     /// False while the store refuses writes.
     healthy: AtomicBool,
+    /// Every pad holds the persister, so the engine's counters live beside it.
+    metrics: Metrics,
 }
 
 impl Persister {
@@ -64,6 +68,7 @@ impl Persister {
             next_seq: AtomicU64::new(0),
             flushed_seq: AtomicU64::new(0),
             healthy: AtomicBool::new(true),
+            metrics: Metrics::new(),
         });
         let thread = {
             let shared = shared.clone();
@@ -75,8 +80,13 @@ impl Persister {
         (Persister { tx, shared }, thread)
     }
 
+    pub(crate) fn metrics(&self) -> &Metrics {
+        &self.shared.metrics
+    }
+
     /// Queues a revision; returns its sequence number.
     pub(crate) fn append(&self, entry: LogEntry) -> u64 {
+        self.shared.metrics.updates.inc();
         let seq = self.shared.next_seq.fetch_add(1, Ordering::Relaxed) + 1;
         if self.tx.send(Command::Append { seq, entry }).is_err() {
             // Only after the engine shut down, when no connection or API call is left.
@@ -144,6 +154,7 @@ fn persist_loop(
                 };
             }
         }
+        let commit_started = Instant::now();
         while let Err(err) = store.append(&entries).and_then(|()| store.flush()) {
             if shared.healthy.swap(false, Ordering::Relaxed) {
                 tracing::error!(cause = %err, revisions = entries.len(), "store refused writes; retrying");
@@ -153,6 +164,10 @@ fn persist_loop(
         if !shared.healthy.swap(true, Ordering::Relaxed) {
             tracing::info!("store accepts writes again");
         }
+        shared
+            .metrics
+            .commit_seconds
+            .observe(commit_started.elapsed().as_secs_f64());
         shared.flushed_seq.store(last_seq, Ordering::Release);
         for done in barriers.drain(..) {
             let _ = done.send(());

@@ -14,6 +14,7 @@ mod error;
 mod etherpad;
 mod identity;
 mod listen;
+mod metrics;
 mod moderation;
 mod pad_files;
 mod state;
@@ -120,6 +121,7 @@ fn app(state: AppState) -> Router {
     Router::new()
         .route("/ws/{pad}", get(ws::upgrade))
         .route("/health", get(health))
+        .route("/metrics", get(metrics::metrics))
         .merge(pages)
         .with_state(state)
 }
