@@ -23,11 +23,15 @@ test("a moderator's lock reaches an open editor, refuses its typing, and lifts",
     await pollJson(alice.request, `${env.server.url}/api/v1/pads/${pad}`);
     const b = await openPad(bob, env.server.url, pad);
     await waitForText(b, "Decisions");
-    // Only the pad's creator sees the moderator's controls.
-    await a.getByRole("button", { name: "Lock pad" }).waitFor();
+    // Only the pad's creator finds the moderator's controls, in the share menu.
+    await a.locator("#share-toggle").click();
+    const moderation = a.locator(".moderation-row");
+    await moderation.getByRole("button", { name: "Lock pad" }).waitFor();
+    await b.locator("#share-toggle").click();
+    await b.locator("#share-menu").getByText("Export").waitFor();
     assert.equal(await b.getByRole("button", { name: "Lock pad" }).count(), 0);
 
-    await a.getByRole("button", { name: "Lock pad" }).click();
+    await moderation.getByRole("button", { name: "Lock pad" }).click();
     await b.locator("#lock-line", { hasText: "locked by its moderator" }).waitFor();
     await b.locator('.cm-content[contenteditable="false"]').waitFor();
     await b.locator(".cm-content").click();
@@ -43,7 +47,7 @@ test("a moderator's lock reaches an open editor, refuses its typing, and lifts",
     await b.getByRole("button", { name: "Send" }).click();
     await a.locator("#chat-log", { hasText: "can we add one more point?" }).waitFor();
 
-    await a.getByRole("button", { name: "Unlock pad" }).click();
+    await a.locator(".lock-bar").getByRole("button", { name: "Unlock pad" }).click();
     await b.locator('.cm-content[contenteditable="true"]').waitFor({ timeout: WAIT_MS });
     assert.equal(await b.locator("#lock-line").textContent(), "");
     await typeAtEnd(b, " today");

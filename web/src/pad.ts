@@ -168,7 +168,7 @@ function main(): void {
 
   // A moderator's lock: everyone else's text turns read-only while it holds.
   if (!readOnly) {
-    const showLock = lockPanel(padId, (s) => {
+    const showLock = lockPanel(padId, byId("share-menu"), (s) => {
       const writable = !s.locked || s.moderator;
       setEditable(view, writable);
       document.body.classList.toggle("locked", !writable);

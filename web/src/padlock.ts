@@ -93,14 +93,17 @@ function timeOf(ms: number): string {
 }
 
 /**
- * The line under the toolbar that says the pad is locked or will be, and for a moderator the
- * controls: lock now, lock at a time, unlock, delete. Returns the function that shows a state.
+ * The line under the toolbar that says the pad is locked or will be (with "Unlock" for a
+ * moderator), and for a moderator a "Moderation" row in the share menu: lock now (with or
+ * without its chat), lock at a time, delete. Returns the function that shows a state.
  */
-export function lockPanel(padId: string, onChange: (s: LockState) => void): (s: LockState) => void {
+export function lockPanel(padId: string, menu: HTMLElement, onChange: (s: LockState) => void): (s: LockState) => void {
   const line = h("p", { class: "lock-line", id: "lock-line", role: "status" });
-  const controls = h("div", { class: "lock-controls", id: "lock-controls" });
-  const bar = h("div", { class: "lock-bar", hidden: "" }, line, controls);
+  const unlockSlot = h("div", { class: "lock-controls" });
+  const bar = h("div", { class: "lock-bar", hidden: "" }, line, unlockSlot);
   byId("workspace").before(bar);
+  const row = h("div", { class: "share-row moderation-row", hidden: "" });
+  menu.append(row);
 
   const show = (s: LockState): void => {
     onChange(s);
@@ -116,23 +119,30 @@ export function lockPanel(padId: string, onChange: (s: LockState) => void): (s: 
     } else {
       line.textContent = "";
     }
-    controls.replaceChildren(...(s.moderator ? moderatorControls(padId, s, show) : []));
-    bar.hidden = line.textContent === "" && !s.moderator;
+    const controls = s.moderator ? moderatorControls(padId, s, show) : null;
+    unlockSlot.replaceChildren(...(controls && (s.locked || scheduled) ? [controls.toggle] : []));
+    row.replaceChildren(...(controls ? [h("label", {}, "Moderation"), h("div", { class: "lock-controls" }, ...controls.all)] : []));
+    row.hidden = controls === null;
+    bar.hidden = line.textContent === "";
     bar.classList.toggle("locked", s.locked);
   };
   return show;
 }
 
-function moderatorControls(padId: string, s: LockState, show: (s: LockState) => void): HTMLElement[] {
+function moderatorControls(padId: string, s: LockState, show: (s: LockState) => void): { toggle: HTMLElement; all: HTMLElement[] } {
   const apply = (body: { locked: boolean; lockAt?: number | null; chat?: boolean }): void => {
     void putLock(padId, body).then((next) => {
       if (next) show(next);
     });
   };
-  const toggle = h("button", { type: "button", class: "secondary" }, s.locked ? "Unlock pad" : "Lock pad");
+  const scheduled = !s.locked && s.lockAt !== null && s.lockAt > Date.now();
   const chatToo = h("input", { type: "checkbox", id: "lock-chat-too" });
-  const chatLabel = h("label", { for: "lock-chat-too" }, chatToo, " and its chat");
-  toggle.addEventListener("click", () => apply({ locked: !s.locked, lockAt: null, chat: !s.locked && chatToo.checked }));
+  const chatLabel = h("label", { for: "lock-chat-too", class: "inline" }, chatToo, " and its chat");
+  const lockLabel = s.locked ? "Unlock pad" : scheduled ? "Cancel the scheduled lock" : "Lock pad";
+  const toggle = h("button", { type: "button", class: "secondary" }, lockLabel);
+  toggle.addEventListener("click", () =>
+    apply(s.locked || scheduled ? { locked: false, lockAt: null } : { locked: true, lockAt: null, chat: chatToo.checked }),
+  );
   const when = h("input", { type: "datetime-local", "aria-label": "Lock at" });
   const schedule = h("button", { type: "button", class: "secondary" }, "Lock at this time");
   schedule.addEventListener("click", () => {
@@ -147,7 +157,11 @@ function moderatorControls(padId: string, s: LockState, show: (s: LockState) => 
       else showNotice(`The pad was not deleted (${res.status}).`);
     });
   });
-  return s.locked ? [toggle, remove] : [toggle, chatLabel, when, schedule, remove];
+  // The bar's button and the menu's are two buttons with one action.
+  const again = toggle.cloneNode(true);
+  again.addEventListener("click", () => toggle.click());
+  const all = s.locked || scheduled ? [again as HTMLElement, remove] : [again as HTMLElement, chatLabel, when, schedule, remove];
+  return { toggle, all };
 }
 
 /** Sends a chat message over HTTP (the WebSocket refuses writes while the pad is locked). */
