@@ -180,6 +180,8 @@ export function setupPresence(awareness: Awareness, els: PresenceElements, opts:
   /** Everyone's last known name and colour, and those who just dropped out: shown as reconnecting. */
   const known = new Map<number, AwarenessUser>();
   const away = new Map<number, { user: AwarenessUser; until: number }>();
+  /** What the list shows now: most awareness changes are cursor moves that change none of it. */
+  let shown = "";
 
   const render = (): void => {
     const others: Array<AwarenessUser & { away: boolean }> = [];
@@ -198,6 +200,9 @@ export function setupPresence(awareness: Awareness, els: PresenceElements, opts:
     });
     for (const { user } of away.values()) others.push({ ...user, away: true });
     others.sort((a, b) => a.name.localeCompare(b.name));
+    const next = JSON.stringify([others.map((u) => [u.name, u.color, u.away]), watchers]);
+    if (next === shown) return;
+    shown = next;
     els.list.replaceChildren(
       ...others.map((u) => {
         const swatch = h("span", { class: "user-swatch", "aria-hidden": "true" });
