@@ -24,6 +24,7 @@ use std::time::Duration;
 
 use bytes::Bytes;
 use ypad_core::PadId;
+use ypad_core::chat::ChatMessage;
 use ypad_core::history::Rendered;
 use ypad_store::{LogEntry, PadLock, Store, StoreError};
 
@@ -344,6 +345,32 @@ impl Engine {
     pub async fn locks(&self, id: &PadId) -> Result<Vec<PadLock>, StoreError> {
         let key = id.to_string();
         self.blocking(move |s| s.pad_locks(&key)).await
+    }
+
+    /// A chat message by `author`, who is shown with the name and colour of their record.
+    pub async fn chat_message(
+        &self,
+        author: Option<String>,
+        text: String,
+        time_ms: u64,
+    ) -> Result<ChatMessage, StoreError> {
+        let record = match author.clone() {
+            Some(id) => self.blocking(move |s| s.author(&id)).await?,
+            None => None,
+        };
+        Ok(ChatMessage {
+            id: uuid::Uuid::new_v4().simple().to_string(),
+            text,
+            name: record.as_ref().and_then(|a| a.name.clone()),
+            color: record.map(|a| a.color),
+            time: time_ms,
+            author_id: author,
+        })
+    }
+
+    /// The lock change in force (the newest), if the pad's lock was ever set.
+    pub async fn lock_in_force(&self, id: &PadId) -> Result<Option<PadLock>, StoreError> {
+        Ok(self.locks(id).await?.pop())
     }
 
     /// The pad's moderator: the author of its first revision.

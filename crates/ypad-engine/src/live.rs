@@ -118,8 +118,6 @@ struct Inner {
     lock_announced: bool,
     /// The author of the first revision: the pad's moderator.
     creator: Option<Arc<str>>,
-    /// For log lines written under the lock.
-    pad_id: PadId,
 }
 
 impl LivePad {
@@ -134,7 +132,7 @@ impl LivePad {
         } = loaded;
         let lock_announced = lock.as_ref().is_some_and(|l| l.holds_at(wall_ms()));
         LivePad {
-            id: id.clone(),
+            id,
             inner: Mutex::new(Inner {
                 pad: Pad::new(doc),
                 head_rev,
@@ -144,7 +142,6 @@ impl LivePad {
                 lock,
                 lock_announced,
                 creator,
-                pad_id: id,
             }),
             persister,
             max_pad_chars,
@@ -196,7 +193,7 @@ impl LivePad {
         inner.lock = Some(lock);
         inner.lock_announced = holds;
         if holds && !was {
-            inner.announce_lock(now);
+            inner.announce_lock(&self.id, now);
         } else if was && !holds {
             let creator = inner.creator.clone();
             let notice = ypad_core::session::unlocked_notice();
@@ -213,16 +210,6 @@ impl LivePad {
                 deliver(pad, c, &notice)
             });
         }
-    }
-
-    /// The lock in force, if any was ever set.
-    pub fn pad_lock(&self) -> Option<PadLock> {
-        self.lock().lock.clone()
-    }
-
-    /// Whether `author` is this pad's moderator (its creator).
-    pub fn is_moderator(&self, author: Option<&Arc<str>>) -> bool {
-        is_moderator(author, self.lock().creator.as_ref())
     }
 
     /// Handles one incoming frame from a connection of `author`; returns the frames to send
@@ -393,7 +380,7 @@ impl LivePad {
         }
         if !inner.lock_announced && inner.lock.as_ref().is_some_and(|l| l.holds_at(wall_now_ms)) {
             inner.lock_announced = true;
-            inner.announce_lock(wall_now_ms);
+            inner.announce_lock(&self.id, wall_now_ms);
         }
     }
 
@@ -443,17 +430,15 @@ impl Inner {
     }
 
     /// Tells every connection that may no longer write that the pad is locked.
-    fn announce_lock(&mut self, now_ms: u64) {
+    fn announce_lock(&mut self, pad: &PadId, now_ms: u64) {
         let notice = ypad_core::session::locked_notice();
-        let locked: Vec<ConnId> = self
-            .conns
-            .iter()
-            .filter(|c| self.locked_for(c.author.as_ref(), now_ms))
-            .map(|c| c.id)
-            .collect();
-        let pad = &self.pad_id;
-        self.conns
-            .retain(|c| !locked.contains(&c.id) || deliver(pad, c, &notice));
+        if !self.lock.as_ref().is_some_and(|l| l.holds_at(now_ms)) {
+            return;
+        }
+        let creator = self.creator.clone();
+        self.conns.retain(|c| {
+            is_moderator(c.author.as_ref(), creator.as_ref()) || deliver(pad, c, &notice)
+        });
     }
 }
 

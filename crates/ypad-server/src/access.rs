@@ -238,4 +238,17 @@ impl Visitor {
     pub fn headers(&self) -> &HeaderMap {
         &self.headers
     }
+
+    /// The author this request writes to `opened` as: the group session's that let it in,
+    /// else its browser identity's.
+    pub async fn author(
+        &self,
+        state: &AppState,
+        opened: &Opened,
+    ) -> Result<Option<std::sync::Arc<str>>, HttpError> {
+        match &opened.session {
+            Some(session) => Ok(Some(session.author_id.as_str().into())),
+            None => crate::identity::author_id(state, &self.headers).await,
+        }
+    }
 }

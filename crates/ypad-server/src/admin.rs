@@ -173,7 +173,7 @@ pub(crate) async fn dashboard(
                 .await
                 .map_or(0, |b| String::from_utf8_lossy(&b).encode_utf16().count()),
         };
-        let lock = state.engine.locks(&id).await?.pop();
+        let lock = state.engine.lock_in_force(&id).await?;
         let locked = lock.as_ref().is_some_and(|l| l.holds_at(wall_ms()));
         let scheduled = lock
             .as_ref()

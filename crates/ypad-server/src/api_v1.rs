@@ -290,7 +290,7 @@ pub(crate) async fn save_revision(
 ) -> Result<Json<serde_json::Value>, HttpError> {
     let refused = || HttpError::BadRequest("a read-only link cannot save revisions".into());
     let opened = visitor.open_writable(&state, &raw, refused).await?;
-    let id = opened.id;
+    let id = opened.id.clone();
     let head = state
         .engine
         .head(&id)
@@ -308,10 +308,7 @@ pub(crate) async fn save_revision(
             "label is longer than 200 characters".into(),
         ));
     }
-    let author = match opened.session {
-        Some(session) => Some(session.author_id.into()),
-        None => crate::identity::author_id(&state, visitor.headers()).await?,
-    };
+    let author = visitor.author(&state, &opened).await?;
     let saved = ypad_store::SavedRevision {
         rev,
         label,

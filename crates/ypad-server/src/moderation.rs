@@ -11,7 +11,6 @@ use ypad_store::PadLock;
 
 use crate::access::{Opened, Visitor};
 use crate::error::HttpError;
-use crate::identity;
 use crate::state::AppState;
 
 /// The lock as the API shows it (`{locked, lockAt, by}`); unlocked when none was ever set.
@@ -35,29 +34,37 @@ async fn moderator(
     if visitor.caller.has_key {
         return Ok(Some(None));
     }
-    let id = &opened.id;
-    let author = match &opened.session {
-        Some(session) => Some(session.author_id.as_str().into()),
-        None => identity::author_id(state, visitor.headers()).await?,
-    };
-    let creator = state.engine.creator(id).await?;
+    let author = visitor.author(state, opened).await?;
+    let creator = state.engine.creator(&opened.id).await?;
     Ok(match (author, creator) {
         (Some(author), Some(creator)) if *author == *creator => Some(Some(creator)),
         _ => None,
     })
 }
 
-/// Refuses a write through HTTP (an import) while a lock holds, unless the caller moderates.
+/// What an HTTP request writes to a pad, for the lock's sake: a lock holds text always, chat
+/// only when the moderator locked it too.
+#[derive(Clone, Copy, PartialEq, Eq)]
+pub(crate) enum Writing {
+    Text,
+    Chat,
+}
+
+/// Refuses a write through HTTP (an import, a chat message) while a lock holds it, unless the
+/// caller moderates.
 pub(crate) async fn ensure_unlocked_for(
     state: &AppState,
     opened: &Opened,
     visitor: &Visitor,
+    writing: Writing,
 ) -> Result<(), HttpError> {
-    let lock = state.engine.locks(&opened.id).await?.pop();
-    if lock.is_some_and(|l| l.holds_at(wall_ms()))
-        && moderator(state, opened, visitor).await?.is_none()
-    {
-        return Err(HttpError::Forbidden("the pad is locked".into()));
+    let lock = state.engine.lock_in_force(&opened.id).await?;
+    let holds = lock.is_some_and(|l| l.holds_at(wall_ms()) && (writing == Writing::Text || l.chat));
+    if holds && moderator(state, opened, visitor).await?.is_none() {
+        return Err(HttpError::Forbidden(match writing {
+            Writing::Text => "the pad is locked".into(),
+            Writing::Chat => "the chat is locked".into(),
+        }));
     }
     Ok(())
 }
@@ -78,7 +85,7 @@ pub(crate) async fn get_lock(
     Path(raw): Path<String>,
 ) -> Result<Json<Value>, HttpError> {
     let opened = existing(&state, &raw, &visitor).await?;
-    let lock = state.engine.locks(&opened.id).await?.pop();
+    let lock = state.engine.lock_in_force(&opened.id).await?;
     let mut body = lock_json(lock.as_ref());
     let may_change = !opened.read_only && moderator(&state, &opened, &visitor).await?.is_some();
     body["moderator"] = json!(may_change);
@@ -171,33 +178,15 @@ pub(crate) async fn post_chat(
             "a chat message has 1 to 2000 characters".into(),
         ));
     }
-    let lock = state.engine.locks(&opened.id).await?.pop();
-    if lock.is_some_and(|l| l.chat && l.holds_at(wall_ms()))
-        && moderator(&state, &opened, &visitor).await?.is_none()
-    {
-        return Err(HttpError::Forbidden("the chat is locked".into()));
-    }
-    let author = match &opened.session {
-        Some(session) => Some(session.author_id.clone()),
-        None => identity::author_id(&state, visitor.headers())
-            .await?
-            .map(|a| a.to_string()),
-    };
-    let record = match &author {
-        Some(id) => {
-            let key = id.clone();
-            state.engine.blocking(move |s| s.author(&key)).await?
-        }
-        None => None,
-    };
-    let message = ypad_core::chat::ChatMessage {
-        id: uuid::Uuid::new_v4().simple().to_string(),
-        text: text.to_owned(),
-        name: record.as_ref().and_then(|a| a.name.clone()),
-        color: record.as_ref().map(|a| a.color.clone()),
-        time: wall_ms(),
-        author_id: author.clone(),
-    };
+    ensure_unlocked_for(&state, &opened, &visitor, Writing::Chat).await?;
+    let author = visitor
+        .author(&state, &opened)
+        .await?
+        .map(|a| a.to_string());
+    let message = state
+        .engine
+        .chat_message(author.clone(), text.to_owned(), wall_ms())
+        .await?;
     let pad = state.engine.checkout(&opened.id).await?;
     pad.apply(author.as_deref(), ypad_engine::Edit::Chat(message))
         .map_err(|e| HttpError::BadRequest(e.to_string()))?;

@@ -10,6 +10,7 @@ use ypad_engine::{Format, TransferError};
 
 use crate::access::Visitor;
 use crate::error::HttpError;
+use crate::moderation::Writing;
 use crate::state::AppState;
 
 /// What RFC 5987 leaves unencoded in `filename*` (its `attr-char`, less a few for simplicity).
@@ -105,7 +106,7 @@ pub(crate) async fn import(
     visitor.caller.take_transfer(&state)?;
     let refused = || HttpError::BadRequest("a read-only pad cannot be imported into".into());
     let opened = visitor.open_writable(&state, &raw, refused).await?;
-    crate::moderation::ensure_unlocked_for(&state, &opened, &visitor).await?;
+    crate::moderation::ensure_unlocked_for(&state, &opened, &visitor, Writing::Text).await?;
     let id = opened.id;
     let mut upload = None;
     while let Some(field) = multipart

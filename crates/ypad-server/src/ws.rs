@@ -7,10 +7,9 @@ use axum::extract::{Path, State, WebSocketUpgrade};
 use axum::response::{IntoResponse, Response};
 use ypad_core::PadId;
 
-use crate::access::{Opened, Visitor};
+use crate::access::Visitor;
 use crate::connection;
 use crate::error::HttpError;
-use crate::identity;
 use crate::state::AppState;
 
 /// Small buffers: most frames are keystrokes, and per-connection memory is what limits how
@@ -24,11 +23,8 @@ pub(crate) async fn upgrade(
     Path(raw): Path<String>,
     ws: WebSocketUpgrade,
 ) -> Result<Response, HttpError> {
-    let Opened {
-        id: pad_id,
-        read_only,
-        session,
-    } = visitor.open(&state, &raw).await?;
+    let opened = visitor.open(&state, &raw).await?;
+    let pad_id = opened.id.clone();
     if state.connections() >= state.config.max_connections {
         return Err(HttpError::Busy(
             "the server has too many connections".into(),
@@ -39,11 +35,7 @@ pub(crate) async fn upgrade(
             "pads are made through the API on this server".into(),
         ));
     }
-    // A group session's author writes; otherwise the browser's own identity.
-    let author = match &session {
-        Some(session) => Some(session.author_id.as_str().into()),
-        None => identity::author_id(&state, visitor.headers()).await?,
-    };
+    let author = visitor.author(&state, &opened).await?;
     let pad = state.engine.checkout(&pad_id).await?;
     if pad.connections() >= state.config.max_connections_per_pad {
         return Err(HttpError::Busy(format!(
@@ -51,9 +43,9 @@ pub(crate) async fn upgrade(
         )));
     }
     let peer = connection::Peer {
-        read_only,
+        read_only: opened.read_only,
         author,
-        session,
+        session: opened.session,
     };
     let max = state.config.max_message_bytes;
     let tracker = state.tracker.clone();

@@ -189,7 +189,7 @@ pub async fn call(state: &AppState, function: &str, p: &Params) -> Result<Value,
         }
         "getPadLock" => {
             let (id, _) = existing(state, p, "padID").await?;
-            let lock = state.engine.locks(&id).await?.pop();
+            let lock = state.engine.lock_in_force(&id).await?;
             Ok(crate::moderation::lock_json(lock.as_ref()))
         }
         "checkToken" => Ok(Value::Null),
@@ -535,16 +535,10 @@ async fn append_chat_message(state: &AppState, p: &Params) -> Result<Value, ApiE
     let text = p.required("text")?.to_owned();
     let author_id = p.required("authorID")?.to_owned();
     let time = p.number("time")?.unwrap_or_else(wall_ms);
-    let key = author_id.clone();
-    let author = state.engine.blocking(move |s| s.author(&key)).await?;
-    let message = ChatMessage {
-        id: uuid::Uuid::new_v4().simple().to_string(),
-        text,
-        name: author.as_ref().and_then(|a| a.name.clone()),
-        color: author.as_ref().map(|a| a.color.clone()),
-        time,
-        author_id: Some(author_id.clone()),
-    };
+    let message = state
+        .engine
+        .chat_message(Some(author_id.clone()), text, time)
+        .await?;
     let pad = state.engine.checkout(&id).await?;
     pad.apply(Some(&author_id), Edit::Chat(message))?;
     Ok(Value::Null)
