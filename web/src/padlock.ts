@@ -139,10 +139,14 @@ function moderatorControls(padId: string, s: LockState, show: (s: LockState) => 
   const chatToo = h("input", { type: "checkbox", id: "lock-chat-too" });
   const chatLabel = h("label", { for: "lock-chat-too", class: "inline" }, chatToo, " and its chat");
   const lockLabel = s.locked ? "Unlock pad" : scheduled ? "Cancel the scheduled lock" : "Lock pad";
-  const toggle = h("button", { type: "button", class: "secondary" }, lockLabel);
-  toggle.addEventListener("click", () =>
-    apply(s.locked || scheduled ? { locked: false, lockAt: null } : { locked: true, lockAt: null, chat: chatToo.checked }),
-  );
+  // The same button stands on the lock line and in the menu.
+  const lockButton = (): HTMLButtonElement => {
+    const button = h("button", { type: "button", class: "secondary" }, lockLabel);
+    button.addEventListener("click", () =>
+      apply(s.locked || scheduled ? { locked: false, lockAt: null } : { locked: true, lockAt: null, chat: chatToo.checked }),
+    );
+    return button;
+  };
   const when = h("input", { type: "datetime-local", "aria-label": "Lock at" });
   const schedule = h("button", { type: "button", class: "secondary" }, "Lock at this time");
   schedule.addEventListener("click", () => {
@@ -157,11 +161,8 @@ function moderatorControls(padId: string, s: LockState, show: (s: LockState) => 
       else showNotice(`The pad was not deleted (${res.status}).`);
     });
   });
-  // The bar's button and the menu's are two buttons with one action.
-  const again = toggle.cloneNode(true);
-  again.addEventListener("click", () => toggle.click());
-  const all = s.locked || scheduled ? [again as HTMLElement, remove] : [again as HTMLElement, chatLabel, when, schedule, remove];
-  return { toggle, all };
+  const all = s.locked || scheduled ? [lockButton(), remove] : [lockButton(), chatLabel, when, schedule, remove];
+  return { toggle: lockButton(), all };
 }
 
 /** Sends a chat message over HTTP (the WebSocket refuses writes while the pad is locked). */
