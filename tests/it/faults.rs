@@ -178,6 +178,20 @@ impl Store for FlakyStore {
     fn saved_revisions(&self, pad: &str) -> Result<Vec<SavedRevision>, StoreError> {
         self.inner.saved_revisions(pad)
     }
+    fn put_event(&self, event: &ypad_store::Event) -> Result<(), StoreError> {
+        self.check()?;
+        self.inner.put_event(event)
+    }
+    fn event(&self, id: &str) -> Result<Option<ypad_store::Event>, StoreError> {
+        self.inner.event(id)
+    }
+    fn events(&self) -> Result<Vec<ypad_store::Event>, StoreError> {
+        self.inner.events()
+    }
+    fn delete_event(&self, id: &str) -> Result<bool, StoreError> {
+        self.check()?;
+        self.inner.delete_event(id)
+    }
     fn put_pad_lock(&self, pad: &str, lock: &ypad_store::PadLock) -> Result<(), StoreError> {
         self.check()?;
         self.inner.put_pad_lock(pad, lock)

@@ -134,6 +134,43 @@ impl PadLock {
     }
 }
 
+/// An event (a summit, a PTG): a pad-id prefix whose sessions each have a pad, listed on the
+/// event's page because the organiser made them so. Stored whole, as one record; fields added
+/// later take their defaults when older records are read.
+#[derive(Debug, Clone, Default, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+#[serde(rename_all = "camelCase", default)]
+pub struct Event {
+    /// The pad-id prefix, such as `summit-2026`; its sessions' pads are `{id}-…`.
+    pub id: String,
+    pub title: String,
+    /// First and last day, `YYYY-MM-DD`, in `time_zone`.
+    pub start_date: Option<String>,
+    pub end_date: Option<String>,
+    /// IANA zone name (`Europe/Berlin`); times of sessions are instants, shown in this zone.
+    pub time_zone: String,
+    /// Markdown new session pads are made from, with `{{title}}`-style fields.
+    pub template: Option<String>,
+    pub sessions: Vec<EventSession>,
+    /// Lock the event's pads once its last session has ended.
+    pub freeze_after_end: bool,
+    pub created_ms: u64,
+    pub updated_ms: u64,
+}
+
+/// One session of an event and its pad.
+#[derive(Debug, Clone, Default, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+#[serde(rename_all = "camelCase", default)]
+pub struct EventSession {
+    pub pad: String,
+    pub title: String,
+    /// Instants, ms since the epoch.
+    pub starts_ms: u64,
+    pub ends_ms: u64,
+    pub room: Option<String>,
+    pub moderators: Vec<String>,
+    pub description: Option<String>,
+}
+
 #[derive(Debug, thiserror::Error)]
 pub enum StoreError {
     /// The backend's own error (sled's, a disk's, a test's injected fault), kept as its source.
@@ -227,6 +264,14 @@ pub trait Store: Send + Sync + 'static {
     fn save_revision(&self, pad: &str, saved: &SavedRevision) -> Result<()>;
     /// Saved revisions of `pad`, oldest first.
     fn saved_revisions(&self, pad: &str) -> Result<Vec<SavedRevision>>;
+
+    /// Creates or replaces an event.
+    fn put_event(&self, event: &Event) -> Result<()>;
+    fn event(&self, id: &str) -> Result<Option<Event>>;
+    /// Every event, in id order.
+    fn events(&self) -> Result<Vec<Event>>;
+    /// Removes an event (not its pads). Returns whether it existed.
+    fn delete_event(&self, id: &str) -> Result<bool>;
 
     // What a cluster shares, and what copying a whole store between backends needs to see.
 

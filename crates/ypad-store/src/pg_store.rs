@@ -38,7 +38,7 @@ use deadpool_postgres::{Manager, ManagerConfig, Pool, RecyclingMethod};
 use tokio_postgres::{GenericClient, NoTls, Row};
 
 use crate::{
-    Author, Group, GroupSession, LogEntry, PadLock, PadMeta, Result, SavedRevision, Store,
+    Author, Event, Group, GroupSession, LogEntry, PadLock, PadMeta, Result, SavedRevision, Store,
     StoreError, StoredPad,
 };
 
@@ -46,6 +46,7 @@ use crate::{
 const MIGRATIONS: &[(i32, &str)] = &[
     (1, include_str!("../migrations/0001_initial.sql")),
     (2, include_str!("../migrations/0002_access.sql")),
+    (3, include_str!("../migrations/0003_events.sql")),
 ];
 
 /// Advisory lock key held while migrating ("ypad" in ASCII), so concurrent starts migrate once.
@@ -205,6 +206,13 @@ fn db(v: u64) -> i64 {
 
 fn num(v: i64) -> u64 {
     u64::try_from(v).unwrap_or(0)
+}
+
+fn event_of(id: &str, body: &str) -> Result<Event> {
+    serde_json::from_str(body).map_err(|e| StoreError::Corrupt {
+        pad: id.to_owned(),
+        what: format!("event record: {e}"),
+    })
 }
 
 fn group_of(row: &Row) -> Group {
@@ -864,6 +872,59 @@ impl Store for PgStore {
                     chat: row.get(4),
                 })
                 .collect())
+        })
+    }
+
+    fn put_event(&self, event: &Event) -> Result<()> {
+        let id = event.id.clone();
+        let body = serde_json::to_string(event).map_err(StoreError::backend)?;
+        self.run(|pool| async move {
+            pool.get()
+                .await?
+                .execute(
+                    "INSERT INTO events (id, body) VALUES ($1, $2)
+                     ON CONFLICT (id) DO UPDATE SET body = EXCLUDED.body",
+                    &[&id, &body],
+                )
+                .await?;
+            Ok(())
+        })
+    }
+
+    fn event(&self, id: &str) -> Result<Option<Event>> {
+        let id = id.to_owned();
+        self.run(|pool| async move {
+            let row = pool
+                .get()
+                .await?
+                .query_opt("SELECT body FROM events WHERE id = $1", &[&id])
+                .await?;
+            row.map(|row| event_of(&id, row.get(0))).transpose()
+        })
+    }
+
+    fn events(&self) -> Result<Vec<Event>> {
+        self.run(|pool| async move {
+            let rows = pool
+                .get()
+                .await?
+                .query("SELECT id, body FROM events ORDER BY id", &[])
+                .await?;
+            rows.iter()
+                .map(|row| event_of(row.get(0), row.get(1)))
+                .collect()
+        })
+    }
+
+    fn delete_event(&self, id: &str) -> Result<bool> {
+        let id = id.to_owned();
+        self.run(|pool| async move {
+            let n = pool
+                .get()
+                .await?
+                .execute("DELETE FROM events WHERE id = $1", &[&id])
+                .await?;
+            Ok(n > 0)
         })
     }
 

@@ -17,7 +17,7 @@ use sled::{Db, Tree};
 
 use crate::keys::{number_of, numbered_key, pad_of, pad_prefix};
 use crate::{
-    Author, Group, GroupSession, LogEntry, PadLock, PadMeta, Result, SavedRevision, Store,
+    Author, Event, Group, GroupSession, LogEntry, PadLock, PadMeta, Result, SavedRevision, Store,
     StoreError, StoredPad,
 };
 
@@ -47,6 +47,8 @@ pub struct SledStore {
     /// Pad prefix → present when the group pad is public.
     public: Tree,
     clients: Tree,
+    /// Event id → event (JSON).
+    events: Tree,
 }
 
 #[derive(serde::Serialize, serde::Deserialize)]
@@ -120,6 +122,7 @@ impl SledStore {
             sessions: db.open_tree("sessions")?,
             public: db.open_tree("public")?,
             clients: db.open_tree("clients")?,
+            events: db.open_tree("events")?,
             db,
         })
     }
@@ -508,6 +511,28 @@ impl Store for SledStore {
 
     fn saved_revisions(&self, pad: &str) -> Result<Vec<SavedRevision>> {
         Self::records(&self.saved, pad, "saved revision")
+    }
+
+    fn put_event(&self, event: &Event) -> Result<()> {
+        let json = serde_json::to_vec(event).map_err(StoreError::backend)?;
+        self.events.insert(event.id.as_bytes(), json)?;
+        Ok(())
+    }
+
+    fn event(&self, id: &str) -> Result<Option<Event>> {
+        Self::json_at(&self.events, id.as_bytes(), id, "event")
+    }
+
+    fn events(&self) -> Result<Vec<Event>> {
+        self.events
+            .iter()
+            .values()
+            .map(|v| serde_json::from_slice(&v?).map_err(|e| corrupt("events", &e.to_string())))
+            .collect()
+    }
+
+    fn delete_event(&self, id: &str) -> Result<bool> {
+        Ok(self.events.remove(id.as_bytes())?.is_some())
     }
 
     fn put_pad_lock(&self, pad: &str, lock: &PadLock) -> Result<()> {

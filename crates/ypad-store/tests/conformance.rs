@@ -7,8 +7,8 @@
 
 use ypad_core::PadDoc;
 use ypad_store::{
-    Author, Group, GroupSession, LogEntry, PadLock, PgStore, SavedRevision, SledStore, Store,
-    pg_testing,
+    Author, Event, EventSession, Group, GroupSession, LogEntry, PadLock, PgStore, SavedRevision,
+    SledStore, Store, pg_testing,
 };
 
 /// A place a store lives, which can be opened again after the previous handle is dropped.
@@ -59,6 +59,7 @@ conformance!(
     authors_and_mappers_are_listed,
     lock_changes_are_kept_in_order_and_go_with_the_pad,
     groups_sessions_and_public_pads,
+    events_are_replaced_whole_listed_and_deleted,
 );
 
 fn entry(pad: &str, rev: u64, update: Vec<u8>) -> LogEntry {
@@ -448,6 +449,48 @@ fn groups_sessions_and_public_pads(backend: &dyn Backend) {
     assert_eq!(remapped.id, "g.dddddddddddddddd");
     assert!(store.delete_session("s.1").unwrap());
     assert_eq!(store.sessions().unwrap(), vec![]);
+}
+
+fn events_are_replaced_whole_listed_and_deleted(backend: &dyn Backend) {
+    let store = backend.open();
+    let session = EventSession {
+        pad: "summit-2026-keynote".into(),
+        title: "Keynote".into(),
+        starts_ms: 1_790_000_000_000,
+        ends_ms: 1_790_003_600_000,
+        room: Some("Hall A".into()),
+        moderators: vec!["Ana".into()],
+        description: None,
+    };
+    let mut event = Event {
+        id: "summit-2026".into(),
+        title: "Summit".into(),
+        time_zone: "Europe/Berlin".into(),
+        sessions: vec![session.clone()],
+        ..Event::default()
+    };
+    store.put_event(&event).unwrap();
+    store
+        .put_event(&Event {
+            id: "ptg-2026".into(),
+            ..Event::default()
+        })
+        .unwrap();
+    event.title = "Summit 2026".into();
+    event.sessions.push(EventSession {
+        pad: "summit-2026-closing".into(),
+        ..session
+    });
+    store.put_event(&event).unwrap();
+    drop(store);
+    let store = backend.open();
+    assert_eq!(store.event("summit-2026").unwrap(), Some(event));
+    assert_eq!(store.event("nope").unwrap(), None);
+    let ids: Vec<String> = store.events().unwrap().into_iter().map(|e| e.id).collect();
+    assert_eq!(ids, ["ptg-2026", "summit-2026"]);
+    assert!(store.delete_event("ptg-2026").unwrap());
+    assert!(!store.delete_event("ptg-2026").unwrap());
+    assert_eq!(store.events().unwrap().len(), 1);
 }
 
 #[test]
