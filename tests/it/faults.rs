@@ -192,6 +192,13 @@ impl Store for FlakyStore {
         self.check()?;
         self.inner.delete_event(id)
     }
+    fn changes_since(
+        &self,
+        cursor: u64,
+        limit: usize,
+    ) -> Result<Vec<ypad_store::PadChange>, StoreError> {
+        self.inner.changes_since(cursor, limit)
+    }
     fn put_pad_lock(&self, pad: &str, lock: &ypad_store::PadLock) -> Result<(), StoreError> {
         self.check()?;
         self.inner.put_pad_lock(pad, lock)

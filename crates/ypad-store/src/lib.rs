@@ -171,6 +171,22 @@ pub struct EventSession {
     pub description: Option<String>,
 }
 
+/// A pad's newest change in the changes feed: where a script following the feed finds it.
+/// Each pad has one entry, moved to a new sequence number whenever the pad gets revisions, so
+/// a reader that goes on from its cursor sees a pad once per round of changes, at its head.
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct PadChange {
+    /// Position in the feed: greater than every earlier change's, across all nodes of a
+    /// cluster, in the order the changes became visible.
+    pub seq: u64,
+    pub pad: String,
+    /// The pad's head revision after the change.
+    pub head: u64,
+    /// Time of that revision.
+    pub time_ms: u64,
+}
+
 #[derive(Debug, thiserror::Error)]
 pub enum StoreError {
     /// The backend's own error (sled's, a disk's, a test's injected fault), kept as its source.
@@ -272,6 +288,11 @@ pub trait Store: Send + Sync + 'static {
     fn events(&self) -> Result<Vec<Event>>;
     /// Removes an event (not its pads). Returns whether it existed.
     fn delete_event(&self, id: &str) -> Result<bool>;
+
+    /// The changes feed: pads whose newest change has a sequence number above `cursor`, at most
+    /// `limit` of them, in sequence order. [`Store::append`] and [`Store::copy`] move a pad's
+    /// entry in the same write as its revisions; a deleted pad leaves the feed.
+    fn changes_since(&self, cursor: u64, limit: usize) -> Result<Vec<PadChange>>;
 
     // What a cluster shares, and what copying a whole store between backends needs to see.
 

@@ -2,7 +2,8 @@
 //!
 //! The tables mirror the embedded store's trees (see `migrations/`): `pads` (creation time),
 //! `log` (one row a revision), `checkpoints`, `history_blocks`, `read_only_ids`, `authors`,
-//! `author_mappers`, `pad_authors`, `client_authors`, `saved_revisions`, and `settings` for
+//! `author_mappers`, `pad_authors`, `client_authors`, `saved_revisions`, `pad_changes` (the changes feed, numbered by
+//! `change_clock`), and `settings` for
 //! what every node shares (the API key). As in the embedded store, a pad's head revision and
 //! last-edited time are read from its log.
 //!
@@ -38,8 +39,8 @@ use deadpool_postgres::{Manager, ManagerConfig, Pool, RecyclingMethod};
 use tokio_postgres::{GenericClient, NoTls, Row};
 
 use crate::{
-    Author, Event, Group, GroupSession, LogEntry, PadLock, PadMeta, Result, SavedRevision, Store,
-    StoreError, StoredPad,
+    Author, Event, Group, GroupSession, LogEntry, PadChange, PadLock, PadMeta, Result,
+    SavedRevision, Store, StoreError, StoredPad,
 };
 
 /// The schema's versions, in order: each applied once, in its own transaction with the others.
@@ -47,6 +48,7 @@ const MIGRATIONS: &[(i32, &str)] = &[
     (1, include_str!("../migrations/0001_initial.sql")),
     (2, include_str!("../migrations/0002_access.sql")),
     (3, include_str!("../migrations/0003_events.sql")),
+    (5, include_str!("../migrations/0005_changes.sql")),
 ];
 
 /// Advisory lock key held while migrating ("ypad" in ASCII), so concurrent starts migrate once.
@@ -295,6 +297,38 @@ async fn newest_at_or_before(
         .map(|row| (num(row.get(0)), row.get(1))))
 }
 
+/// Moves each pad's row of the changes feed to a new number, keeping the greater head (a
+/// batch retried after a lost answer brings nothing newer). Call it last in a transaction:
+/// the counter row stays locked until the commit (see `migrations/0005_changes.sql`).
+async fn record_changes(
+    tx: &impl GenericClient,
+    pads: &[String],
+    heads: &[i64],
+    times: &[i64],
+) -> Result<()> {
+    if pads.is_empty() {
+        return Ok(());
+    }
+    let n = i64::try_from(pads.len()).unwrap_or(i64::MAX);
+    let first: i64 = tx
+        .query_one(
+            "UPDATE change_clock SET seq = seq + $1 RETURNING seq - $1 + 1",
+            &[&n],
+        )
+        .await?
+        .get(0);
+    let seqs: Vec<i64> = (first..first + n).collect();
+    tx.execute(
+        "INSERT INTO pad_changes (pad, seq, head, time_ms)
+         SELECT * FROM UNNEST($1::text[], $2::bigint[], $3::bigint[], $4::bigint[])
+         ON CONFLICT (pad) DO UPDATE SET seq = EXCLUDED.seq,
+             head = GREATEST(pad_changes.head, EXCLUDED.head), time_ms = EXCLUDED.time_ms",
+        &[&pads, &seqs, &heads, &times],
+    )
+    .await?;
+    Ok(())
+}
+
 fn log_entry(pad: &str, row: &Row) -> LogEntry {
     LogEntry {
         pad: pad.to_owned(),
@@ -402,8 +436,13 @@ impl Store for PgStore {
             (Vec::new(), Vec::new(), Vec::new(), Vec::new(), Vec::new());
         let mut clients: BTreeMap<(&str, i64), &str> = BTreeMap::new();
         let mut authorship: BTreeSet<(&str, &str)> = BTreeSet::new();
+        let mut heads: BTreeMap<&str, (i64, i64)> = BTreeMap::new();
         for e in entries {
             first_of_pad.entry(&e.pad).or_insert(db(e.time_ms));
+            let head = heads.entry(&e.pad).or_insert((db(e.rev), db(e.time_ms)));
+            if head.0 < db(e.rev) {
+                *head = (db(e.rev), db(e.time_ms));
+            }
             pads.push(e.pad.clone());
             revs.push(db(e.rev));
             times.push(db(e.time_ms));
@@ -430,6 +469,8 @@ impl Store for PgStore {
             .into_iter()
             .map(|(p, a)| (p.to_owned(), a.to_owned()))
             .unzip();
+        let (head_pads, head_revs, head_times) =
+            unzip3(heads.into_iter().map(|(p, (r, t))| (p.to_owned(), r, t)));
         self.run(|pool| async move {
             let mut client = pool.get().await?;
             let tx = client.transaction().await?;
@@ -465,6 +506,7 @@ impl Store for PgStore {
                 )
                 .await?;
             }
+            record_changes(&*tx, &head_pads, &head_revs, &head_times).await?;
             tx.commit().await?;
             Ok(())
         })
@@ -584,6 +626,7 @@ impl Store for PgStore {
                 "read_only_ids",
                 "pad_locks",
                 "public_pads",
+                "pad_changes",
             ] {
                 tx.execute(&format!("DELETE FROM {table} WHERE pad = $1"), &[&pad])
                     .await?;
@@ -662,6 +705,21 @@ impl Store for PgStore {
                  ORDER BY seq",
             ] {
                 tx.execute(sql, &[&from, &to]).await?;
+            }
+            if let Some(row) = tx
+                .query_opt(
+                    "SELECT rev, time_ms FROM log WHERE pad = $1 ORDER BY rev DESC LIMIT 1",
+                    &[&to],
+                )
+                .await?
+            {
+                record_changes(
+                    &*tx,
+                    std::slice::from_ref(&to),
+                    &[row.get(0)],
+                    &[row.get(1)],
+                )
+                .await?;
             }
             tx.commit().await?;
             Ok(())
@@ -925,6 +983,30 @@ impl Store for PgStore {
                 .execute("DELETE FROM events WHERE id = $1", &[&id])
                 .await?;
             Ok(n > 0)
+        })
+    }
+
+    fn changes_since(&self, cursor: u64, limit: usize) -> Result<Vec<PadChange>> {
+        let limit = i64::try_from(limit).unwrap_or(i64::MAX);
+        self.run(|pool| async move {
+            let rows = pool
+                .get()
+                .await?
+                .query(
+                    "SELECT seq, pad, head, time_ms FROM pad_changes
+                     WHERE seq > $1 ORDER BY seq LIMIT $2",
+                    &[&db(cursor), &limit],
+                )
+                .await?;
+            Ok(rows
+                .iter()
+                .map(|row| PadChange {
+                    seq: num(row.get(0)),
+                    pad: row.get(1),
+                    head: num(row.get(2)),
+                    time_ms: num(row.get(3)),
+                })
+                .collect())
         })
     }
 

@@ -8,6 +8,8 @@
 //! - `pad_authors`: `pad • author` and `author_pads`: `author • pad`, both → nothing
 //! - `saved`: `pad • n` → JSON of a saved revision
 //! - `clients`: `pad • client id` → the author whose edits carry that Yjs client id
+//! - `changes`: sequence number → `head • time_ms • pad`, and `change_of_pad`: `pad` → its
+//!   entry's sequence number, so each pad has one live entry in the changes feed
 //! - `meta`: `pad` → `{"createdMs": …}`; the head revision and last-edited time are read from
 //!   the log itself, so they can never disagree with it.
 
@@ -17,8 +19,8 @@ use sled::{Db, Tree};
 
 use crate::keys::{number_of, numbered_key, pad_of, pad_prefix};
 use crate::{
-    Author, Event, Group, GroupSession, LogEntry, PadLock, PadMeta, Result, SavedRevision, Store,
-    StoreError, StoredPad,
+    Author, Event, Group, GroupSession, LogEntry, PadChange, PadLock, PadMeta, Result,
+    SavedRevision, Store, StoreError, StoredPad,
 };
 
 const ENTRY_VERSION: u8 = 1;
@@ -49,6 +51,15 @@ pub struct SledStore {
     clients: Tree,
     /// Event id → event (JSON).
     events: Tree,
+    /// The changes feed: sequence number (big-endian, from sled's `generate_id`) → the pad's
+    /// head and its time and the pad id.
+    changes: Tree,
+    /// Pad prefix → the sequence number of the pad's live entry in `changes`.
+    change_of_pad: Tree,
+    /// Held while a number is taken and its entry written, so that entries appear in number
+    /// order even when a copy writes beside the persister: a reader never passes a number
+    /// whose entry is still to come. Nothing else happens under it (a std mutex).
+    change_order: std::sync::Arc<std::sync::Mutex<()>>,
 }
 
 #[derive(serde::Serialize, serde::Deserialize)]
@@ -123,6 +134,9 @@ impl SledStore {
             public: db.open_tree("public")?,
             clients: db.open_tree("clients")?,
             events: db.open_tree("events")?,
+            changes: db.open_tree("changes")?,
+            change_of_pad: db.open_tree("change_of_pad")?,
+            change_order: Default::default(),
             db,
         })
     }
@@ -250,6 +264,30 @@ impl SledStore {
         Ok(())
     }
 
+    /// Moves each pad's entry of the changes feed to a new sequence number, with its head.
+    /// Numbers come from `generate_id`, which only grows (across restarts too), and the
+    /// order lock keeps entries appearing in sequence order.
+    fn record_changes(&self, heads: &[(&str, u64, u64)]) -> Result<()> {
+        let _order = self.change_order.lock().unwrap_or_else(|e| e.into_inner());
+        for &(pad, head, time_ms) in heads {
+            let seq = self.db.generate_id()? + 1;
+            let mut value = Vec::with_capacity(16 + pad.len());
+            value.extend_from_slice(&head.to_be_bytes());
+            value.extend_from_slice(&time_ms.to_be_bytes());
+            value.extend_from_slice(pad.as_bytes());
+            // The new entry first: a reader in between sees the old one too, and skips it as
+            // no longer live.
+            self.changes.insert(seq.to_be_bytes(), value)?;
+            if let Some(old) = self
+                .change_of_pad
+                .insert(pad_prefix(pad), &seq.to_be_bytes())?
+            {
+                self.changes.remove(old)?;
+            }
+        }
+        Ok(())
+    }
+
     fn remove_prefix(tree: &Tree, prefix: &[u8]) -> Result<usize> {
         let mut batch = sled::Batch::default();
         let mut n = 0;
@@ -304,8 +342,14 @@ impl Store for SledStore {
         let mut batch = sled::Batch::default();
         let mut first_of_pad: Vec<(&str, u64)> = Vec::new();
         let mut authorship: Vec<(&str, &str)> = Vec::new();
+        let mut heads: Vec<(&str, u64, u64)> = Vec::new();
         for e in entries {
             batch.insert(numbered_key(&e.pad, e.rev), encode_entry(e));
+            match heads.iter_mut().find(|(p, _, _)| *p == e.pad) {
+                Some(head) if head.1 < e.rev => *head = (&e.pad, e.rev, e.time_ms),
+                Some(_) => {}
+                None => heads.push((&e.pad, e.rev, e.time_ms)),
+            }
             if !first_of_pad.iter().any(|(p, _)| *p == e.pad) {
                 first_of_pad.push((&e.pad, e.time_ms));
             }
@@ -326,7 +370,7 @@ impl Store for SledStore {
         for (pad, author) in authorship {
             self.index_authorship(pad, author)?;
         }
-        Ok(())
+        self.record_changes(&heads)
     }
 
     fn flush(&self) -> Result<()> {
@@ -403,6 +447,9 @@ impl Store for SledStore {
             self.author_pads.remove(key)?;
         }
         Self::remove_prefix(&self.pad_authors, &prefix)?;
+        if let Some(seq) = self.change_of_pad.remove(&prefix)? {
+            self.changes.remove(seq)?;
+        }
         if let Some(ro) = self.readonly.remove(ro_by_pad(pad))? {
             self.readonly
                 .remove(pad_by_ro(&String::from_utf8_lossy(&ro)))?;
@@ -437,6 +484,9 @@ impl Store for SledStore {
         self.create(to, time_ms)?;
         for author in self.authors_of_pad(from)? {
             self.index_authorship(to, &author)?;
+        }
+        if let Some((head, time_ms)) = self.head(to)? {
+            self.record_changes(&[(to, head, time_ms)])?;
         }
         Ok(())
     }
@@ -533,6 +583,36 @@ impl Store for SledStore {
 
     fn delete_event(&self, id: &str) -> Result<bool> {
         Ok(self.events.remove(id.as_bytes())?.is_some())
+    }
+
+    fn changes_since(&self, cursor: u64, limit: usize) -> Result<Vec<PadChange>> {
+        let mut out = Vec::new();
+        for kv in self.changes.range(cursor.saturating_add(1).to_be_bytes()..) {
+            if out.len() >= limit {
+                break;
+            }
+            let (key, value) = kv?;
+            let seq = number_of(&key).ok_or_else(|| corrupt("?", "changes key"))?;
+            let (Some(head), Some(time_ms), Some(pad)) = (
+                number_of(value.get(..8).unwrap_or_default()),
+                number_of(value.get(8..16).unwrap_or_default()),
+                value.get(16..).and_then(|p| std::str::from_utf8(p).ok()),
+            ) else {
+                return Err(corrupt("?", "changes entry"));
+            };
+            // Between a pad's new entry and the removal of its old one, both are there.
+            let live = self.change_of_pad.get(pad_prefix(pad))?;
+            if live.as_deref() != Some(&seq.to_be_bytes()[..]) {
+                continue;
+            }
+            out.push(PadChange {
+                seq,
+                pad: pad.to_owned(),
+                head,
+                time_ms,
+            });
+        }
+        Ok(out)
     }
 
     fn put_pad_lock(&self, pad: &str, lock: &PadLock) -> Result<()> {

@@ -60,6 +60,7 @@ conformance!(
     lock_changes_are_kept_in_order_and_go_with_the_pad,
     groups_sessions_and_public_pads,
     events_are_replaced_whole_listed_and_deleted,
+    changes_feed_keeps_one_entry_a_pad_at_its_head,
 );
 
 fn entry(pad: &str, rev: u64, update: Vec<u8>) -> LogEntry {
@@ -631,4 +632,65 @@ fn postgres_store_works_from_runtime_threads_and_plain_threads() {
         assert_eq!(revisions, 2);
         drop(store);
     });
+}
+
+/// The feed a script follows: each pad once, at its head, in the order of its newest change;
+/// a cursor sees only what changed after it, whatever the store's restarts.
+fn changes_feed_keeps_one_entry_a_pad_at_its_head(backend: &dyn Backend) {
+    let store = backend.open();
+    assert_eq!(store.changes_since(0, 100).unwrap(), vec![]);
+    let ups = keystrokes("abcd");
+    store
+        .append(&[
+            entry("a", 1, ups[0].clone()),
+            entry("b", 1, ups[0].clone()),
+            entry("a", 2, ups[1].clone()),
+        ])
+        .unwrap();
+    store.flush().unwrap();
+    let first = store.changes_since(0, 100).unwrap();
+    let seen: Vec<(&str, u64, u64)> = first
+        .iter()
+        .map(|c| (c.pad.as_str(), c.head, c.time_ms))
+        .collect();
+    assert_eq!(seen.len(), 2, "{first:?}");
+    assert!(seen.contains(&("a", 2, 1002)) && seen.contains(&("b", 1, 1001)));
+    assert!(first[0].seq < first[1].seq);
+    let cursor = first[1].seq;
+    assert_eq!(store.changes_since(cursor, 100).unwrap(), vec![]);
+
+    // `a` changes again: it moves past `b`, once, at its new head.
+    store.append(&[entry("a", 3, ups[2].clone())]).unwrap();
+    store.flush().unwrap();
+    drop(store);
+    let store = backend.open();
+    let after = store.changes_since(cursor, 100).unwrap();
+    assert_eq!(after.len(), 1, "{after:?}");
+    assert_eq!((after[0].pad.as_str(), after[0].head), ("a", 3));
+    assert!(after[0].seq > cursor);
+    let all: Vec<String> = store
+        .changes_since(0, 100)
+        .unwrap()
+        .into_iter()
+        .map(|c| c.pad)
+        .collect();
+    assert_eq!(all, ["b", "a"]);
+    // The limit cuts the page; the last entry's number is where the next page starts.
+    let page = store.changes_since(0, 1).unwrap();
+    assert_eq!(page.len(), 1);
+    assert_eq!(store.changes_since(page[0].seq, 1).unwrap()[0].pad, "a");
+
+    // A copy is a change of its new pad; a deleted pad leaves the feed.
+    store.copy("a", "c", 5000).unwrap();
+    let copied = store.changes_since(after[0].seq, 100).unwrap();
+    assert_eq!(copied.len(), 1, "{copied:?}");
+    assert_eq!((copied[0].pad.as_str(), copied[0].head), ("c", 3));
+    assert!(store.delete("a").unwrap());
+    let left: Vec<String> = store
+        .changes_since(0, 100)
+        .unwrap()
+        .into_iter()
+        .map(|c| c.pad)
+        .collect();
+    assert_eq!(left, ["b", "c"]);
 }
