@@ -3,6 +3,7 @@
 mod access;
 mod admin;
 mod bad_input;
+mod changes;
 mod convergence;
 mod etherpad_api;
 mod faults;
@@ -17,3 +18,4 @@ mod postgres;
 mod replicas;
 mod slowloris;
 mod sync;
+mod webhooks;

@@ -33,6 +33,7 @@ pub use history::{HistoryError, HistoryIndex};
 pub use ids::{new_author, new_group_id, new_session_id};
 pub use live::{ConnId, Dismissal, Edit, EditError, LivePad, Outbox};
 pub use load::LoadError;
+pub use persist::{Commit, CommittedPad};
 pub use registry::PadGuard;
 pub use transfer::{Format, Import, TransferError, read_file};
 
@@ -156,6 +157,12 @@ impl Engine {
         metrics.connections.set(open_connections as i64);
         metrics.store_healthy.set(i64::from(self.is_healthy()));
         metrics.encode()
+    }
+
+    /// Hears of each group commit once it is durable, with the pads it changed at their new
+    /// heads. Subscribe before reading the store, so that no commit falls in between.
+    pub fn subscribe_commits(&self) -> tokio::sync::broadcast::Receiver<Arc<Commit>> {
+        self.inner.persister.subscribe()
     }
 
     /// Resolves once every revision accepted before the call is durable.

@@ -13,8 +13,25 @@ use std::time::{Duration, Instant};
 
 use crate::metrics::Metrics;
 
-use tokio::sync::oneshot;
+use tokio::sync::{broadcast, oneshot};
 use ypad_store::{LogEntry, Store};
+
+/// Commits a listener may fall behind by before it misses some (and is told it lagged). A
+/// listener only notes heads in memory, so it keeps up unless starved.
+const COMMIT_LISTENER_BACKLOG: usize = 1024;
+
+/// What one group commit made durable: each pad it changed, at its new head.
+#[derive(Debug, Clone, Default)]
+pub struct Commit {
+    pub pads: Vec<CommittedPad>,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct CommittedPad {
+    pub pad: String,
+    pub head: u64,
+    pub time_ms: u64,
+}
 
 /// At most this many revisions go into one batch, to bound a flush.
 const MAX_BATCH: usize = 8192;
@@ -53,6 +70,9 @@ struct Shared {
     healthy: AtomicBool,
     /// Every pad holds the persister, so the engine's counters live beside it.
     metrics: Metrics,
+    /// Told of each commit once it is durable (long polls of the changes feed, webhooks). A
+    /// broadcast never blocks the sender: the persister must not wait for its listeners.
+    commits: broadcast::Sender<Arc<Commit>>,
 }
 
 impl Persister {
@@ -69,6 +89,7 @@ impl Persister {
             flushed_seq: AtomicU64::new(0),
             healthy: AtomicBool::new(true),
             metrics: Metrics::new(),
+            commits: broadcast::channel(COMMIT_LISTENER_BACKLOG).0,
         });
         let thread = {
             let shared = shared.clone();
@@ -102,6 +123,11 @@ impl Persister {
 
     pub(crate) fn is_healthy(&self) -> bool {
         self.shared.healthy.load(Ordering::Relaxed)
+    }
+
+    /// Hears of every commit from now on.
+    pub(crate) fn subscribe(&self) -> broadcast::Receiver<Arc<Commit>> {
+        self.shared.commits.subscribe()
     }
 
     /// Resolves once everything queued before the call is durable.
@@ -172,6 +198,9 @@ fn persist_loop(
         for done in barriers.drain(..) {
             let _ = done.send(());
         }
+        if shared.commits.receiver_count() > 0 && !entries.is_empty() {
+            let _ = shared.commits.send(Arc::new(commit_of(&entries)));
+        }
         // Every pad passes each multiple of the block length once, so no per-pad count is kept
         // (it would grow with every pad ever written). A multiple missed across a restart is
         // covered by the next one: extending the history takes everything since its last block.
@@ -181,4 +210,25 @@ fn persist_loop(
             }
         }
     }
+}
+
+/// Each pad of a batch at its newest revision in it.
+fn commit_of(entries: &[LogEntry]) -> Commit {
+    let mut pads: Vec<CommittedPad> = Vec::new();
+    let mut index: std::collections::HashMap<&str, usize> = std::collections::HashMap::new();
+    for e in entries {
+        match index.get(e.pad.as_str()) {
+            Some(&i) if pads[i].head >= e.rev => {}
+            Some(&i) => (pads[i].head, pads[i].time_ms) = (e.rev, e.time_ms),
+            None => {
+                index.insert(&e.pad, pads.len());
+                pads.push(CommittedPad {
+                    pad: e.pad.clone(),
+                    head: e.rev,
+                    time_ms: e.time_ms,
+                });
+            }
+        }
+    }
+    Commit { pads }
 }

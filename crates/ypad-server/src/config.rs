@@ -77,6 +77,20 @@ pub struct Config {
     /// `editOnly`).
     #[arg(long, env = "YPAD_EDIT_ONLY")]
     pub edit_only: bool,
+    /// POST a signed `pad.changed` notice here when a pad changes (repeatable, or
+    /// comma-separated in the variable); plain `http://` receivers only.
+    #[arg(long = "webhook-url", env = "YPAD_WEBHOOK_URLS", value_delimiter = ',', value_parser = http_url)]
+    pub webhook_url: Vec<String>,
+    /// Key of the webhooks' HMAC-SHA256 signature (`X-Ypad-Signature: sha256=…`); the API key
+    /// unless given.
+    #[arg(long, env = "YPAD_WEBHOOK_SECRET", hide_env_values = true)]
+    pub webhook_secret: Option<String>,
+    /// Seconds between a pad's webhook notices while it is being edited.
+    #[arg(long = "webhook-every-secs", env = "YPAD_WEBHOOK_EVERY_SECS", default_value = "5", value_parser = positive_seconds)]
+    pub webhook_every: Duration,
+    /// Seconds a pad must be quiet before its last, `settled` notice.
+    #[arg(long = "webhook-settle-secs", env = "YPAD_WEBHOOK_SETTLE_SECS", default_value = "2", value_parser = positive_seconds)]
+    pub webhook_settle: Duration,
     #[arg(long = "header-read-timeout-secs", env = "YPAD_HEADER_READ_TIMEOUT_SECS", default_value = "10", value_parser = positive_seconds)]
     pub header_read_timeout: Duration,
 }
@@ -120,6 +134,17 @@ fn seconds(s: &str) -> Result<Duration, String> {
     Duration::try_from_secs_f64(secs).map_err(|e| format!("{s:?}: {e}"))
 }
 
+/// A webhook receiver's URL: `http://host…` (this build has no TLS client).
+fn http_url(s: &str) -> Result<String, String> {
+    match s.split_once("://") {
+        Some(("http", rest)) if !rest.is_empty() => Ok(s.to_owned()),
+        Some(("https", _)) => Err(format!(
+            "{s}: https receivers are not supported; put the receiver behind an http address on a private network"
+        )),
+        _ => Err(format!("{s} is not an http:// URL")),
+    }
+}
+
 fn positive_seconds(s: &str) -> Result<Duration, String> {
     let d = seconds(s)?;
     if d.is_zero() {
@@ -143,5 +168,8 @@ mod tests {
         assert_eq!(seconds("0.25"), Ok(Duration::from_millis(250)));
         assert!(seconds("-1").is_err());
         assert!(positive_seconds("0").is_err());
+        assert!(http_url("http://127.0.0.1:9/hook").is_ok());
+        assert!(http_url("https://example.org/hook").is_err());
+        assert!(http_url("example.org").is_err());
     }
 }

@@ -8,6 +8,7 @@
 mod access;
 mod admin;
 mod api_v1;
+mod changes;
 mod config;
 mod connection;
 mod error;
@@ -19,6 +20,7 @@ mod moderation;
 mod pad_files;
 mod state;
 mod web;
+mod webhooks;
 mod ws;
 
 use std::future::Future;
@@ -97,6 +99,7 @@ fn app(state: AppState) -> Router {
             "/api/v1/pads/{pad}/saved",
             axum::routing::post(api_v1::save_revision),
         )
+        .route("/api/v1/changes", get(changes::changes))
         .route("/api/v1/me", get(identity::me).post(identity::update_me))
         .route("/sw.js", get(web::service_worker))
         .route("/admin", get(admin::dashboard))
@@ -137,6 +140,7 @@ async fn health(State(state): State<AppState>) -> impl IntoResponse {
         "status": if healthy { "ok" } else { "unhealthy" },
         "pads": state.engine.loaded().len(),
         "connections": state.connections(),
+        "webhooks": state.webhooks.to_json(),
     });
     (status, Json(body))
 }
@@ -239,7 +243,14 @@ impl Server {
         let engine = Engine::start(self.store, &self.config.engine());
         let sweep_every = self.config.sweep_every;
         let header_read_timeout = self.config.header_read_timeout;
-        let state = AppState::new(self.config, engine.clone(), self.api_key);
+        let webhooks = webhooks::WebhookSettings {
+            urls: self.config.webhook_url.clone(),
+            secret: (self.config.webhook_secret.clone()).unwrap_or_else(|| self.api_key.clone()),
+            every: self.config.webhook_every,
+            settle: self.config.webhook_settle,
+        };
+        let mut state = AppState::new(self.config, engine.clone(), self.api_key);
+        state.webhooks = webhooks::start(webhooks, &engine, &state.shutdown, &state.tracker);
 
         let sweeper = {
             let engine = engine.clone();

@@ -26,6 +26,8 @@ pub(crate) struct AppState {
     pub sign_ins: Arc<DefaultKeyedRateLimiter<std::net::IpAddr>>,
     /// Imports and exports per client address.
     pub transfers: Arc<DefaultKeyedRateLimiter<std::net::IpAddr>>,
+    /// Webhook delivery counts, for `/health`.
+    pub webhooks: Arc<crate::webhooks::WebhookStats>,
     /// Open WebSocket connections, for the server-wide limit and `/health`.
     connections: Arc<AtomicUsize>,
 }
@@ -56,6 +58,7 @@ impl AppState {
             tracker: TaskTracker::new(),
             api_key: api_key.into(),
             connections: Arc::new(AtomicUsize::new(0)),
+            webhooks: Arc::default(),
         }
     }
 
