@@ -2,9 +2,11 @@
 //! y-websocket client built on a real yrs document.
 
 mod client;
+mod event;
 mod server;
 
 pub use client::{Client, Event};
+pub use event::{MAY_12_0900_BERLIN, SUMMIT, seed_summit};
 pub use server::TestServer;
 
 use std::future::Future;

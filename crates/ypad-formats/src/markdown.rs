@@ -14,7 +14,7 @@ use pulldown_cmark::{CowStr, Event, LinkType, Options, Parser, Tag, TagEnd, Text
 const DEFUSED_URL: &str = "#";
 
 /// The style of the standalone page: readable width, the elements Markdown produces.
-const STYLE: &str = "\
+pub(crate) const STYLE: &str = "\
 body{max-width:46rem;margin:2rem auto;padding:0 1rem;font:16px/1.6 system-ui,sans-serif;color:#1f2328}
 h1,h2,h3,h4,h5,h6{line-height:1.25;margin:1.5em 0 .5em}
 pre,code{font-family:ui-monospace,monospace;font-size:.9em;background:#f6f8fa;border-radius:4px}

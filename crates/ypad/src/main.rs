@@ -9,6 +9,7 @@ use clap::{Args, Parser, Subcommand};
 use tracing_subscriber::EnvFilter;
 use ypad_engine::Format;
 
+mod archive_cli;
 mod migrate_cli;
 mod transfer_cli;
 
@@ -83,9 +84,13 @@ struct ExportCmd {
     /// Export the pads whose id starts with this (e.g. one summit's).
     #[arg(long)]
     prefix: Option<String>,
-    /// md, txt, html or etherpad.
-    #[arg(long, default_value = "md", value_parser = parse_format)]
-    format: Format,
+    /// Export an event's archive: its sessions' pads with an `index.md` in schedule order
+    /// (`--format md`), or a static site (`--format site`).
+    #[arg(long, conflicts_with_all = ["pads", "prefix"])]
+    event: Option<String>,
+    /// md, txt, html or etherpad; with --event, md or site.
+    #[arg(long, default_value = "md")]
+    format: String,
     /// Directory to write one file per pad into.
     #[arg(long)]
     out: PathBuf,
@@ -105,8 +110,37 @@ struct ImportCmd {
     target: Target,
 }
 
-fn parse_format(s: &str) -> Result<Format, String> {
-    Format::parse(s).ok_or_else(|| format!("unknown format {s:?}: use md, txt, html or etherpad"))
+fn export(cmd: ExportCmd) -> transfer_cli::CliResult {
+    let source = cmd.target.source();
+    if let Some(event) = cmd.event {
+        let format = archive_cli::ArchiveFormat::parse(&cmd.format).ok_or_else(|| {
+            format!(
+                "unknown format {:?} for an event: use md or site",
+                cmd.format
+            )
+        })?;
+        return archive_cli::export_event(
+            source,
+            archive_cli::EventExportArgs {
+                event,
+                format,
+                out: cmd.out,
+            },
+        );
+    }
+    let format = Format::parse(&cmd.format).ok_or_else(|| match cmd.format.as_str() {
+        "site" => "--format site exports an event: give --event".to_owned(),
+        other => format!("unknown format {other:?}: use md, txt, html or etherpad"),
+    })?;
+    transfer_cli::export(
+        source,
+        transfer_cli::ExportArgs {
+            pads: cmd.pads,
+            prefix: cmd.prefix,
+            format,
+            out: cmd.out,
+        },
+    )
 }
 
 #[derive(Args, Clone)]
@@ -130,15 +164,7 @@ fn main() -> ExitCode {
     let cli = Cli::parse();
     let result = match cli.command.unwrap_or(Command::Serve(cli.serve)) {
         Command::Serve(args) => serve(args),
-        Command::Export(cmd) => transfer_cli::export(
-            cmd.target.source(),
-            transfer_cli::ExportArgs {
-                pads: cmd.pads,
-                prefix: cmd.prefix,
-                format: cmd.format,
-                out: cmd.out,
-            },
-        ),
+        Command::Export(cmd) => export(cmd),
         Command::Migrate(cmd) => migrate_cli::migrate(&cmd.from, &cmd.to),
         Command::Import(cmd) => transfer_cli::import(
             cmd.target.source(),

@@ -29,7 +29,7 @@ pub enum Source {
 const LOCK_GRACE: Duration = Duration::from_secs(1);
 
 /// The pad engine over a stopped server's data directory.
-fn open_engine(dir: &Path) -> CliResult<Engine> {
+pub(crate) fn open_engine(dir: &Path) -> CliResult<Engine> {
     let store = SledStore::open_with_grace(dir, LOCK_GRACE).map_err(|e| {
         format!(
             "cannot open the store in {}: {e} (is a server running on it? stop it, or use --server)",
@@ -46,7 +46,7 @@ fn open_engine(dir: &Path) -> CliResult<Engine> {
     Ok(Engine::start(Arc::new(store), &settings))
 }
 
-fn progress(len: usize) -> ProgressBar {
+pub(crate) fn progress(len: usize) -> ProgressBar {
     let bar = ProgressBar::new(len as u64);
     bar.set_style(
         ProgressStyle::with_template("{bar:40} {pos}/{len} {wide_msg}")
@@ -57,7 +57,7 @@ fn progress(len: usize) -> ProgressBar {
 }
 
 /// File name of a pad's export: the pad id, made safe for file systems.
-fn file_name(pad: &str, format: Format) -> String {
+pub(crate) fn file_name(pad: &str, format: Format) -> String {
     let safe: String = pad
         .chars()
         .map(|c| {
@@ -267,13 +267,13 @@ async fn import_files(engine: &Engine, jobs: &[(PathBuf, PadId)]) -> CliResult {
     Ok(())
 }
 
-fn runtime() -> CliResult<tokio::runtime::Runtime> {
+pub(crate) fn runtime() -> CliResult<tokio::runtime::Runtime> {
     Ok(tokio::runtime::Builder::new_current_thread()
         .enable_all()
         .build()?)
 }
 
-fn http_client(api_key: Option<&str>) -> CliResult<reqwest::Client> {
+pub(crate) fn http_client(api_key: Option<&str>) -> CliResult<reqwest::Client> {
     let mut headers = reqwest::header::HeaderMap::new();
     if let Some(key) = api_key {
         headers.insert("apikey", key.parse()?);
@@ -291,6 +291,6 @@ const PATH_UNRESERVED: &AsciiSet = &NON_ALPHANUMERIC
     .remove(b'~');
 
 /// Percent-encodes a pad id for a URL path segment.
-fn encode(pad: &str) -> String {
+pub(crate) fn encode(pad: &str) -> String {
     utf8_percent_encode(pad, PATH_UNRESERVED).to_string()
 }
