@@ -127,3 +127,39 @@ async fn the_secret_is_the_api_key_unless_given() {
     drop(c);
     server.stop().await;
 }
+
+/// A receiver that takes requests and never answers: edits go on, and the server still stops
+/// at once rather than after the POST's own timeout.
+#[tokio::test]
+async fn a_hanging_receiver_holds_up_neither_edits_nor_shutdown() {
+    let (arrived_tx, mut arrived) = mpsc::unbounded_channel();
+    let app = axum::Router::new().route(
+        "/hook",
+        axum::routing::post(move || {
+            let arrived_tx = arrived_tx.clone();
+            async move {
+                let _ = arrived_tx.send(());
+                std::future::pending::<StatusCode>().await
+            }
+        }),
+    );
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let url = format!("http://{}/hook", listener.local_addr().unwrap());
+    tokio::spawn(async move { axum::serve(listener, app).await });
+
+    let dir = tempfile::tempdir().unwrap();
+    let mut config = Config::new(dir.path());
+    config.webhook_url = vec![url];
+    config.webhook_settle = Duration::from_millis(50);
+    let server = TestServer::start_with(config).await;
+    let mut writer = Client::connect(&server.ws_url("stuck"), 1).await;
+    let mut reader = Client::connect(&server.ws_url("stuck"), 2).await;
+    writer.insert(0, "a").await;
+    within("the POST to reach the receiver", arrived.recv()).await;
+    writer.insert(1, "b").await;
+    reader.wait_text("ab").await;
+    // The POST times out after 10 s; shutdown must not wait for it.
+    tokio::time::timeout(Duration::from_secs(5), server.stop())
+        .await
+        .expect("the server stops while a webhook POST hangs");
+}

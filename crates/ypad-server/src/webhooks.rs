@@ -308,7 +308,7 @@ impl Receiver {
         let delivery = uuid::Uuid::new_v4().to_string();
         let mut backoff = FIRST_BACKOFF;
         for attempt in 1..=ATTEMPTS {
-            let sent = self
+            let request = self
                 .client
                 .post(&self.url)
                 .header(reqwest::header::CONTENT_TYPE, "application/json")
@@ -316,8 +316,12 @@ impl Receiver {
                 .header("x-ypad-delivery", &delivery)
                 .header(SIGNATURE_HEADER, &signature)
                 .body(body.clone())
-                .send()
-                .await;
+                .send();
+            // A receiver that hangs must not hold up the server's shutdown.
+            let sent = tokio::select! {
+                () = stop.cancelled() => return false,
+                sent = request => sent,
+            };
             let error = match sent {
                 Ok(resp) if resp.status().is_success() => {
                     self.stats.delivered.fetch_add(1, Ordering::Relaxed);
