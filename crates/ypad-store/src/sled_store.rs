@@ -342,13 +342,14 @@ impl Store for SledStore {
         let mut batch = sled::Batch::default();
         let mut first_of_pad: Vec<(&str, u64)> = Vec::new();
         let mut authorship: Vec<(&str, &str)> = Vec::new();
-        let mut heads: Vec<(&str, u64, u64)> = Vec::new();
+        // Each pad's newest revision in the batch, for the changes feed.
+        let mut heads: std::collections::HashMap<&str, (u64, u64)> =
+            std::collections::HashMap::new();
         for e in entries {
             batch.insert(numbered_key(&e.pad, e.rev), encode_entry(e));
-            match heads.iter_mut().find(|(p, _, _)| *p == e.pad) {
-                Some(head) if head.1 < e.rev => *head = (&e.pad, e.rev, e.time_ms),
-                Some(_) => {}
-                None => heads.push((&e.pad, e.rev, e.time_ms)),
+            let head = heads.entry(&e.pad).or_insert((e.rev, e.time_ms));
+            if head.0 < e.rev {
+                *head = (e.rev, e.time_ms);
             }
             if !first_of_pad.iter().any(|(p, _)| *p == e.pad) {
                 first_of_pad.push((&e.pad, e.time_ms));
@@ -370,6 +371,10 @@ impl Store for SledStore {
         for (pad, author) in authorship {
             self.index_authorship(pad, author)?;
         }
+        let mut heads: Vec<(&str, u64, u64)> =
+            heads.into_iter().map(|(p, (r, t))| (p, r, t)).collect();
+        // In a stable order (one batch's pads share a commit; any order is true to it).
+        heads.sort_unstable();
         self.record_changes(&heads)
     }
 
