@@ -156,3 +156,37 @@ async fn the_feed_needs_the_api_key_and_a_sane_timeout() {
     assert_eq!((status, &body["changes"]), (200, &serde_json::json!([])));
     server.stop().await;
 }
+
+/// Revisions written to the store directly, not through group commit (a copy), are changes
+/// too, and wake a waiting request.
+#[tokio::test]
+async fn a_copy_is_a_change_and_wakes_a_waiting_request() {
+    let dir = tempfile::tempdir().unwrap();
+    let server = TestServer::start(dir.path()).await;
+    server
+        .api_ok("createPad", &[("padID", "original"), ("text", "hello")])
+        .await;
+    let cursor = within("the pad in the feed", async {
+        loop {
+            let page = changes(&server, 0, 5.0).await;
+            if let Some(c) = page["changes"].as_array().unwrap().first() {
+                assert_eq!(c["pad"], "original");
+                return page["next"].as_u64().unwrap();
+            }
+        }
+    })
+    .await;
+    let waiting = changes(&server, cursor, 55.0);
+    let copy = server.api_ok(
+        "copyPad",
+        &[("sourceID", "original"), ("destinationID", "copied")],
+    );
+    let (woken, _) = within("the copy to wake the request", async {
+        tokio::join!(waiting, copy)
+    })
+    .await;
+    let list = woken["changes"].as_array().unwrap();
+    assert_eq!(list.len(), 1, "{woken}");
+    assert_eq!(list[0]["pad"], "copied");
+    server.stop().await;
+}

@@ -276,8 +276,11 @@ impl Engine {
                 let history = self.inner.history.clone();
                 let key = id.to_string();
                 let max = self.inner.max_pad_chars;
-                self.blocking(move |s| transfer::import_etherpad(s, &history, &key, &json, max))
-                    .await
+                let head = self
+                    .blocking(move |s| transfer::import_etherpad(s, &history, &key, &json, max))
+                    .await?;
+                self.announce_stored(id).await;
+                Ok(head)
             }
         }
     }
@@ -326,10 +329,25 @@ impl Engine {
                 .await?;
             }
         }
+        self.announce_stored(to).await;
         if mode == CopyMode::Move {
             self.delete(from).await?;
         }
         Ok(())
+    }
+
+    /// Tells commit listeners of a pad whose revisions went straight to the store.
+    async fn announce_stored(&self, id: &PadId) {
+        let key = id.to_string();
+        if let Ok(Some(meta)) = self.blocking(move |s| s.meta(&key)).await {
+            self.inner.persister.announce(Commit {
+                pads: vec![CommittedPad {
+                    pad: meta.id,
+                    head: meta.revisions,
+                    time_ms: meta.last_edited_ms,
+                }],
+            });
+        }
     }
 
     /// Puts a lock change in force (stored first, so it survives restarts and every node sees

@@ -125,6 +125,14 @@ impl Persister {
         self.shared.healthy.load(Ordering::Relaxed)
     }
 
+    /// Tells the commit listeners of revisions written to the store directly (a copy, an
+    /// imported history) rather than through this thread.
+    pub(crate) fn announce(&self, commit: Commit) {
+        if self.shared.commits.receiver_count() > 0 {
+            let _ = self.shared.commits.send(Arc::new(commit));
+        }
+    }
+
     /// Hears of every commit from now on.
     pub(crate) fn subscribe(&self) -> broadcast::Receiver<Arc<Commit>> {
         self.shared.commits.subscribe()
