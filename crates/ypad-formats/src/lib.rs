@@ -4,7 +4,8 @@
 //! ([`markdown`]), turns HTML (Etherpad's export or any page) into Markdown ([`html`]), and
 //! reads and writes Etherpad's `.etherpad` export with its full revision history, authors
 //! and chat ([`etherpad`]), including the Easysync changeset format underneath, and marks what
-//! changed between two texts as HTML ([`diff`]). It does no
+//! changed between two texts as HTML ([`diff`]), and reads event schedules (CSV, JSON,
+//! iCalendar) and writes an event's calendar feed ([`schedule`]). It does no
 //! IO and knows nothing of the server, the store or Yjs: callers pass text and get text
 //! back, and tests drive it with plain strings and the real Etherpad exports in
 //! `tests/fixtures/etherpad`.
@@ -14,3 +15,4 @@ pub mod etherpad;
 pub mod html;
 pub mod markdown;
 mod mdwrite;
+pub mod schedule;
