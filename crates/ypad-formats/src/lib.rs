@@ -16,3 +16,4 @@ pub mod html;
 pub mod markdown;
 mod mdwrite;
 pub mod schedule;
+pub mod search;

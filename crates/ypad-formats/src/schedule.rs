@@ -117,6 +117,9 @@ pub fn zone(name: &str) -> Result<Tz, ScheduleError> {
 
 /// The pad id of a session of `event`.
 pub fn session_pad(event: &str, slug: &str) -> String {
+    // A schedule made from this event's own calendar names its pads in full already.
+    let own = format!("{}-", self::slug(event));
+    let slug = slug.strip_prefix(own.as_str()).unwrap_or(slug);
     let room = MAX_PAD_ID_CHARS.saturating_sub(event.len() + 1);
     let slug: String = slug.chars().take(room).collect();
     format!("{event}-{}", slug.trim_end_matches('-'))
@@ -654,6 +657,7 @@ mod tests {
             slug("Nova: cross-project (part 2)"),
             "nova-cross-project-part-2"
         );
+        assert_eq!(session_pad("summit", "summit-nova"), "summit-nova");
         let pad = session_pad("summit-2026", &"x".repeat(60));
         assert_eq!(pad.chars().count(), MAX_PAD_ID_CHARS);
         assert!(check_event_id("summit-2026").is_ok());

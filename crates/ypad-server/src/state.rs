@@ -26,6 +26,8 @@ pub(crate) struct AppState {
     pub sign_ins: Arc<DefaultKeyedRateLimiter<std::net::IpAddr>>,
     /// Imports and exports per client address.
     pub transfers: Arc<DefaultKeyedRateLimiter<std::net::IpAddr>>,
+    /// Events' pad texts by head revision, for search and the event page (a cache only).
+    pub event_texts: Arc<ypad_engine::EventTexts>,
     /// Open WebSocket connections, for the server-wide limit and `/health`.
     connections: Arc<AtomicUsize>,
 }
@@ -55,6 +57,7 @@ impl AppState {
             shutdown: CancellationToken::new(),
             tracker: TaskTracker::new(),
             api_key: api_key.into(),
+            event_texts: Arc::default(),
             connections: Arc::new(AtomicUsize::new(0)),
         }
     }

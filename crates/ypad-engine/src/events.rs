@@ -1,0 +1,379 @@
+//! Events: a pad-id prefix with a schedule of sessions, each with its pad. Putting an event
+//! makes the pads that are missing from the event's template, refills a pad still holding
+//! exactly what the template gave it (so a retitled session's pad follows), and never touches
+//! a pad that someone has written in. A frozen event's pads carry a lock scheduled at the end
+//! of its last session; thawing lifts it. The record, the pads and the locks all live in the
+//! store, so every node serves the same event.
+//!
+//! Search and the event page's lengths read each pad's current text through [`EventTexts`], a
+//! per-node cache keyed by head revision: a cache only, refilled from the store.
+
+use std::collections::{HashMap, HashSet};
+use std::sync::{Arc, Mutex};
+
+use ypad_core::PadId;
+use ypad_formats::schedule::{self, DEFAULT_TEMPLATE, ScheduleError, TemplateFields};
+use ypad_formats::search::{Hit, Query, Searchable};
+use ypad_store::{Event, EventSession, PadLock, StoreError};
+
+use crate::{Engine, HistoryError, Import, TransferError, wall_ms};
+
+#[derive(Debug, thiserror::Error)]
+pub enum EventError {
+    #[error(transparent)]
+    Schedule(#[from] ScheduleError),
+    #[error("session pad {pad:?} must start with the event's id and `-` ({event}-…)")]
+    ForeignPad { pad: String, event: String },
+    #[error("session pad {0:?} is not a valid pad id")]
+    BadPad(String),
+    #[error("two sessions have the pad {0:?}")]
+    DuplicatePad(String),
+    #[error("session {0:?} ends before it starts")]
+    EndsBeforeStart(String),
+    #[error(transparent)]
+    Store(#[from] StoreError),
+    #[error(transparent)]
+    Transfer(#[from] TransferError),
+    #[error(transparent)]
+    History(#[from] HistoryError),
+}
+
+/// What putting an event did to its pads.
+#[derive(Debug, Clone, Default, PartialEq, Eq, serde::Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct Applied {
+    /// Pads made from the template.
+    pub created: Vec<String>,
+    /// Pads still holding the template's text, filled in again with the session's new details.
+    pub refilled: Vec<String>,
+    /// Pads someone wrote in: left as they are.
+    pub kept: Vec<String>,
+    /// Pads of sessions no longer in the schedule: unlisted, not deleted.
+    pub dropped: Vec<String>,
+}
+
+/// A session's live state, for the event page.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct SessionLive {
+    /// Connections open on the pad on this node.
+    pub present: usize,
+    pub last_edited_ms: Option<u64>,
+    /// Length of the current text, in characters.
+    pub chars: u64,
+}
+
+/// A matching pad of an event.
+#[derive(Debug, Clone, PartialEq, serde::Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct EventHit {
+    pub pad: String,
+    pub title: String,
+    #[serde(flatten)]
+    pub hit: Hit,
+}
+
+/// Results of a search are cut to this many.
+pub const MAX_HITS: usize = 50;
+
+/// The current text of pads, kept with the head revision it was read at.
+#[derive(Default)]
+pub struct EventTexts {
+    /// Locked for lookups and inserts only, never while a text is read from the store.
+    texts: Mutex<HashMap<String, (u64, Arc<Searchable>)>>,
+}
+
+/// Where `{{url}}` in a template points: `base` (such as `https://pads.example`) + `/p/{pad}`.
+pub fn pad_url(base: &str, pad: &str) -> String {
+    format!("{}/p/{pad}", base.trim_end_matches('/'))
+}
+
+fn fill(event: &Event, session: &EventSession, base_url: &str) -> String {
+    let template = event.template.as_deref().unwrap_or(DEFAULT_TEMPLATE);
+    schedule::fill_template(
+        template,
+        &TemplateFields {
+            event: &event.title,
+            title: &session.title,
+            starts_ms: session.starts_ms,
+            ends_ms: session.ends_ms,
+            time_zone: &event.time_zone,
+            room: session.room.as_deref(),
+            moderators: &session.moderators,
+            url: &pad_url(base_url, &session.pad),
+        },
+    )
+}
+
+/// The end of the event's last session: when a frozen event's pads lock.
+pub fn last_end(event: &Event) -> Option<u64> {
+    event.sessions.iter().map(|s| s.ends_ms).max()
+}
+
+/// Checks an event before anything is written.
+pub fn validate(event: &Event) -> Result<(), EventError> {
+    schedule::check_event_id(&event.id)?;
+    schedule::zone(&event.time_zone)?;
+    let prefix = format!("{}-", event.id);
+    let mut seen = HashSet::new();
+    for s in &event.sessions {
+        if !s.pad.starts_with(&prefix) || s.pad.len() == prefix.len() {
+            return Err(EventError::ForeignPad {
+                pad: s.pad.clone(),
+                event: event.id.clone(),
+            });
+        }
+        PadId::parse(&s.pad).map_err(|_| EventError::BadPad(s.pad.clone()))?;
+        if !seen.insert(s.pad.as_str()) {
+            return Err(EventError::DuplicatePad(s.pad.clone()));
+        }
+        if s.ends_ms < s.starts_ms {
+            return Err(EventError::EndsBeforeStart(s.title.clone()));
+        }
+    }
+    Ok(())
+}
+
+/// Sessions of a schedule as an event's, with their pads named under the event's id.
+pub fn sessions_of(
+    event_id: &str,
+    scheduled: Vec<schedule::ScheduledSession>,
+) -> Vec<EventSession> {
+    scheduled
+        .into_iter()
+        .map(|s| EventSession {
+            pad: schedule::session_pad(event_id, &s.slug),
+            title: s.title,
+            starts_ms: s.starts_ms,
+            ends_ms: s.ends_ms,
+            room: s.room,
+            moderators: s.moderators,
+            description: s.description,
+        })
+        .collect()
+}
+
+impl Engine {
+    /// Stores `event` (made or changed) and brings its pads and their locks in line with it.
+    /// `base_url` is where the server is reached, for `{{url}}`.
+    pub async fn put_event(&self, mut event: Event, base_url: &str) -> Result<Applied, EventError> {
+        validate(&event)?;
+        let id = event.id.clone();
+        let old = self.blocking(move |s| s.event(&id)).await?;
+        let now = wall_ms();
+        event.created_ms = old.as_ref().map_or(now, |o| o.created_ms);
+        event.updated_ms = now;
+        let mut applied = Applied::default();
+        let before: HashMap<&str, &EventSession> = old
+            .iter()
+            .flat_map(|o| o.sessions.iter().map(|s| (s.pad.as_str(), s)))
+            .collect();
+        for session in &event.sessions {
+            let pad =
+                PadId::parse(&session.pad).map_err(|_| EventError::BadPad(session.pad.clone()))?;
+            let text = fill(&event, session, base_url);
+            let current = match self.head(&pad).await? {
+                None | Some(0) => None,
+                Some(head) => Some(self.text_at(&pad, head).await?),
+            };
+            match current {
+                None => {
+                    self.import(&pad, Import::Text(text)).await?;
+                    applied.created.push(session.pad.clone());
+                }
+                Some(current) if current.trim().is_empty() => {
+                    self.import(&pad, Import::Text(text)).await?;
+                    applied.created.push(session.pad.clone());
+                }
+                Some(current) => {
+                    let untouched = old
+                        .as_ref()
+                        .zip(before.get(session.pad.as_str()))
+                        .is_some_and(|(o, s)| fill(o, s, base_url) == current);
+                    if untouched && current != text {
+                        self.import(&pad, Import::Text(text)).await?;
+                        applied.refilled.push(session.pad.clone());
+                    } else if !untouched {
+                        applied.kept.push(session.pad.clone());
+                    }
+                }
+            }
+        }
+        let listed: HashSet<&str> = event.sessions.iter().map(|s| s.pad.as_str()).collect();
+        applied.dropped = before
+            .keys()
+            .filter(|p| !listed.contains(**p))
+            .map(|p| (*p).to_owned())
+            .collect();
+        applied.dropped.sort();
+        self.set_freeze(old.as_ref(), &event).await?;
+        let stored = event.clone();
+        self.blocking(move |s| {
+            s.put_event(&stored)?;
+            s.flush()
+        })
+        .await?;
+        Ok(applied)
+    }
+
+    /// Schedules (or lifts) the lock at the event's end on each of its pads.
+    async fn set_freeze(&self, old: Option<&Event>, event: &Event) -> Result<(), EventError> {
+        let old_end = old.filter(|o| o.freeze_after_end).and_then(last_end);
+        let new_end = last_end(event).filter(|_| event.freeze_after_end);
+        let mut pads: Vec<&str> = event.sessions.iter().map(|s| s.pad.as_str()).collect();
+        pads.extend(
+            old.iter()
+                .flat_map(|o| o.sessions.iter().map(|s| s.pad.as_str())),
+        );
+        pads.sort_unstable();
+        pads.dedup();
+        let listed: HashSet<&str> = event.sessions.iter().map(|s| s.pad.as_str()).collect();
+        for pad in pads {
+            let id = PadId::parse(pad).map_err(|_| EventError::BadPad(pad.to_owned()))?;
+            let lock = self.lock_in_force(&id).await?;
+            // Only the freeze's own lock is lifted or moved: one a moderator set stays.
+            let ours = lock.as_ref().is_some_and(|l| {
+                !l.locked && l.by.is_none() && l.lock_at.is_some() && l.lock_at == old_end
+            });
+            let want = new_end.filter(|_| listed.contains(pad));
+            let wanted = |l: &PadLock| !l.locked && l.lock_at == want;
+            let change = match (&lock, want) {
+                (Some(l), _) if wanted(l) => false,
+                (None, None) => false,
+                (Some(_), None) => ours,
+                (Some(l), Some(_)) => ours || !l.holds_at(wall_ms()) && l.lock_at.is_none(),
+                (None, Some(_)) => true,
+            };
+            if change {
+                self.set_lock(
+                    &id,
+                    PadLock {
+                        locked: false,
+                        lock_at: want,
+                        by: None,
+                        time_ms: wall_ms(),
+                        chat: false,
+                    },
+                )
+                .await?;
+            }
+        }
+        Ok(())
+    }
+
+    /// Removes the event (its pads and their locks stay). Returns whether it existed.
+    pub async fn delete_event(&self, id: &str) -> Result<bool, StoreError> {
+        let id = id.to_owned();
+        self.blocking(move |s| {
+            let existed = s.delete_event(&id)?;
+            s.flush()?;
+            Ok(existed)
+        })
+        .await
+    }
+
+    pub async fn event(&self, id: &str) -> Result<Option<Event>, StoreError> {
+        let id = id.to_owned();
+        self.blocking(move |s| s.event(&id)).await
+    }
+
+    /// Who is in each session's pad now, when it was last edited and its length.
+    pub async fn sessions_live(
+        &self,
+        event: &Event,
+        texts: &EventTexts,
+    ) -> Result<Vec<SessionLive>, EventError> {
+        let pads: Vec<String> = event.sessions.iter().map(|s| s.pad.clone()).collect();
+        let metas = self
+            .blocking(move |s| {
+                pads.iter()
+                    .map(|p| s.meta(p))
+                    .collect::<Result<Vec<_>, _>>()
+            })
+            .await?;
+        let mut out = Vec::with_capacity(metas.len());
+        for (session, meta) in event.sessions.iter().zip(metas) {
+            let live = PadId::parse(&session.pad)
+                .ok()
+                .and_then(|id| self.peek(&id));
+            let head = live
+                .as_ref()
+                .map(|l| l.head_rev())
+                .max(meta.as_ref().map(|m| m.revisions));
+            let chars = match head {
+                Some(head) if head > 0 => texts
+                    .get(self, &session.pad, head)
+                    .await?
+                    .text()
+                    .chars()
+                    .count() as u64,
+                _ => 0,
+            };
+            out.push(SessionLive {
+                present: live.map_or(0, |l| l.connections()),
+                last_edited_ms: meta.filter(|m| m.revisions > 0).map(|m| m.last_edited_ms),
+                chars,
+            });
+        }
+        Ok(out)
+    }
+
+    /// The event's pads that match `query`, best first.
+    pub async fn search_event(
+        &self,
+        event: &Event,
+        query: &Query,
+        texts: &EventTexts,
+    ) -> Result<Vec<EventHit>, EventError> {
+        let pads: Vec<String> = event.sessions.iter().map(|s| s.pad.clone()).collect();
+        let metas = self
+            .blocking(move |s| {
+                pads.iter()
+                    .map(|p| s.meta(p))
+                    .collect::<Result<Vec<_>, _>>()
+            })
+            .await?;
+        let mut corpus = Vec::with_capacity(metas.len());
+        for (session, meta) in event.sessions.iter().zip(metas) {
+            let live = PadId::parse(&session.pad)
+                .ok()
+                .and_then(|id| self.peek(&id));
+            let head = live.map(|l| l.head_rev()).max(meta.map(|m| m.revisions));
+            if let Some(head) = head.filter(|h| *h > 0) {
+                corpus.push((session, texts.get(self, &session.pad, head).await?));
+            }
+        }
+        let mut hits: Vec<EventHit> = corpus
+            .iter()
+            .filter_map(|(session, text)| {
+                ypad_formats::search::score(query, &session.title, text).map(|hit| EventHit {
+                    pad: session.pad.clone(),
+                    title: session.title.clone(),
+                    hit,
+                })
+            })
+            .collect();
+        hits.sort_by(|a, b| b.hit.score.total_cmp(&a.hit.score).then(a.pad.cmp(&b.pad)));
+        hits.truncate(MAX_HITS);
+        Ok(hits)
+    }
+}
+
+impl EventTexts {
+    /// The pad's text at `head`, read once per revision.
+    async fn get(
+        &self,
+        engine: &Engine,
+        pad: &str,
+        head: u64,
+    ) -> Result<Arc<Searchable>, EventError> {
+        if let Some((rev, text)) = crate::lock(&self.texts).get(pad)
+            && *rev == head
+        {
+            return Ok(text.clone());
+        }
+        let id = PadId::parse(pad).map_err(|_| EventError::BadPad(pad.to_owned()))?;
+        let text = Arc::new(Searchable::new(engine.text_at(&id, head).await?));
+        crate::lock(&self.texts).insert(pad.to_owned(), (head, text.clone()));
+        Ok(text)
+    }
+}
