@@ -12,7 +12,9 @@ use std::collections::{HashMap, HashSet};
 use std::sync::{Arc, Mutex};
 
 use ypad_core::PadId;
-use ypad_formats::schedule::{self, DEFAULT_TEMPLATE, ScheduleError, TemplateFields};
+use ypad_formats::schedule::{
+    self, DEFAULT_TEMPLATE, ScheduleError, ScheduleFormat, TemplateFields,
+};
 use ypad_formats::search::{Hit, Query, Searchable};
 use ypad_store::{Event, EventSession, PadLock, StoreError};
 
@@ -30,6 +32,10 @@ pub enum EventError {
     DuplicatePad(String),
     #[error("session {0:?} ends before it starts")]
     EndsBeforeStart(String),
+    #[error("not an event: {0}")]
+    BadJson(String),
+    #[error("unknown schedule format {0:?}: csv, json or ics")]
+    UnknownFormat(String),
     #[error(transparent)]
     Store(#[from] StoreError),
     #[error(transparent)]
@@ -131,6 +137,46 @@ pub fn validate(event: &Event) -> Result<(), EventError> {
         }
     }
     Ok(())
+}
+
+/// The event that `patch` (a JSON object of an event's fields) makes of `old`: fields given
+/// replace the stored ones, the rest stay (a new event's zone is UTC). `schedule` (the text of a
+/// CSV, JSON or iCalendar schedule, of `scheduleFormat` or recognised by its content) replaces
+/// the sessions.
+pub fn merge(
+    id: &str,
+    old: Option<&Event>,
+    mut patch: serde_json::Map<String, serde_json::Value>,
+) -> Result<Event, EventError> {
+    use serde_json::Value;
+    schedule::check_event_id(id)?;
+    let bad = |e: serde_json::Error| EventError::BadJson(e.to_string());
+    let mut merged = match old {
+        Some(old) => serde_json::to_value(old).map_err(bad)?,
+        None => serde_json::json!({ "timeZone": "UTC" }),
+    };
+    let text = patch.remove("schedule");
+    let format = patch.remove("scheduleFormat");
+    if let Value::Object(m) = &mut merged {
+        m.extend(patch);
+        m.insert("id".into(), Value::String(id.to_owned()));
+    }
+    let mut event: Event = serde_json::from_value(merged).map_err(bad)?;
+    if let Some(text) = text {
+        let Value::String(text) = text else {
+            return Err(EventError::BadJson(
+                "`schedule` must be the file's text".into(),
+            ));
+        };
+        let format = match format.as_ref().and_then(Value::as_str) {
+            Some(f) => ScheduleFormat::from_extension(f)
+                .ok_or_else(|| EventError::UnknownFormat(f.to_owned()))?,
+            None => ScheduleFormat::sniff(&text),
+        };
+        let scheduled = schedule::parse(&text, format, &event.time_zone)?;
+        event.sessions = sessions_of(id, scheduled);
+    }
+    Ok(event)
 }
 
 /// Sessions of a schedule as an event's, with their pads named under the event's id.

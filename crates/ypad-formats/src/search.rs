@@ -134,7 +134,7 @@ fn snippet(pad: &Searchable, terms: &[String], at: usize) -> Vec<Run> {
     let mut runs = Vec::new();
     let mut pos = 0;
     let push = |runs: &mut Vec<Run>, text: &str, mark: bool| {
-        let text = text.split_whitespace().collect::<Vec<_>>().join(" ");
+        let text = collapse(text);
         if !text.is_empty() {
             runs.push(Run { text, mark });
         }
@@ -149,15 +149,11 @@ fn snippet(pad: &Searchable, terms: &[String], at: usize) -> Vec<Run> {
         if s < pos {
             continue;
         }
-        push(
-            &mut runs,
-            &with_edges(&shown[start + pos..start + s]),
-            false,
-        );
+        push(&mut runs, &shown[start + pos..start + s], false);
         push(&mut runs, &shown[start + s..start + e], true);
         pos = e;
     }
-    push(&mut runs, &with_edges(&shown[start + pos..end]), false);
+    push(&mut runs, &shown[start + pos..end], false);
     if end < pad.lower.len() {
         runs.push(Run {
             text: "…".into(),
@@ -167,15 +163,15 @@ fn snippet(pad: &Searchable, terms: &[String], at: usize) -> Vec<Run> {
     runs
 }
 
-/// Whitespace at the edges of an unmarked run stays visible as one space.
-fn with_edges(s: &str) -> String {
-    let mut out = String::new();
-    if s.starts_with(char::is_whitespace) {
-        out.push('\u{a0}');
-    }
-    out.push_str(s);
-    if s.len() > 1 && s.ends_with(char::is_whitespace) {
-        out.push('\u{a0}');
+/// Runs of whitespace (line breaks included) as one space, edges kept: a snippet is one line.
+fn collapse(s: &str) -> String {
+    let mut out = String::with_capacity(s.len());
+    for c in s.chars() {
+        if !c.is_whitespace() {
+            out.push(c);
+        } else if !out.ends_with(' ') {
+            out.push(' ');
+        }
     }
     out
 }
@@ -223,6 +219,8 @@ mod tests {
         let q = Query::parse("plan release").unwrap();
         let hit = score(&q, "", &pad).unwrap();
         assert_eq!(marked(&hit), ["Plan", "release"]);
+        let shown: String = hit.snippet.iter().map(|r| r.text.as_str()).collect();
+        assert_eq!(shown, "We are Planning the release. Unplanned work waits.");
         assert!(score(&Query::parse("plan zebra").unwrap(), "", &pad).is_none());
         assert!(score(&Query::parse("lanning").unwrap(), "", &pad).is_none());
     }

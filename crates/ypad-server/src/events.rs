@@ -11,7 +11,7 @@ use serde::Deserialize;
 use serde_json::{Value, json};
 use ypad_engine::EventError;
 use ypad_engine::events::{self, pad_url};
-use ypad_formats::schedule::{self, CalendarEntry, ScheduleFormat};
+use ypad_formats::schedule::{self, CalendarEntry};
 use ypad_formats::search;
 use ypad_store::Event;
 
@@ -84,38 +84,14 @@ async fn put_event(
     mut body: Value,
     base: &str,
 ) -> Result<Response, HttpError> {
-    schedule::check_event_id(id).map_err(|e| HttpError::BadRequest(e.to_string()))?;
     let Value::Object(patch) = &mut body else {
         return Err(HttpError::BadRequest(
             "the body must be a JSON object".into(),
         ));
     };
+    schedule::check_event_id(id).map_err(|e| HttpError::BadRequest(e.to_string()))?;
     let old = state.engine.event(id).await?;
-    let mut merged = match &old {
-        Some(old) => serde_json::to_value(old).map_err(bad_json)?,
-        None => json!({ "timeZone": "UTC" }),
-    };
-    let schedule_text = patch.remove("schedule");
-    let schedule_format = patch.remove("scheduleFormat");
-    if let Value::Object(m) = &mut merged {
-        m.extend(std::mem::take(patch));
-        m.insert("id".into(), json!(id));
-    }
-    let mut event: Event = serde_json::from_value(merged).map_err(bad_json)?;
-    if let Some(text) = schedule_text {
-        let text = text
-            .as_str()
-            .ok_or_else(|| HttpError::BadRequest("`schedule` must be the file's text".into()))?;
-        let format = match schedule_format.as_ref().and_then(Value::as_str) {
-            Some(f) => ScheduleFormat::from_extension(f).ok_or_else(|| {
-                HttpError::BadRequest(format!("unknown schedule format {f:?}: csv, json or ics"))
-            })?,
-            None => ScheduleFormat::sniff(text),
-        };
-        let scheduled = schedule::parse(text, format, &event.time_zone)
-            .map_err(|e| HttpError::BadRequest(e.to_string()))?;
-        event.sessions = events::sessions_of(id, scheduled);
-    }
+    let event = events::merge(id, old.as_ref(), std::mem::take(patch))?;
     let applied = state.engine.put_event(event, base).await?;
     let stored = state.engine.event(id).await?;
     let status = if old.is_some() {

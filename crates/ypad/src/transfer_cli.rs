@@ -29,7 +29,7 @@ pub enum Source {
 const LOCK_GRACE: Duration = Duration::from_secs(1);
 
 /// The pad engine over a stopped server's data directory.
-fn open_engine(dir: &Path) -> CliResult<Engine> {
+pub(crate) fn open_engine(dir: &Path) -> CliResult<Engine> {
     let store = SledStore::open_with_grace(dir, LOCK_GRACE).map_err(|e| {
         format!(
             "cannot open the store in {}: {e} (is a server running on it? stop it, or use --server)",
@@ -267,13 +267,13 @@ async fn import_files(engine: &Engine, jobs: &[(PathBuf, PadId)]) -> CliResult {
     Ok(())
 }
 
-fn runtime() -> CliResult<tokio::runtime::Runtime> {
+pub(crate) fn runtime() -> CliResult<tokio::runtime::Runtime> {
     Ok(tokio::runtime::Builder::new_current_thread()
         .enable_all()
         .build()?)
 }
 
-fn http_client(api_key: Option<&str>) -> CliResult<reqwest::Client> {
+pub(crate) fn http_client(api_key: Option<&str>) -> CliResult<reqwest::Client> {
     let mut headers = reqwest::header::HeaderMap::new();
     if let Some(key) = api_key {
         headers.insert("apikey", key.parse()?);
@@ -291,6 +291,6 @@ const PATH_UNRESERVED: &AsciiSet = &NON_ALPHANUMERIC
     .remove(b'~');
 
 /// Percent-encodes a pad id for a URL path segment.
-fn encode(pad: &str) -> String {
+pub(crate) fn encode(pad: &str) -> String {
     utf8_percent_encode(pad, PATH_UNRESERVED).to_string()
 }
