@@ -5,6 +5,7 @@ mod admin;
 mod bad_input;
 mod convergence;
 mod etherpad_api;
+mod events;
 mod faults;
 mod groups;
 mod history;

@@ -328,6 +328,8 @@ impl Engine {
         event: &Event,
         texts: &EventTexts,
     ) -> Result<Vec<SessionLive>, EventError> {
+        // Edits accepted a moment ago are in the stored last-edited times.
+        self.barrier().await;
         let pads: Vec<String> = event.sessions.iter().map(|s| s.pad.clone()).collect();
         let metas = self
             .blocking(move |s| {
