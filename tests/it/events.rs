@@ -3,6 +3,7 @@
 //! counts, searched with ranked and marked results, frozen at their end and thawed.
 
 use serde_json::{Value, json};
+use ypad_server::Config;
 use ypad_tests::{Client, TestServer, within};
 
 /// A call to the events API, with the key or not.
@@ -101,6 +102,10 @@ async fn each_schedule_format_makes_an_event_and_its_pads() {
         let (status, event) = server.get_json(&format!("/api/v1/events/{id}")).await;
         assert_eq!(status, 200, "{event}");
         assert_eq!(event["title"], json!(format!("Summit {id}")));
+        assert_eq!(
+            (&event["startDate"], &event["endDate"]),
+            (&json!("2030-04-14"), &json!("2030-04-14"))
+        );
         let sessions = event["sessions"].as_array().unwrap();
         assert_eq!(sessions.len(), 2);
         assert_eq!(sessions[1]["room"], json!("Room 2"));
@@ -490,5 +495,30 @@ async fn a_frozen_event_locks_its_pads_at_its_end_and_thaws() {
     assert_eq!(scheduled["locked"], json!(false), "{scheduled}");
     assert_eq!(scheduled["lockAt"], json!(1_893_492_000_000u64));
     drop(editor);
+    server.stop().await;
+}
+
+#[tokio::test]
+async fn search_shows_no_text_where_browsers_may_not_open_the_pads() {
+    let dir = tempfile::tempdir().unwrap();
+    let mut config = Config::new(dir.path());
+    config.require_session = true;
+    let server = TestServer::start_with(config).await;
+    post_event(&server, json!({ "id": "closed", "schedule": CSV })).await;
+    let (status, body) = server
+        .get_json("/api/v1/events/closed/search?q=opening")
+        .await;
+    assert_eq!(status, 403, "{body}");
+    let key = server.api_key();
+    let (status, body) = call(
+        &server,
+        reqwest::Method::GET,
+        "/api/v1/events/closed/search?q=opening",
+        Some(&key),
+        None,
+    )
+    .await;
+    assert_eq!(status, 200, "{body}");
+    assert_eq!(body["results"][0]["pad"], json!("closed-opening"));
     server.stop().await;
 }

@@ -31,7 +31,11 @@ fn text(rng: &mut StdRng, words: &[String], bytes: usize) -> String {
     while out.len() < bytes {
         let i = (rng.random::<f64>().powi(3) * words.len() as f64) as usize;
         out.push_str(&words[i.min(words.len() - 1)]);
-        out.push(if rng.random_range(0..12) == 0 { '\n' } else { ' ' });
+        out.push(if rng.random_range(0..12) == 0 {
+            '\n'
+        } else {
+            ' '
+        });
     }
     out
 }
@@ -41,7 +45,10 @@ fn ms(d: Duration) -> f64 {
 }
 
 fn main() {
-    let args: Vec<usize> = std::env::args().skip(1).filter_map(|a| a.parse().ok()).collect();
+    let args: Vec<usize> = std::env::args()
+        .skip(1)
+        .filter_map(|a| a.parse().ok())
+        .collect();
     let pads = args.first().copied().unwrap_or(1000);
     let bytes = args.get(1).copied().unwrap_or(10 * 1024);
     let dir = tempfile::tempdir().unwrap();
@@ -92,7 +99,10 @@ fn main() {
         tokio::time::sleep(Duration::from_secs(2)).await;
         engine.sweep();
         let texts = EventTexts::default();
-        println!("{pads} pads of {bytes} bytes, {} loaded", engine.loaded().len());
+        println!(
+            "{pads} pads of {bytes} bytes, {} loaded",
+            engine.loaded().len()
+        );
         let queries = [
             vocabulary[40].clone(),
             format!("{} {}", vocabulary[3], vocabulary[900]),
@@ -104,7 +114,11 @@ fn main() {
             let mut found = 0;
             for _ in 0..30 {
                 let t = Instant::now();
-                found = engine.search_event(&event, &query, &texts).await.unwrap().len();
+                found = engine
+                    .search_event(&event, &query, &texts)
+                    .await
+                    .unwrap()
+                    .len();
                 times.push(t.elapsed());
             }
             // The first search of all reads every pad's text: reported apart from the warm ones.

@@ -10,6 +10,7 @@
 
 use std::collections::{HashMap, HashSet};
 use std::sync::{Arc, Mutex};
+use std::time::{Duration, Instant};
 
 use ypad_core::PadId;
 use ypad_formats::schedule::{
@@ -81,11 +82,29 @@ pub struct EventHit {
 /// Results of a search are cut to this many.
 pub const MAX_HITS: usize = 50;
 
-/// The current text of pads, kept with the head revision it was read at.
+/// How long the stored head of a pad nobody has open is trusted before it is read again. Edits
+/// reach a pad through its live copy, whose head is always read; only a pad changed while not
+/// loaded (an `.etherpad` import, a move) waits this long to be searched as it is now.
+const STORED_HEAD_TTL: Duration = Duration::from_secs(2);
+
+/// The current text of an event's pads, read once per revision, with the last edit's time.
+/// Search and the event page read every pad of an event on each request; this keeps that to
+/// memory reads and the occasional store read.
 #[derive(Default)]
 pub struct EventTexts {
-    /// Locked for lookups and inserts only, never while a text is read from the store.
-    texts: Mutex<HashMap<String, (u64, Arc<Searchable>)>>,
+    /// Locked for lookups and inserts only, never while the store is read.
+    pads: Mutex<HashMap<String, PadState>>,
+}
+
+/// A pad as [`EventTexts`] last read it.
+#[derive(Clone)]
+struct PadState {
+    rev: u64,
+    text: Arc<Searchable>,
+    chars: u64,
+    last_edited_ms: u64,
+    /// When the store last confirmed `rev` as the head.
+    checked: Instant,
 }
 
 /// Where `{{url}}` in a template points: `base` (such as `https://pads.example`) + `/p/{pad}`.
@@ -208,6 +227,15 @@ impl Engine {
         let now = wall_ms();
         event.created_ms = old.as_ref().map_or(now, |o| o.created_ms);
         event.updated_ms = now;
+        // Dates not given are the sessions' first and last days.
+        if event.start_date.is_none() {
+            let first = event.sessions.iter().map(|s| s.starts_ms).min();
+            event.start_date = first.and_then(|ms| schedule::local_date(ms, &event.time_zone));
+        }
+        if event.end_date.is_none() {
+            event.end_date =
+                last_end(&event).and_then(|ms| schedule::local_date(ms, &event.time_zone));
+        }
         let mut applied = Applied::default();
         let before: HashMap<&str, &EventSession> = old
             .iter()
@@ -328,41 +356,20 @@ impl Engine {
         event: &Event,
         texts: &EventTexts,
     ) -> Result<Vec<SessionLive>, EventError> {
-        // Edits accepted a moment ago are in the stored last-edited times.
-        self.barrier().await;
-        let pads: Vec<String> = event.sessions.iter().map(|s| s.pad.clone()).collect();
-        let metas = self
-            .blocking(move |s| {
-                pads.iter()
-                    .map(|p| s.meta(p))
-                    .collect::<Result<Vec<_>, _>>()
+        let states = texts.current(self, event).await?;
+        Ok(event
+            .sessions
+            .iter()
+            .zip(states)
+            .map(|(session, state)| SessionLive {
+                present: PadId::parse(&session.pad)
+                    .ok()
+                    .and_then(|id| self.peek(&id))
+                    .map_or(0, |l| l.connections()),
+                last_edited_ms: state.as_ref().map(|s| s.last_edited_ms),
+                chars: state.map_or(0, |s| s.chars),
             })
-            .await?;
-        let mut out = Vec::with_capacity(metas.len());
-        for (session, meta) in event.sessions.iter().zip(metas) {
-            let live = PadId::parse(&session.pad)
-                .ok()
-                .and_then(|id| self.peek(&id));
-            let head = live
-                .as_ref()
-                .map(|l| l.head_rev())
-                .max(meta.as_ref().map(|m| m.revisions));
-            let chars = match head {
-                Some(head) if head > 0 => texts
-                    .get(self, &session.pad, head)
-                    .await?
-                    .text()
-                    .chars()
-                    .count() as u64,
-                _ => 0,
-            };
-            out.push(SessionLive {
-                present: live.map_or(0, |l| l.connections()),
-                last_edited_ms: meta.filter(|m| m.revisions > 0).map(|m| m.last_edited_ms),
-                chars,
-            });
-        }
-        Ok(out)
+            .collect())
     }
 
     /// The event's pads that match `query`, best first.
@@ -372,56 +379,118 @@ impl Engine {
         query: &Query,
         texts: &EventTexts,
     ) -> Result<Vec<EventHit>, EventError> {
-        let pads: Vec<String> = event.sessions.iter().map(|s| s.pad.clone()).collect();
-        let metas = self
-            .blocking(move |s| {
-                pads.iter()
-                    .map(|p| s.meta(p))
-                    .collect::<Result<Vec<_>, _>>()
-            })
-            .await?;
-        let mut corpus = Vec::with_capacity(metas.len());
-        for (session, meta) in event.sessions.iter().zip(metas) {
-            let live = PadId::parse(&session.pad)
-                .ok()
-                .and_then(|id| self.peek(&id));
-            let head = live.map(|l| l.head_rev()).max(meta.map(|m| m.revisions));
-            if let Some(head) = head.filter(|h| *h > 0) {
-                corpus.push((session, texts.get(self, &session.pad, head).await?));
-            }
-        }
-        let mut hits: Vec<EventHit> = corpus
+        let states = texts.current(self, event).await?;
+        let mut scored: Vec<_> = event
+            .sessions
             .iter()
-            .filter_map(|(session, text)| {
-                ypad_formats::search::score(query, &session.title, text).map(|hit| EventHit {
-                    pad: session.pad.clone(),
-                    title: session.title.clone(),
-                    hit,
-                })
+            .zip(&states)
+            .filter_map(|(session, state)| {
+                let state = state.as_ref()?;
+                let scored = ypad_formats::search::score(query, &session.title, &state.text)?;
+                Some((scored, session, state))
             })
             .collect();
-        hits.sort_by(|a, b| b.hit.score.total_cmp(&a.hit.score).then(a.pad.cmp(&b.pad)));
-        hits.truncate(MAX_HITS);
+        scored.sort_by(|a, b| b.0.score.total_cmp(&a.0.score).then(a.1.pad.cmp(&b.1.pad)));
+        scored.truncate(MAX_HITS);
+        // Snippets for the results shown only.
+        let hits = scored
+            .into_iter()
+            .map(|(scored, session, state)| EventHit {
+                pad: session.pad.clone(),
+                title: session.title.clone(),
+                hit: ypad_formats::search::hit(query, &state.text, scored),
+            })
+            .collect();
         Ok(hits)
     }
 }
 
 impl EventTexts {
-    /// The pad's text at `head`, read once per revision.
-    async fn get(
+    /// Every session pad's current state, `None` for a pad without revisions.
+    async fn current(
         &self,
         engine: &Engine,
-        pad: &str,
-        head: u64,
-    ) -> Result<Arc<Searchable>, EventError> {
-        if let Some((rev, text)) = crate::lock(&self.texts).get(pad)
-            && *rev == head
-        {
-            return Ok(text.clone());
+        event: &Event,
+    ) -> Result<Vec<Option<PadState>>, EventError> {
+        let now = Instant::now();
+        let heads: Vec<Option<u64>> = event
+            .sessions
+            .iter()
+            .map(|s| {
+                PadId::parse(&s.pad)
+                    .ok()
+                    .and_then(|id| engine.peek(&id))
+                    .map(|l| l.head_rev())
+            })
+            .collect();
+        // Pads whose stored head must be read: unknown, edited live since, or not confirmed lately.
+        let stale: Vec<String> = {
+            let cached = crate::lock(&self.pads);
+            event
+                .sessions
+                .iter()
+                .zip(&heads)
+                .filter(|(s, live)| match (cached.get(&s.pad), live) {
+                    (None, _) => true,
+                    (Some(c), Some(head)) => c.rev != *head,
+                    (Some(c), None) => now.duration_since(c.checked) > STORED_HEAD_TTL,
+                })
+                .map(|(s, _)| s.pad.clone())
+                .collect()
+        };
+        if !stale.is_empty() {
+            let metas = engine
+                .blocking(move |s| {
+                    stale
+                        .into_iter()
+                        .map(|p| s.meta(&p).map(|m| (p, m)))
+                        .collect::<Result<Vec<_>, _>>()
+                })
+                .await?;
+            for (pad, meta) in metas {
+                let live_head = PadId::parse(&pad)
+                    .ok()
+                    .and_then(|id| engine.peek(&id))
+                    .map(|l| l.head_rev());
+                let stored = meta.as_ref().map_or(0, |m| m.revisions);
+                let head = live_head.unwrap_or(0).max(stored);
+                if head == 0 {
+                    crate::lock(&self.pads).remove(&pad);
+                    continue;
+                }
+                // A live head ahead of the store is an edit of the last moments.
+                let last_edited_ms = match meta {
+                    Some(m) if m.revisions >= head => m.last_edited_ms,
+                    _ => wall_ms(),
+                };
+                let same = crate::lock(&self.pads)
+                    .get(&pad)
+                    .is_some_and(|c| c.rev == head);
+                if same {
+                    if let Some(c) = crate::lock(&self.pads).get_mut(&pad) {
+                        c.checked = now;
+                        c.last_edited_ms = last_edited_ms;
+                    }
+                    continue;
+                }
+                let id = PadId::parse(&pad).map_err(|_| EventError::BadPad(pad.clone()))?;
+                let text = engine.text_at(&id, head).await?;
+                let chars = text.chars().count() as u64;
+                let state = PadState {
+                    rev: head,
+                    text: Arc::new(Searchable::new(text)),
+                    chars,
+                    last_edited_ms,
+                    checked: now,
+                };
+                crate::lock(&self.pads).insert(pad, state);
+            }
         }
-        let id = PadId::parse(pad).map_err(|_| EventError::BadPad(pad.to_owned()))?;
-        let text = Arc::new(Searchable::new(engine.text_at(&id, head).await?));
-        crate::lock(&self.texts).insert(pad.to_owned(), (head, text.clone()));
-        Ok(text)
+        let cached = crate::lock(&self.pads);
+        Ok(event
+            .sessions
+            .iter()
+            .map(|s| cached.get(&s.pad).cloned())
+            .collect())
     }
 }

@@ -8,7 +8,7 @@ use std::time::{Duration, Instant};
 
 use rand::rngs::StdRng;
 use rand::{Rng, SeedableRng};
-use ypad_formats::search::{Query, Searchable, score};
+use ypad_formats::search::{Query, Searchable, hit, score};
 
 /// A vocabulary with a long tail, so some words are rare and some everywhere.
 fn vocabulary(rng: &mut StdRng) -> Vec<String> {
@@ -67,12 +67,16 @@ fn main() {
         let mut found = 0;
         for _ in 0..30 {
             let t = Instant::now();
-            let mut hits: Vec<_> = corpus
+            let mut scored: Vec<_> = corpus
                 .iter()
-                .filter_map(|(title, pad)| score(&query, title, pad))
+                .filter_map(|(title, pad)| Some((score(&query, title, pad)?, pad)))
                 .collect();
-            hits.sort_by(|a, b| b.score.total_cmp(&a.score));
-            hits.truncate(50);
+            scored.sort_by(|a, b| b.0.score.total_cmp(&a.0.score));
+            scored.truncate(50);
+            let hits: Vec<_> = scored
+                .into_iter()
+                .map(|(s, pad)| hit(&query, pad, s))
+                .collect();
             times.push(t.elapsed());
             found = hits.len();
         }

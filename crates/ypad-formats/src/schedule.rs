@@ -488,6 +488,13 @@ pub fn session_time(starts_ms: u64, ends_ms: u64, time_zone: &str) -> String {
     }
 }
 
+/// The day of an instant in `time_zone`, `YYYY-MM-DD`.
+pub fn local_date(ms: u64, time_zone: &str) -> Option<String> {
+    let tz = zone(time_zone).ok()?;
+    let t = tz.timestamp_millis_opt(i64::try_from(ms).ok()?).single()?;
+    Some(t.format("%Y-%m-%d").to_string())
+}
+
 /// One entry of an event's calendar feed.
 pub struct CalendarEntry<'a> {
     pub uid: &'a str,
@@ -649,6 +656,13 @@ mod tests {
             fill_template("{{starts}}", &fields),
             "Tue 14 Apr 2026, 09:00–09:40 Europe/Berlin"
         );
+    }
+
+    #[test]
+    fn dates_are_the_event_zone_s() {
+        let late = ms("2026-04-14T23:30:00Z");
+        assert_eq!(local_date(late, "UTC").as_deref(), Some("2026-04-14"));
+        assert_eq!(local_date(late, ZONE).as_deref(), Some("2026-04-15"));
     }
 
     #[test]

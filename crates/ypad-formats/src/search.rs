@@ -8,10 +8,18 @@
 //! shows 1,000 pads of 10 KB searched well within the 50 ms target; a scan needs no index to
 //! keep in step with live edits.
 
-/// A parsed query: lowercase words and phrases.
-#[derive(Debug, Clone, PartialEq, Eq)]
+/// A parsed query: lowercase words and phrases, each with its substring searcher built once
+/// for all the pads it is run over.
+#[derive(Debug, Clone)]
 pub struct Query {
     terms: Vec<String>,
+    finders: Vec<memchr::memmem::Finder<'static>>,
+}
+
+impl PartialEq for Query {
+    fn eq(&self, other: &Query) -> bool {
+        self.terms == other.terms
+    }
 }
 
 /// Longest query honoured, in terms; the rest is ignored so a pasted essay stays cheap.
@@ -35,7 +43,11 @@ impl Query {
         }
         terms.dedup();
         terms.truncate(MAX_TERMS);
-        (!terms.is_empty()).then_some(Query { terms })
+        let finders = terms
+            .iter()
+            .map(|t| memchr::memmem::Finder::new(t.as_bytes()).into_owned())
+            .collect();
+        (!terms.is_empty()).then_some(Query { terms, finders })
     }
 
     pub fn terms(&self) -> &[String] {
@@ -61,7 +73,16 @@ impl Searchable {
     }
 }
 
-/// A pad that matched.
+/// A pad that matched, before its snippet is made (only the best few get one).
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct Scored {
+    pub score: f64,
+    /// Where in the text the snippet centres: the first hit of the rarest term (none when
+    /// only the title matched).
+    anchor: Option<usize>,
+}
+
+/// A pad that matched, with its snippet.
 #[derive(Debug, Clone, PartialEq, serde::Serialize)]
 pub struct Hit {
     pub score: f64,
@@ -76,18 +97,20 @@ pub struct Run {
 }
 
 /// Scores one pad; `None` unless every term occurs in its title or text.
-pub fn score(query: &Query, title: &str, pad: &Searchable) -> Option<Hit> {
+pub fn score(query: &Query, title: &str, pad: &Searchable) -> Option<Scored> {
     let title = title.to_lowercase();
     let mut score = 0.0;
     // The term with the fewest hits in the text: the snippet is built around it.
     let mut rarest: Option<(usize, usize)> = None;
-    for term in &query.terms {
+    for (term, finder) in query.terms.iter().zip(&query.finders) {
         let in_title = word_starts(&title, term).next().is_some();
         let mut count = 0usize;
         let mut first = None;
-        for at in word_starts(&pad.lower, term) {
-            first.get_or_insert(at);
-            count += 1;
+        for at in finder.find_iter(pad.lower.as_bytes()) {
+            if starts_word(&pad.lower, at) {
+                first.get_or_insert(at);
+                count += 1;
+            }
         }
         if count == 0 && !in_title {
             return None;
@@ -99,19 +122,38 @@ pub fn score(query: &Query, title: &str, pad: &Searchable) -> Option<Hit> {
             rarest = Some((count, at));
         }
     }
-    let snippet = match rarest {
-        Some((_, at)) => snippet(pad, &query.terms, at),
+    Some(Scored {
+        score,
+        anchor: rarest.map(|(_, at)| at),
+    })
+}
+
+/// The snippet of a pad [`score`] matched.
+pub fn hit(query: &Query, pad: &Searchable, scored: Scored) -> Hit {
+    let snippet = match scored.anchor {
+        Some(at) => snippet(pad, &query.terms, at),
         None => plain_start(pad),
     };
-    Some(Hit { score, snippet })
+    Hit {
+        score: scored.score,
+        snippet,
+    }
 }
 
 /// Byte offsets in `haystack` where `term` starts a word.
 fn word_starts<'a>(haystack: &'a str, term: &'a str) -> impl Iterator<Item = usize> + 'a {
-    haystack.match_indices(term).filter_map(move |(at, _)| {
-        let before = haystack[..at].chars().next_back();
-        (!before.is_some_and(char::is_alphanumeric)).then_some(at)
-    })
+    haystack
+        .match_indices(term)
+        .map(|(at, _)| at)
+        .filter(move |&at| starts_word(haystack, at))
+}
+
+fn starts_word(haystack: &str, at: usize) -> bool {
+    // A match of a valid UTF-8 term starts on a char boundary.
+    !haystack[..at]
+        .chars()
+        .next_back()
+        .is_some_and(char::is_alphanumeric)
 }
 
 /// Text around `at` (an offset in the lowercase text) with the terms marked.
@@ -217,7 +259,7 @@ mod tests {
     fn words_match_at_word_starts_and_all_must_occur() {
         let pad = Searchable::new("We are Planning the release. Unplanned work waits.".into());
         let q = Query::parse("plan release").unwrap();
-        let hit = score(&q, "", &pad).unwrap();
+        let hit = hit(&q, &pad, score(&q, "", &pad).unwrap());
         assert_eq!(marked(&hit), ["Plan", "release"]);
         let shown: String = hit.snippet.iter().map(|r| r.text.as_str()).collect();
         assert_eq!(shown, "We are Planning the release. Unplanned work waits.");
@@ -230,7 +272,10 @@ mod tests {
         let pad = Searchable::new("the release notes\nnotes on the release".into());
         let q = Query::parse("\"release notes\"").unwrap();
         assert_eq!(q.terms(), ["release notes"]);
-        assert_eq!(marked(&score(&q, "", &pad).unwrap()), ["release notes"]);
+        assert_eq!(
+            marked(&hit(&q, &pad, score(&q, "", &pad).unwrap())),
+            ["release notes"]
+        );
         let q = Query::parse("\"notes release\"").unwrap();
         assert!(score(&q, "", &pad).is_none());
     }
@@ -248,7 +293,8 @@ mod tests {
     #[test]
     fn snippets_are_cut_around_the_hit() {
         let text = format!("{} needle {}", "a ".repeat(200), "b ".repeat(200));
-        let hit = score(&Query::parse("needle").unwrap(), "", &Searchable::new(text)).unwrap();
+        let (q, pad) = (Query::parse("needle").unwrap(), Searchable::new(text));
+        let hit = hit(&q, &pad, score(&q, "", &pad).unwrap());
         let shown: String = hit.snippet.iter().map(|r| r.text.as_str()).collect();
         assert!(shown.starts_with('…') && shown.ends_with('…'), "{shown}");
         assert!(shown.chars().count() < 250, "{shown}");

@@ -163,10 +163,18 @@ pub(crate) struct SearchQuery {
 
 /// `GET /api/v1/events/{event}/search?q=…`: the event's pads ranked, with marked snippets.
 pub(crate) async fn search(
+    caller: Caller,
     State(state): State<AppState>,
     Path(id): Path<String>,
     Query(query): Query<SearchQuery>,
 ) -> Result<Json<Value>, HttpError> {
+    // Snippets show the pads' text: only to those who could open the pads. Event pads are never
+    // group pads, so with `--require-session` browsers open none of them.
+    if state.config.require_session && !caller.has_key {
+        return Err(HttpError::Forbidden(
+            "This server serves group pads only; an event's pads are not open to browsers.".into(),
+        ));
+    }
     let event = existing(&state, &id).await?;
     let Some(parsed) = search::Query::parse(&query.q) else {
         return Err(HttpError::BadRequest(

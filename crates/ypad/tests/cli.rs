@@ -187,7 +187,13 @@ fn event_create_on_a_data_directory_then_through_a_server() {
         ypad()
             .args(["event", "create", "ptg", "--from"])
             .arg(&ics)
-            .args(["--title", "PTG", "--time-zone", "Europe/Berlin", "--template"])
+            .args([
+                "--title",
+                "PTG",
+                "--time-zone",
+                "Europe/Berlin",
+                "--template",
+            ])
             .arg(&template)
             .arg("--data-dir")
             .arg(data.path()),
