@@ -44,7 +44,7 @@ pub enum ScheduleError {
     #[error("two sessions have the pad {0:?}; give them distinct titles or `pad` names")]
     DuplicatePad(String),
     #[error(
-        "event id {0:?} must be 1–{MAX_EVENT_ID_CHARS} letters, digits, `-`, `_` or `.`, starting with a letter or digit"
+        "event id {0:?} must be 1–{MAX_EVENT_ID_CHARS} letters, digits, `-`, `_` or `.`, starting with a letter or digit and not ending in `.ics`"
     )]
     BadEventId(String),
 }
@@ -99,6 +99,8 @@ pub fn check_event_id(id: &str) -> Result<(), ScheduleError> {
     let ok = !id.is_empty()
         && id.len() <= MAX_EVENT_ID_CHARS
         && id.starts_with(|c: char| c.is_ascii_alphanumeric())
+        // `/e/{id}.ics` is the event's calendar.
+        && !id.ends_with(".ics")
         && id
             .chars()
             .all(|c| c.is_ascii_alphanumeric() || matches!(c, '-' | '_' | '.'));
@@ -424,8 +426,8 @@ pub struct TemplateFields<'a> {
 }
 
 /// The template of an event without its own.
-pub const DEFAULT_TEMPLATE: &str =
-    "# {{title}}\n\n{{starts}} · {{room}} · {{moderators}}\n\n## Notes\n\n";
+pub const DEFAULT_TEMPLATE: &str = "# {{title}}\n\n- When: {{starts}}\n- Room: {{room}}\n\
+     - Moderators: {{moderators}}\n\n## Notes\n\n";
 
 /// Fills `{{title}}`, `{{starts}}`, `{{room}}`, `{{moderators}}`, `{{url}}` and `{{event}}`;
 /// other `{{…}}` stay as written. A plain substitution on purpose: a template language would
@@ -677,6 +679,7 @@ mod tests {
         assert!(check_event_id("summit-2026").is_ok());
         assert!(check_event_id("-x").is_err());
         assert!(check_event_id("a/b").is_err());
+        assert!(check_event_id("summit.ics").is_err());
     }
 
     #[test]
