@@ -522,3 +522,34 @@ async fn search_shows_no_text_where_browsers_may_not_open_the_pads() {
     assert_eq!(body["results"][0]["pad"], json!("closed-opening"));
     server.stop().await;
 }
+
+#[tokio::test]
+async fn an_event_made_on_one_node_is_served_searched_and_frozen_on_another() {
+    let url = ypad_store::pg_testing::fresh_database();
+    let (dir_a, dir_b) = (tempfile::tempdir().unwrap(), tempfile::tempdir().unwrap());
+    let config = |dir: &std::path::Path| {
+        let mut config = Config::new(dir);
+        config.database_url = Some(url.clone());
+        config
+    };
+    let a = TestServer::start_with(config(dir_a.path())).await;
+    let b = TestServer::start_with(config(dir_b.path())).await;
+    let past = "title,start,end\nNova,2020-01-01 09:00,2020-01-01 10:00\n";
+    let (status, body) = post_event(
+        &a,
+        json!({ "id": "pg", "freezeAfterEnd": true, "template": "nova notes\n", "schedule": past }),
+    )
+    .await;
+    assert_eq!(status, 201, "{body}");
+    let (status, event) = b.get_json("/api/v1/events/pg").await;
+    assert_eq!(status, 200, "{event}");
+    assert_eq!(event["sessions"][0]["pad"], json!("pg-nova"));
+    let (_, found) = b.get_json("/api/v1/events/pg/search?q=notes").await;
+    assert_eq!(found["results"][0]["pad"], json!("pg-nova"), "{found}");
+    assert_eq!(
+        b.get_json("/api/v1/pads/pg-nova/lock").await.1["locked"],
+        json!(true)
+    );
+    a.stop().await;
+    b.stop().await;
+}
