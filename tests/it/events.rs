@@ -494,6 +494,17 @@ async fn a_frozen_event_locks_its_pads_at_its_end_and_thaws() {
     let scheduled = lock("new-a").await;
     assert_eq!(scheduled["locked"], json!(false), "{scheduled}");
     assert_eq!(scheduled["lockAt"], json!(1_893_492_000_000u64));
+    // Removing the event lifts its freeze: no pad locks later for an event nobody lists.
+    let (status, _) = call(
+        &server,
+        reqwest::Method::DELETE,
+        "/api/v1/events/new",
+        Some(&key),
+        None,
+    )
+    .await;
+    assert_eq!(status, 204);
+    assert_eq!(lock("new-a").await["lockAt"], Value::Null);
     drop(editor);
     server.stop().await;
 }

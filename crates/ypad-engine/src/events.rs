@@ -334,15 +334,26 @@ impl Engine {
         Ok(())
     }
 
-    /// Removes the event (its pads and their locks stay). Returns whether it existed.
-    pub async fn delete_event(&self, id: &str) -> Result<bool, StoreError> {
+    /// Removes the event; its pads stay, with any lock but the freeze's. Returns whether it
+    /// existed.
+    pub async fn delete_event(&self, id: &str) -> Result<bool, EventError> {
+        let Some(old) = self.event(id).await? else {
+            return Ok(false);
+        };
+        // A freeze without its event would lock pads at a time nobody sees any more.
+        let none = Event {
+            id: old.id.clone(),
+            ..Event::default()
+        };
+        self.set_freeze(Some(&old), &none).await?;
         let id = id.to_owned();
-        self.blocking(move |s| {
-            let existed = s.delete_event(&id)?;
-            s.flush()?;
-            Ok(existed)
-        })
-        .await
+        Ok(self
+            .blocking(move |s| {
+                let existed = s.delete_event(&id)?;
+                s.flush()?;
+                Ok::<_, StoreError>(existed)
+            })
+            .await?)
     }
 
     pub async fn event(&self, id: &str) -> Result<Option<Event>, StoreError> {
