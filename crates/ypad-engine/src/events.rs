@@ -19,7 +19,7 @@ use ypad_formats::schedule::{
 use ypad_formats::search::{Hit, Query, Searchable};
 use ypad_store::{Event, EventSession, PadLock, StoreError};
 
-use crate::{Engine, HistoryError, Import, TransferError, wall_ms};
+use crate::{Engine, HistoryError, TransferError, wall_ms};
 
 #[derive(Debug, thiserror::Error)]
 pub enum EventError {
@@ -82,9 +82,10 @@ pub struct EventHit {
 /// Results of a search are cut to this many.
 pub const MAX_HITS: usize = 50;
 
-/// How long the stored head of a pad nobody has open is trusted before it is read again. Edits
-/// reach a pad through its live copy, whose head is always read; only a pad changed while not
-/// loaded (an `.etherpad` import, a move) waits this long to be searched as it is now.
+/// How long the stored head of a pad not open on this node is trusted before it is read again.
+/// Edits reach a pad through its live copy, whose head is always read; a pad edited on another
+/// node of a cluster, or changed while not loaded (an `.etherpad` import, a move), waits at
+/// most this long to be searched and measured as it is now.
 const STORED_HEAD_TTL: Duration = Duration::from_secs(2);
 
 /// The current text of an event's pads, read once per revision, with the last edit's time.
@@ -245,32 +246,29 @@ impl Engine {
             let pad =
                 PadId::parse(&session.pad).map_err(|_| EventError::BadPad(session.pad.clone()))?;
             let text = fill(&event, session, base_url);
-            let current = match self.head(&pad).await? {
-                None | Some(0) => None,
-                Some(head) => Some(self.text_at(&pad, head).await?),
+            let head = self.head(&pad).await?;
+            let current = match head {
+                None | Some(0) => String::new(),
+                Some(head) => self.text_at(&pad, head).await?,
             };
-            match current {
-                None => {
-                    self.import(&pad, Import::Text(text)).await?;
-                    applied.created.push(session.pad.clone());
-                }
-                Some(current) if current.trim().is_empty() => {
-                    self.import(&pad, Import::Text(text)).await?;
-                    applied.created.push(session.pad.clone());
-                }
-                Some(current) => {
-                    let untouched = old
-                        .as_ref()
-                        .zip(before.get(session.pad.as_str()))
-                        .is_some_and(|(o, s)| fill(o, s, base_url) == current);
-                    if untouched && current != text {
-                        self.import(&pad, Import::Text(text)).await?;
-                        applied.refilled.push(session.pad.clone());
-                    } else if !untouched {
-                        applied.kept.push(session.pad.clone());
-                    }
-                }
-            }
+            let untouched = current.trim().is_empty()
+                || old
+                    .as_ref()
+                    .zip(before.get(session.pad.as_str()))
+                    .is_some_and(|(o, s)| fill(o, s, base_url) == current);
+            let list = if !untouched {
+                &mut applied.kept
+            } else if current == text && head.is_some() {
+                continue;
+            } else if !self.fill_pad(&pad, current.clone(), text).await? {
+                // Someone wrote in it a moment ago.
+                &mut applied.kept
+            } else if current.trim().is_empty() {
+                &mut applied.created
+            } else {
+                &mut applied.refilled
+            };
+            list.push(session.pad.clone());
         }
         let listed: HashSet<&str> = event.sessions.iter().map(|s| s.pad.as_str()).collect();
         applied.dropped = before
@@ -280,6 +278,8 @@ impl Engine {
             .collect();
         applied.dropped.sort();
         self.set_freeze(old.as_ref(), &event).await?;
+        // The pads' new text is stored before the answer, so every node serves it.
+        self.barrier().await;
         let stored = event.clone();
         self.blocking(move |s| {
             s.put_event(&stored)?;
@@ -287,6 +287,32 @@ impl Engine {
         })
         .await?;
         Ok(applied)
+    }
+
+    /// Replaces the pad's text with `text` if it is still `expected`; whether it did.
+    async fn fill_pad(
+        &self,
+        id: &PadId,
+        expected: String,
+        text: String,
+    ) -> Result<bool, EventError> {
+        let pad = self.checkout(id).await.map_err(TransferError::from)?;
+        pad.apply(
+            None,
+            crate::Edit::ReplaceIf {
+                expected,
+                text: text.clone(),
+            },
+        )
+        .map_err(TransferError::from)?;
+        let (filled, head) = (pad.text() == text, pad.head_rev());
+        drop(pad);
+        if head == 0 {
+            // An empty template still makes the pad.
+            let key = id.to_string();
+            self.blocking(move |s| s.create(&key, wall_ms())).await?;
+        }
+        Ok(filled)
     }
 
     /// Schedules (or lifts) the lock at the event's end on each of its pads.
@@ -503,5 +529,46 @@ impl EventTexts {
             .iter()
             .map(|s| cached.get(&s.pad).cloned())
             .collect())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use std::time::Duration;
+
+    use super::*;
+    use crate::{Edit, Settings};
+
+    #[tokio::test]
+    async fn a_pad_is_filled_only_while_it_holds_what_was_read() {
+        let dir = tempfile::tempdir().unwrap();
+        let store = Arc::new(ypad_store::SledStore::open(dir.path()).unwrap());
+        let engine = Engine::start(
+            store,
+            &Settings {
+                history_block_len: 100,
+                idle_evict: Duration::from_secs(60),
+                max_pad_chars: 1 << 20,
+            },
+        );
+        let id = PadId::parse("ev-a").unwrap();
+        // Read as empty, then someone types before the template lands: the typing stays.
+        let pad = engine.checkout(&id).await.unwrap();
+        pad.apply(None, Edit::Replace("typed".into())).unwrap();
+        drop(pad);
+        let filled = engine
+            .fill_pad(&id, String::new(), "# template".into())
+            .await
+            .unwrap();
+        assert!(!filled);
+        assert_eq!(engine.checkout(&id).await.unwrap().text(), "typed");
+        assert!(
+            engine
+                .fill_pad(&id, "typed".into(), "# template".into())
+                .await
+                .unwrap()
+        );
+        assert_eq!(engine.checkout(&id).await.unwrap().text(), "# template");
+        engine.shutdown().await;
     }
 }
