@@ -107,7 +107,6 @@ interface LiveCells {
 
 const cells = new Map<string, LiveCells>();
 let shapeKey = "";
-let current: EventInfo | null = null;
 
 function sessionRow(s: Session, ev: EventInfo): HTMLElement {
   const fmt = formats(ev.timeZone);
@@ -249,7 +248,6 @@ async function refresh(): Promise<void> {
   const ev = parseEvent(await response.json().catch(() => null));
   if (!ev) return;
   byId("event-error").hidden = true;
-  current = ev;
   const key = JSON.stringify([ev.title, ev.timeZone, ev.sessions.map((s) => [s.pad, s.title, s.startsMs, s.endsMs, s.room, s.moderators])]);
   if (key !== shapeKey) {
     shapeKey = key;
@@ -323,7 +321,6 @@ function setup(): void {
   void refresh();
   setInterval(() => {
     if (document.visibilityState === "visible") void refresh();
-    else if (current) current.nowMs += POLL_MS;
   }, POLL_MS);
   document.addEventListener("visibilitychange", () => {
     if (document.visibilityState === "visible") void refresh();
