@@ -29,6 +29,10 @@ bench *ARGS:
 bench-history REVISIONS="100000" EVERY="1000" MODE="random":
     cargo bench -p ypad-engine --bench history -- {{REVISIONS}} {{EVERY}} {{MODE}}
 
+# Searching an event: the scan alone, then through the engine over a sled store.
+bench-search PADS="1000" BYTES="10240":
+    cargo bench -p ypad-formats --bench search -- {{PADS}} {{BYTES}} && cargo bench -p ypad-engine --bench event_search -- {{PADS}} {{BYTES}}
+
 # Hostile-input fuzzing of the protocol session; CASES sets how many random frame sequences.
 fuzz CASES="200000":
     PROPTEST_CASES={{CASES}} cargo test --release -p ypad-core --test fuzz_session

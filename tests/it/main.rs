@@ -6,6 +6,7 @@ mod bad_input;
 mod changes;
 mod convergence;
 mod etherpad_api;
+mod events;
 mod faults;
 mod groups;
 mod history;

@@ -9,6 +9,7 @@
 
 mod clock;
 mod compact;
+pub mod events;
 mod history;
 mod ids;
 mod live;
@@ -29,6 +30,7 @@ use ypad_core::history::Rendered;
 use ypad_store::{LogEntry, PadLock, Store, StoreError};
 
 pub use clock::wall_ms;
+pub use events::{Applied, EventError, EventHit, EventTexts, SessionLive};
 pub use history::{HistoryError, HistoryIndex};
 pub use ids::{new_author, new_group_id, new_session_id};
 pub use live::{ConnId, Dismissal, Edit, EditError, LivePad, Outbox};

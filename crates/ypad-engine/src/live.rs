@@ -267,7 +267,7 @@ impl LivePad {
         let inner = &mut *inner;
         let current = u64::from(inner.pad.doc.text_len());
         let grown_to = match &edit {
-            Edit::Replace(text) => utf16_len(text),
+            Edit::Replace(text) | Edit::ReplaceIf { text, .. } => utf16_len(text),
             Edit::Append(text) => current + utf16_len(text),
             Edit::Chat(_) => current,
         };
@@ -278,6 +278,9 @@ impl LivePad {
         }
         let accepted = inner.pad.edit(|doc| match &edit {
             Edit::Replace(text) => doc.set_text(text),
+            Edit::ReplaceIf { expected, text } => {
+                (doc.text() == *expected).then(|| doc.set_text(text))?
+            }
             Edit::Append(text) => doc.append_text(text),
             Edit::Chat(message) => Some(doc.push_chat(message)),
         });
@@ -460,6 +463,9 @@ pub(crate) struct Loaded {
 pub enum Edit {
     /// The whole text becomes this (the smallest change that gets there is applied).
     Replace(String),
+    /// The same, only if the text is `expected` at that moment (under the pad's lock, so no
+    /// edit arriving meanwhile is overwritten).
+    ReplaceIf { expected: String, text: String },
     /// This goes at the end of the text.
     Append(String),
     /// A chat message.

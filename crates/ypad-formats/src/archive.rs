@@ -9,8 +9,8 @@
 
 use std::fmt::Write as _;
 
-use jiff::Timestamp;
-use jiff::tz::TimeZone;
+use chrono::{DateTime, TimeZone as _};
+use chrono_tz::Tz;
 
 use crate::markdown::{self, escape_html};
 
@@ -23,7 +23,7 @@ pub struct Schedule {
     pub title: String,
     /// The event's zone (`Europe/Berlin`), named on the pages.
     pub zone_name: String,
-    pub zone: TimeZone,
+    pub zone: Tz,
     /// `YYYY-MM-DD`, as the organiser gave them.
     pub start_date: Option<String>,
     pub end_date: Option<String>,
@@ -70,7 +70,7 @@ impl Schedule {
     /// The day a session is on, as a heading: `Tuesday 12 May 2026`.
     fn day_of(&self, session: &Session) -> String {
         match self.zoned(session.starts_ms) {
-            Some(start) if session.starts_ms > 0 => start.strftime("%A %-d %B %Y").to_string(),
+            Some(start) if session.starts_ms > 0 => start.format("%A %-d %B %Y").to_string(),
             _ => "Not scheduled".to_owned(),
         }
     }
@@ -82,20 +82,21 @@ impl Schedule {
             return None;
         }
         let start = self.zoned(session.starts_ms)?;
-        let mut out = start.strftime("%H:%M").to_string();
+        let mut out = start.format("%H:%M").to_string();
         if let Some(end) = self.zoned(session.ends_ms).filter(|_| session.ends_ms > 0) {
-            if end.date() == start.date() {
-                write!(out, "–{}", end.strftime("%H:%M")).ok();
+            if end.date_naive() == start.date_naive() {
+                write!(out, "–{}", end.format("%H:%M")).ok();
             } else {
-                write!(out, " – {}", end.strftime("%a %-d %b %H:%M")).ok();
+                write!(out, " – {}", end.format("%a %-d %b %H:%M")).ok();
             }
         }
         Some(out)
     }
 
-    fn zoned(&self, ms: u64) -> Option<jiff::ZonedDateTime> {
-        let ts = Timestamp::from_millisecond(i64::try_from(ms).ok()?).ok()?;
-        Some(ts.to_zoned_datetime(self.zone.clone()))
+    fn zoned(&self, ms: u64) -> Option<DateTime<Tz>> {
+        self.zone
+            .timestamp_millis_opt(i64::try_from(ms).ok()?)
+            .single()
     }
 
     fn dates(&self) -> Option<String> {
@@ -355,7 +356,7 @@ mod tests {
         Schedule {
             title: "Summit <2026>".into(),
             zone_name: "Europe/Berlin".into(),
-            zone: jiff::tz::TimeZone::fixed(jiff::tz::offset(2)),
+            zone: chrono_tz::Europe::Berlin,
             start_date: Some("2026-05-12".into()),
             end_date: Some("2026-05-13".into()),
             sessions: vec![

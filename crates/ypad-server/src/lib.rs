@@ -13,6 +13,7 @@ mod config;
 mod connection;
 mod error;
 mod etherpad;
+mod events;
 mod identity;
 mod listen;
 mod metrics;
@@ -100,6 +101,13 @@ fn app(state: AppState) -> Router {
             axum::routing::post(api_v1::save_revision),
         )
         .route("/api/v1/changes", get(changes::changes))
+        .route("/e/{event}", get(events::page))
+        .route("/api/v1/events", axum::routing::post(events::post))
+        .route(
+            "/api/v1/events/{event}",
+            get(events::get).put(events::put).delete(events::delete),
+        )
+        .route("/api/v1/events/{event}/search", get(events::search))
         .route("/api/v1/me", get(identity::me).post(identity::update_me))
         .route("/sw.js", get(web::service_worker))
         .route("/admin", get(admin::dashboard))

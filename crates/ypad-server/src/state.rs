@@ -28,6 +28,8 @@ pub(crate) struct AppState {
     pub transfers: Arc<DefaultKeyedRateLimiter<std::net::IpAddr>>,
     /// Webhook delivery counts, for `/health`.
     pub webhooks: Arc<crate::webhooks::WebhookStats>,
+    /// Events' pad texts by head revision, for search and the event page (a cache only).
+    pub event_texts: Arc<ypad_engine::EventTexts>,
     /// Open WebSocket connections, for the server-wide limit and `/health`.
     connections: Arc<AtomicUsize>,
 }
@@ -57,6 +59,7 @@ impl AppState {
             shutdown: CancellationToken::new(),
             tracker: TaskTracker::new(),
             api_key: api_key.into(),
+            event_texts: Arc::default(),
             connections: Arc::new(AtomicUsize::new(0)),
             webhooks: Arc::default(),
         }

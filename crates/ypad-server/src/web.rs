@@ -23,7 +23,7 @@ pub const CONTENT_SECURITY_POLICY: &str = "default-src 'self'; connect-src 'self
      base-uri 'none'; frame-ancestors 'self'";
 
 /// A page, handing out an identity cookie on the first visit.
-fn page(name: &str, headers: &HeaderMap, caller: &Caller) -> Response {
+pub(crate) fn page(name: &str, headers: &HeaderMap, caller: &Caller) -> Response {
     let mut response = page_body(name);
     if let Some(cookie) = identity::cookie_for(headers, caller) {
         response.headers_mut().insert(header::SET_COOKIE, cookie);

@@ -181,14 +181,14 @@ async fn gather_from_server(
 
 /// The archive's view of the event, its sessions paired with their pads' notes.
 fn schedule(event: Event, notes: Vec<PadNotes>) -> Schedule {
-    let (zone_name, zone) = match jiff::tz::TimeZone::get(&event.time_zone) {
+    let (zone_name, zone) = match event.time_zone.parse::<chrono_tz::Tz>() {
         Ok(zone) => (event.time_zone.clone(), zone),
         Err(err) => {
             eprintln!(
                 "event {}: time zone {:?} is unknown ({err}); times are shown in UTC",
                 event.id, event.time_zone
             );
-            ("UTC".to_owned(), jiff::tz::TimeZone::UTC)
+            ("UTC".to_owned(), chrono_tz::UTC)
         }
     };
     let sessions = event

@@ -10,6 +10,7 @@ use tracing_subscriber::EnvFilter;
 use ypad_engine::Format;
 
 mod archive_cli;
+mod event_cli;
 mod migrate_cli;
 mod transfer_cli;
 
@@ -39,6 +40,39 @@ enum Command {
     /// another: a data directory to PostgreSQL or back. Safe to run again after an
     /// interruption; verifies what it copied.
     Migrate(MigrateCmd),
+    /// Events: a schedule of sessions, each with its pad, listed on `/e/{event}`.
+    #[command(subcommand)]
+    Event(EventCmd),
+}
+
+#[derive(Subcommand)]
+enum EventCmd {
+    /// Make an event (or make it again from an edited schedule) and its sessions' pads. Pads
+    /// someone wrote in are kept as they are.
+    Create(EventCreateCmd),
+}
+
+#[derive(Args)]
+struct EventCreateCmd {
+    /// The event's id, the prefix of its pads' ids (e.g. summit-2026).
+    event: String,
+    /// The schedule: .csv, .json or .ics (columns in README.md).
+    #[arg(long)]
+    from: PathBuf,
+    #[arg(long)]
+    title: Option<String>,
+    /// A Markdown file each new session pad starts from ({{title}}, {{starts}}, {{room}},
+    /// {{moderators}}, {{url}}, {{event}} are filled in).
+    #[arg(long)]
+    template: Option<PathBuf>,
+    /// IANA zone of the schedule's times without an offset (default: the event's, else UTC).
+    #[arg(long)]
+    time_zone: Option<String>,
+    /// Lock the pads when the last session ends (true), or lift that lock (false).
+    #[arg(long)]
+    freeze_after_end: Option<bool>,
+    #[command(flatten)]
+    target: Target,
 }
 
 #[derive(Args)]
@@ -165,6 +199,17 @@ fn main() -> ExitCode {
     let result = match cli.command.unwrap_or(Command::Serve(cli.serve)) {
         Command::Serve(args) => serve(args),
         Command::Export(cmd) => export(cmd),
+        Command::Event(EventCmd::Create(cmd)) => event_cli::create(
+            cmd.target.source(),
+            event_cli::CreateArgs {
+                event: cmd.event,
+                from: cmd.from,
+                title: cmd.title,
+                template: cmd.template,
+                time_zone: cmd.time_zone,
+                freeze_after_end: cmd.freeze_after_end,
+            },
+        ),
         Command::Migrate(cmd) => migrate_cli::migrate(&cmd.from, &cmd.to),
         Command::Import(cmd) => transfer_cli::import(
             cmd.target.source(),

@@ -3,7 +3,7 @@
 //!
 //! Every pad goes with its whole log, its checkpoint and history blocks, its Yjs client →
 //! author map, saved revisions and read-only id; every author and external id mapping goes
-//! too, and the API key where the destination keeps one. Copying is resumable: a pad already
+//! too, events, and the API key where the destination keeps one. Copying is resumable: a pad already
 //! at the source's head is left alone, a partly copied one continues from its destination head
 //! (after checking that the copied part is the source's), and records that are set rather than
 //! appended are written only when missing or different. Each pad is verified once copied:
@@ -149,6 +149,14 @@ pub fn migrate(from: &str, to: &str) -> CliResult {
         dst.put_session(session)?;
     }
 
+    // Events are whole records: written where missing or different.
+    let events = src.events()?;
+    for event in &events {
+        if dst.event(&event.id)?.as_ref() != Some(event) {
+            dst.put_event(event)?;
+        }
+    }
+
     let pads = src.list()?;
     let bar = progress(pads.iter().map(|m| m.revisions).sum());
     let mut tally = Tally::default();
@@ -166,7 +174,7 @@ pub fn migrate(from: &str, to: &str) -> CliResult {
     }
     println!(
         "migrated {} pad(s) from {} to {}: {} revision(s) copied, {} already there; {} author(s), \
-         {} author mapping(s), {} group(s), {} session(s); verified",
+         {} author mapping(s), {} group(s), {} session(s), {} event(s); verified",
         tally.pads,
         from.describe(),
         to.describe(),
@@ -176,6 +184,7 @@ pub fn migrate(from: &str, to: &str) -> CliResult {
         mappers.len(),
         groups.len(),
         sessions.len(),
+        events.len(),
     );
     Ok(())
 }

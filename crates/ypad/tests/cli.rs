@@ -168,3 +168,87 @@ fn export_and_import_through_a_running_server() {
     let txt = std::fs::read_to_string(out.path().join("YVR-S-release-goals.txt")).unwrap();
     assert!(txt.starts_with("Stein release goals"), "{txt}");
 }
+
+#[test]
+fn event_create_on_a_data_directory_then_through_a_server() {
+    let data = tempfile::tempdir().unwrap();
+    let files = tempfile::tempdir().unwrap();
+    let ics = files.path().join("ptg.ics");
+    std::fs::write(
+        &ics,
+        "BEGIN:VCALENDAR\r\nVERSION:2.0\r\nBEGIN:VEVENT\r\nUID:nova\r\nSUMMARY:Nova\r\n\
+         DTSTART:20300414T080000Z\r\nDTEND:20300414T090000Z\r\nLOCATION:Room 2\r\nEND:VEVENT\r\n\
+         END:VCALENDAR\r\n",
+    )
+    .unwrap();
+    let template = files.path().join("template.md");
+    std::fs::write(&template, "# {{title}} ({{room}})\n\n{{starts}}\n").unwrap();
+    let out = run_ok(
+        ypad()
+            .args(["event", "create", "ptg", "--from"])
+            .arg(&ics)
+            .args([
+                "--title",
+                "PTG",
+                "--time-zone",
+                "Europe/Berlin",
+                "--template",
+            ])
+            .arg(&template)
+            .arg("--data-dir")
+            .arg(data.path()),
+    );
+    assert!(out.contains("event ptg: 1 pad(s) created"), "{out}");
+
+    // A schedule with a mistake names it, and changes nothing.
+    let bad = files.path().join("bad.csv");
+    std::fs::write(&bad, "title,start,end\nCinder,tomorrow,2030-04-14 10:00\n").unwrap();
+    let refused = ypad()
+        .args(["event", "create", "ptg", "--from"])
+        .arg(&bad)
+        .arg("--data-dir")
+        .arg(data.path())
+        .output()
+        .unwrap();
+    assert!(!refused.status.success());
+    let why = String::from_utf8_lossy(&refused.stderr);
+    assert!(why.contains("\"tomorrow\" is not a time"), "{why}");
+
+    let served = Served::start(data.path());
+    let key = std::fs::read_to_string(data.path().join("APIKEY.txt")).unwrap();
+    let json = files.path().join("ptg.json");
+    std::fs::write(
+        &json,
+        r#"[{"title": "Nova", "pad": "nova", "start": "2030-04-14 10:00", "end": "2030-04-14 11:00", "room": "Room 2"},
+            {"title": "Cinder", "start": "2030-04-14 11:00", "end": "2030-04-14 12:00"}]"#,
+    )
+    .unwrap();
+    let out = run_ok(
+        ypad()
+            .args(["event", "create", "ptg", "--from"])
+            .arg(&json)
+            .args(["--server", &served.url, "--api-key", key.trim()]),
+    );
+    assert!(
+        out.contains("event ptg: 1 pad(s) created, 0 refilled"),
+        "{out}"
+    );
+    let runtime = tokio::runtime::Runtime::new().unwrap();
+    let text = |pad: &str| {
+        let url = format!("{}/api/v1/pads/{pad}/text", served.url);
+        runtime.block_on(async { reqwest::get(&url).await.unwrap().text().await.unwrap() })
+    };
+    assert_eq!(
+        text("ptg-nova"),
+        "# Nova (Room 2)\n\nSun 14 Apr 2030, 10:00–11:00 Europe/Berlin\n"
+    );
+    assert!(text("ptg-cinder").starts_with("# Cinder ()\n"));
+    let refused = ypad()
+        .args(["event", "create", "ptg", "--from"])
+        .arg(&json)
+        .args(["--server", &served.url, "--api-key", "wrong"])
+        .output()
+        .unwrap();
+    assert!(!refused.status.success());
+    assert!(String::from_utf8_lossy(&refused.stderr).contains("401"));
+}

@@ -136,6 +136,7 @@ fn assert_same(a: &dyn Store, b: &dyn Store) {
     assert_eq!(a.author_mappers().unwrap(), b.author_mappers().unwrap());
     assert_eq!(a.groups().unwrap(), b.groups().unwrap());
     assert_eq!(a.sessions().unwrap(), b.sessions().unwrap());
+    assert_eq!(a.events().unwrap(), b.events().unwrap());
 }
 
 #[test]
@@ -199,6 +200,22 @@ fn fixtures_and_a_long_pad_go_to_postgres_and_back() {
             })
             .unwrap();
         store.set_public("long", true).unwrap();
+        store
+            .put_event(&ypad_store::Event {
+                id: "summit".into(),
+                title: "Summit".into(),
+                time_zone: "Europe/Berlin".into(),
+                sessions: vec![ypad_store::EventSession {
+                    pad: "summit-opening".into(),
+                    title: "Opening".into(),
+                    starts_ms: 1_000,
+                    ends_ms: 2_000,
+                    ..Default::default()
+                }],
+                freeze_after_end: true,
+                ..Default::default()
+            })
+            .unwrap();
         store.flush().unwrap();
     }
     std::fs::write(source.path().join("APIKEY.txt"), "key-of-the-data-dir\n").unwrap();
@@ -206,6 +223,7 @@ fn fixtures_and_a_long_pad_go_to_postgres_and_back() {
     let url = pg_testing::fresh_database();
     let out = run_ok(&mut migrate(source.path(), &url));
     assert!(out.contains("migrated 4 pad(s)"), "{out}");
+    assert!(out.contains("1 event(s)"), "{out}");
     {
         let (src, pg) = (
             SledStore::open(source.path()).unwrap(),
