@@ -149,3 +149,41 @@ fn exporting_an_unknown_event_or_format_says_so() {
     assert!(!site_without_event.status.success());
     assert!(String::from_utf8_lossy(&site_without_event.stderr).contains("give --event"));
 }
+
+#[test]
+fn an_event_exports_the_same_through_a_running_server() {
+    let data = tempfile::tempdir().unwrap();
+    ypad_tests::seed_summit(data.path());
+    let direct = tempfile::tempdir().unwrap();
+    let done = export(data.path(), "md", direct.path());
+    assert!(done.status.success());
+    let (mut server, addr) = common::serve(data.path());
+    let key = std::fs::read_to_string(data.path().join("APIKEY.txt")).unwrap();
+    let served = tempfile::tempdir().unwrap();
+    let done = ypad()
+        .args(["export", "--event", "summit-2026", "--out"])
+        .arg(served.path())
+        .args([
+            "--server",
+            &format!("http://{addr}"),
+            "--api-key",
+            key.trim(),
+        ])
+        .output()
+        .unwrap();
+    server.kill().unwrap();
+    server.wait().unwrap();
+    assert!(
+        done.status.success(),
+        "{}",
+        String::from_utf8_lossy(&done.stderr)
+    );
+    assert_eq!(files_under(served.path()), files_under(direct.path()));
+    for file in files_under(direct.path()) {
+        assert_eq!(
+            std::fs::read_to_string(served.path().join(&file)).unwrap(),
+            std::fs::read_to_string(direct.path().join(&file)).unwrap(),
+            "{file}"
+        );
+    }
+}
