@@ -35,6 +35,7 @@ import { markdownClicks } from "./markdownclicks";
 import { pasteAsMarkdown } from "./paste";
 import { editingHabits, lineDirection } from "./editinghabits";
 import { askAndSaveRevision } from "./saverevision";
+import { setupPadViews } from "./padviews";
 
 function fatal(message: string): void {
   showFatal({ areaId: "workspace", hideIds: ["toolbar-right"], heading: "This pad cannot be opened", message });
@@ -141,6 +142,7 @@ function main(): void {
   });
   if (readOnly) formatTools.hidden = true;
   else setupToolbar(formatTools, view, undoManager);
+  setupPadViews({ view, ytext, awareness: conn.awareness, padId, readOnly });
 
   // Ctrl-S outside the text too, so the browser's "Save page" never takes it.
   if (!readOnly) {
