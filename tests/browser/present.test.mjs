@@ -42,6 +42,12 @@ test("the presenter view follows the moderator, shows no editor, and offers a li
   await b.locator(".cm-content").click();
   await b.keyboard.press("Control+Home");
   await b.keyboard.type("Bob: ");
+  // The share menu leads there.
+  await a.locator("#share-toggle").click();
+  const present = a.getByRole("link", { name: "Presenter view" });
+  assert.equal(await present.getAttribute("href"), `/p/${pad}/present`);
+  await a.locator("#share-toggle").click();
+  await a.locator(".cm-content").focus();
   const { context, page } = await openPresenter(env.browser, pad);
   try {
     await page.locator(".present-text h2", { hasText: "Item 30" }).waitFor();

@@ -133,6 +133,11 @@ export class Follower {
     this.set(null);
   }
 
+  /** Bring the followed caret into view again (the view's layout changed under it). */
+  refresh(): void {
+    this.schedule();
+  }
+
   /** The client followed now, if any. */
   following(): number | null {
     return this.target?.client ?? null;

@@ -60,6 +60,8 @@ md.core.ruler.push("ypad_lines_ids", (state) => {
     depth += t.nesting;
     if (t.map && t.nesting !== -1 && t.block) t.attrSet("data-line", String(t.map[0] - blockStart));
     if (t.type === "heading_open") t.attrSet("id", HEADING_ID_PREFIX + slugs.slug(inlineText(tokens[i + 1]?.children ?? null)));
+    // The export writes struck text as <del>, as GitHub does.
+    for (const c of t.children ?? []) if (c.type === "s_open" || c.type === "s_close") c.tag = "del";
   }
   return true;
 });

@@ -142,7 +142,6 @@ function main(): void {
   });
   if (readOnly) formatTools.hidden = true;
   else setupToolbar(formatTools, view, undoManager);
-  setupPadViews({ view, ytext, awareness: conn.awareness, padId, readOnly });
 
   // Ctrl-S outside the text too, so the browser's "Save page" never takes it.
   if (!readOnly) {
@@ -167,6 +166,7 @@ function main(): void {
   panels.onOpen("chat", chat.markRead);
 
   setupShare(shareToggle, byId("share-menu"), padId, readOnly);
+  setupPadViews({ view, ytext, awareness: conn.awareness, padId, readOnly });
 
   // A moderator's lock: everyone else's text turns read-only while it holds.
   if (!readOnly) {

@@ -36,6 +36,8 @@ export function setupPadViews(opts: { view: EditorView; ytext: Y.Text; awareness
     views: [scroller, reading.view.scroller],
     indicatorParent: byId("workspace"),
   });
+  // The reading view draws a frame after the text changed: the caret is shown again once it has.
+  reading.view.onRender(() => follower.refresh());
   followFromUserList(byId("user-list"), follower);
   const name = new URLSearchParams(location.search).get("follow");
   if (name) follower.followName(name);

@@ -60,6 +60,8 @@ function main(): void {
     indicatorParent: byId("present-follow"),
     stoppable: false,
   });
+  // The text arrives before it is drawn: the caret is shown again once it is.
+  view.onRender(() => follower.refresh());
   const name = new URLSearchParams(location.search).get("follow");
   if (name) follower.followName(name);
   else
