@@ -35,6 +35,20 @@ export interface Heading {
   from: number;
 }
 
+/** Heading sources → their text, so that a rebuild parses only headings that changed. */
+const texts = new Map<string, string>();
+const MAX_TEXTS = 5000;
+
+function textOf(source: string): string {
+  let text = texts.get(source);
+  if (text === undefined) {
+    if (texts.size >= MAX_TEXTS) texts.clear();
+    text = headingText(source).trim();
+    texts.set(source, text);
+  }
+  return text;
+}
+
 /** The headings of `state`'s Markdown, in order, with slugs unique within the pad. */
 export function headingsOf(state: EditorState): Heading[] {
   const tree = ensureSyntaxTree(state, state.doc.length, PARSE_BUDGET_MS) ?? syntaxTree(state);
@@ -47,7 +61,7 @@ export function headingsOf(state: EditorState): Heading[] {
       let source = state.sliceDoc(node.from, node.to);
       if (m[1] === "ATX") source = source.replace(/^#{1,6}[ \t]*/, "").replace(/[ \t]+#+[ \t]*$|^#+[ \t]*$/, "");
       else source = source.replace(/\n[^\n]*$/, "");
-      const text = headingText(source.trim()).trim();
+      const text = textOf(source.trim());
       out.push({ level: Number(m[2]), text, slug: slugs.slug(text), from: node.from });
       return false;
     },

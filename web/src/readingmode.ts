@@ -1,8 +1,8 @@
 // The reading view on the pad page: the pad rendered (renderview.ts) beside the editor on a wide
 // screen, instead of it on a narrower one, switched by the "Reading view" toolbar button and
 // remembered per browser (apart for read-only links). A read-only link opened on a phone starts in
-// it; elsewhere the editor comes first. While it is on, the editor's own reading aid for watchers
-// (readingview.ts, markers hidden) is what shows beside it on a wide screen.
+// it; elsewhere the editor comes first. A read-only link's editor keeps hiding the Markdown markers
+// (readingview.ts): it still serves where the editor shows, with selection and search as in text.
 
 import type * as Y from "yjs";
 import { byId, h, loadLocal, storeLocal } from "./dom";

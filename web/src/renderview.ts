@@ -2,17 +2,19 @@
 // as people type. Used beside or instead of the editor on the pad page (readingmode.ts) and on the
 // presenter page (present.ts).
 //
-// Cost: a change marks the view stale; it renders in the next animation frame, and no sooner after
-// the last render than four times that render took, so on a big pad rendering takes at most a fifth
-// of the time and typing stays smooth. A render parses the whole text (markdown-it is fast: about a
-// millisecond per 10 kB) but touches only the blocks whose HTML changed: a keystroke replaces one
-// block's element, a new line above shifts nothing. A hidden view does nothing until shown.
+// Cost: a change marks the view stale; it renders in the next animation frame (on a big pad, whose
+// render took more than 8 ms, in the next idle time), and no sooner after the last render than four
+// times that render took, so rendering takes at most a fifth of the time and typing stays smooth.
+// A render parses the whole text but touches only the blocks whose HTML changed: a keystroke
+// replaces one block's element, a new line above shifts nothing. A hidden view does nothing.
 
 import type * as Y from "yjs";
 import { type Block, HEADING_ID_PREFIX, renderBlocks } from "./mdrender";
 
 /** A render waits this many times its own duration after the previous one. */
 const BACKOFF = 4;
+/** A render that took longer than this (a big pad) waits for idle time instead of the next frame. */
+const IDLE_ABOVE_MS = 8;
 
 interface Shown extends Block {
   el: HTMLElement;
@@ -29,6 +31,8 @@ export class RenderedView {
   private frame = 0;
   private timer: ReturnType<typeof setTimeout> | null = null;
   private notBefore = 0;
+  /** How long the last render took (ms). */
+  private cost = 0;
   private readonly listeners: Array<() => void> = [];
   /** Where a smooth scroll started by `reveal` is going, until it ends. */
   private aimedAt: number | null = null;
@@ -86,10 +90,13 @@ export class RenderedView {
       }, wait);
       return;
     }
-    this.frame = requestAnimationFrame(() => {
+    const run = (): void => {
       this.frame = 0;
       if (this.stale && this.active) this.render();
-    });
+    };
+    // A big pad renders between keystrokes, not in the frame right after one.
+    if (this.cost > IDLE_ABOVE_MS && typeof requestIdleCallback === "function") this.frame = requestIdleCallback(run, { timeout: 1000 });
+    else this.frame = requestAnimationFrame(run);
   }
 
   private render(): void {
@@ -100,7 +107,8 @@ export class RenderedView {
     for (let i = text.indexOf("\n"); i !== -1; i = text.indexOf("\n", i + 1)) starts.push(i + 1);
     this.lineStarts = starts;
     this.stale = false;
-    this.notBefore = started + (performance.now() - started) * (BACKOFF + 1);
+    this.cost = performance.now() - started;
+    this.notBefore = started + this.cost * (BACKOFF + 1);
     for (const l of this.listeners) l();
   }
 
