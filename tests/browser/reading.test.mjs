@@ -7,6 +7,8 @@ import { test } from "node:test";
 import { WAIT_MS, insertAtEnd, newUser, openPad, pageProblems, pollJson, serverAndBrowser, typeAtEnd, uniquePad } from "./lib.mjs";
 
 const TEST_MS = 90_000;
+/** A 1×1 PNG. */
+const DOT = "data:image/png;base64,iVBORw0KGgoAAAANSUhEUgAAAAEAAAABCAYAAAAfFcSJAAAADUlEQVR42mNk+M9QDwADhgGAWjR9awAAAABJRU5ErkJggg==";
 const env = serverAndBrowser();
 
 const SAMPLE = [
@@ -125,6 +127,9 @@ test("no script from the pad runs in the reading view", { timeout: TEST_MS }, as
         "[click](javascript:window.__xss=4) ![img](javascript:window.__xss=5)",
         '<a href="javascript:alert(6)">raw</a> <svg onload=window.__xss=7></svg>',
         "<iframe src=javascript:alert(8)></iframe>",
+        "",
+        // Images: from elsewhere a link (the page's CSP would block it), inline data shown.
+        `![logo](https://example.org/logo.png) ![dot](${DOT})`,
       ].join("\n"),
     );
     const pane = a.getByRole("region", { name: "Reading view" });
@@ -132,8 +137,12 @@ test("no script from the pad runs in the reading view", { timeout: TEST_MS }, as
     // Shown as text, every character of it.
     assert.equal(await pane.locator("h1").textContent(), "<script>window.__xss=1</script>");
     await pane.locator("p", { hasText: "<img src=x onerror=window.__xss=2>" }).waitFor();
+    const logo = pane.getByRole("link", { name: "logo" });
+    assert.equal(await logo.getAttribute("href"), "https://example.org/logo.png");
+    assert.equal(await logo.getAttribute("target"), "_blank");
+    assert.equal(await pane.getByRole("img", { name: "dot" }).getAttribute("src"), DOT);
     const made = await pane
-      .locator("script, img, iframe, svg, object, embed, [onerror], [onload], a[href^='javascript:' i]")
+      .locator("script, img:not([alt=dot]), iframe, svg, object, embed, [onerror], [onload], a[href^='javascript:' i]")
       .evaluateAll((els) => els.map((e) => e.outerHTML));
     assert.deepEqual(made, []);
     assert.equal(await a.evaluate(() => typeof window.__xss), "undefined");

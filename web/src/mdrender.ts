@@ -4,7 +4,8 @@
 // text, never passed through (markdown-it with `html: false` escapes it), so nothing from a pad can
 // run as script. Links and images with script-capable URLs are not made (markdown-it's
 // `validateLink`: `javascript:`, `vbscript:`, `file:` and non-image `data:`) where the export
-// points them at `#`. Links open in a new tab.
+// points them at `#`. Links open in a new tab. An image from another site is shown as a link to it,
+// as the pages' Content-Security-Policy would block it.
 //
 // Every block carries `data-line`, its first source line (0-based) counted from its top-level
 // block's, so a caret's position can be found on the page, and every heading an `id`: its slug (headingslug.ts), as in the outline, behind
@@ -75,6 +76,17 @@ md.renderer.rules.link_open = (tokens, idx, options, env, self) => {
     t.attrSet("rel", "noopener noreferrer");
   }
   return defaultLinkOpen(tokens, idx, options, env, self);
+};
+
+// The pages' Content-Security-Policy loads images only from ypad itself (and `data:`): an image
+// from elsewhere would be a broken icon and a policy violation, so it is shown as a link to it.
+const defaultImage = md.renderer.rules.image ?? ((tokens, idx, options, _env, self) => self.renderToken(tokens, idx, options));
+md.renderer.rules.image = (tokens, idx, options, env, self) => {
+  const t = tokens[idx]!;
+  const src = String(t.attrGet("src") ?? "");
+  if (/^data:image\//i.test(src) || (src.startsWith("/") && !src.startsWith("//"))) return defaultImage(tokens, idx, options, env, self);
+  const alt = self.renderInlineAsText(t.children ?? [], options, env) || src;
+  return `<a class="md-image-link" href="${md.utils.escapeHtml(src)}" target="_blank" rel="noopener noreferrer">${md.utils.escapeHtml(alt)}</a>`;
 };
 
 /** One top-level block of the rendered document. */
