@@ -4,7 +4,7 @@
 
 import assert from "node:assert/strict";
 import { test } from "node:test";
-import { WAIT_MS, insertAtEnd, newUser, openPad, pageProblems, pollJson, serverAndBrowser, typeAtEnd, uniquePad } from "./lib.mjs";
+import { WAIT_MS, insertAtEnd, longText, newUser, openPad, pageProblems, pollJson, serverAndBrowser, typeAtEnd, uniquePad } from "./lib.mjs";
 
 const TEST_MS = 90_000;
 /** A 1×1 PNG. */
@@ -197,6 +197,32 @@ test("the reading view replaces the editor on a narrow screen and is remembered"
     assert.equal(await a.locator(".pad-area").isVisible(), false);
     const again = await openPad(alice, env.server.url, pad);
     await again.getByRole("region", { name: "Reading view" }).getByRole("heading", { name: "Narrow" }).waitFor({ timeout: WAIT_MS });
+  } finally {
+    await alice.close();
+  }
+});
+
+test("side by side, the reading view keeps your own place in sight as you write", { timeout: TEST_MS }, async () => {
+  const pad = uniquePad("reading-own");
+  const alice = await newUser(env.browser, { name: "Alice", color: "#e6194b" });
+  try {
+    const a = await openPad(alice, env.server.url, pad);
+    await a.getByRole("button", { name: "Reading view" }).click();
+    await insertAtEnd(a, longText());
+    await a.keyboard.type(" Written last.");
+    const pane = a.getByRole("region", { name: "Reading view" });
+    await a.waitForFunction(() => {
+      const view = document.querySelector(".reading-pane");
+      const p = Array.from(view.querySelectorAll("p")).find((el) => el.textContent.includes("Written last."));
+      if (!p) return false;
+      const r = p.getBoundingClientRect();
+      const v = view.getBoundingClientRect();
+      return r.top >= v.top && r.bottom <= v.bottom;
+    });
+    assert.ok((await pane.evaluate((el) => el.scrollTop)) > 1000);
+    // Back to the top: the reading view goes along.
+    await a.keyboard.press("Control+Home");
+    await a.waitForFunction(() => document.querySelector(".reading-pane").scrollTop < 100);
   } finally {
     await alice.close();
   }

@@ -5,6 +5,7 @@
 
 import type * as Y from "yjs";
 import type { Awareness } from "y-protocols/awareness";
+import { StateEffect } from "@codemirror/state";
 import { EditorView } from "@codemirror/view";
 import { byId, h } from "./dom";
 import { Follower, followFromUserList } from "./follow";
@@ -36,8 +37,32 @@ export function setupPadViews(opts: { view: EditorView; ytext: Y.Text; awareness
     views: [scroller, reading.view.scroller],
     indicatorParent: byId("workspace"),
   });
-  // The reading view draws a frame after the text changed: the caret is shown again once it has.
-  reading.view.onRender(() => follower.refresh());
+  // Side by side, the reading view keeps your own caret's place in sight as you write or move,
+  // unless you follow someone. It draws a frame after the text changed: the caret followed (or
+  // yours) is shown again once it has.
+  let own: number | null = null;
+  let ownFrame = 0;
+  const showOwn = (): void => {
+    if (ownFrame !== 0) return;
+    ownFrame = requestAnimationFrame(() => {
+      ownFrame = 0;
+      if (own !== null && reading.sideBySide() && follower.following() === null) reading.view.reveal(own);
+    });
+  };
+  view.dispatch({
+    effects: StateEffect.appendConfig.of(
+      EditorView.updateListener.of((u) => {
+        if (own !== null && u.docChanged) own = u.changes.mapPos(own);
+        if (!u.transactions.some((tr) => tr.isUserEvent("input") || tr.isUserEvent("delete") || tr.isUserEvent("select"))) return;
+        own = u.state.selection.main.head;
+        showOwn();
+      }),
+    ),
+  });
+  reading.view.onRender(() => {
+    follower.refresh();
+    showOwn();
+  });
   followFromUserList(byId("user-list"), follower);
   const name = new URLSearchParams(location.search).get("follow");
   if (name) follower.followName(name);
