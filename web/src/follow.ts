@@ -55,6 +55,8 @@ function userColor(state: unknown): string {
 export class Follower {
   private target: Target | null = null;
   private chooser: (() => number | null) | null = null;
+  /** The chooser is to be asked again in the next frame. */
+  private chooseDue = false;
   /** When each peer's caret last moved (ms), to prefer the active one of two with one name. */
   private readonly moved = new Map<number, number>();
   private frame = 0;
@@ -82,15 +84,19 @@ export class Follower {
       const now = Date.now();
       for (const id of [...added, ...updated]) if (id !== awareness.clientID) this.moved.set(id, now);
       for (const id of removed) this.moved.delete(id);
-      if (this.retarget()) {
+      if (this.chooser) {
+        // Asked once a frame: in a big room someone's caret moves many times a frame.
+        this.chooseDue = true;
+        this.schedule();
+      } else if (this.retarget()) {
         this.render();
         this.schedule();
       } else if (this.target?.client != null && [...added, ...updated].includes(this.target.client)) this.schedule();
     });
     // Text typed above the caret moves it down without a change of its relative position.
     ytext.observe(() => {
-      if (this.chooser && this.retarget()) this.render();
-      if (this.target?.client != null) this.schedule();
+      if (this.chooser) this.chooseDue = true;
+      this.schedule();
     });
     for (const view of opts.views) this.stopOnOwnScroll(view);
   }
@@ -207,9 +213,13 @@ export class Follower {
   }
 
   private schedule(): void {
-    if (this.frame !== 0 || this.target?.client == null) return;
+    if (this.frame !== 0 || (this.target?.client == null && !this.chooseDue)) return;
     this.frame = requestAnimationFrame(() => {
       this.frame = 0;
+      if (this.chooseDue) {
+        this.chooseDue = false;
+        if (this.chooser && this.retarget()) this.render();
+      }
       const pos = this.caret();
       if (pos !== null) this.opts.reveal(pos);
     });
