@@ -1,5 +1,5 @@
 // Builds the browser client into dist/: index.html (start page), pad.html (pad page),
-// timeslider.html (a pad's history), event.html (an event's sessions), the bundled, minified assets in dist/static/ whose names carry
+// timeslider.html (a pad's history), event.html (an event's sessions), present.html (a pad's presenter view), the bundled, minified assets in dist/static/ whose names carry
 // a content hash, so the server may send them with `Cache-Control: immutable`, and sw.js, the
 // service worker, whose name stays fixed (it is served from `/sw.js`) and which carries the list of
 // assets to cache. The output is deterministic (same sources, same bytes), and dist/ is committed:
@@ -20,7 +20,7 @@ const staticDir = path.join(dist, "static");
 
 /** The pad page (and the timeslider page) must stay below this many gzip-compressed bytes of JS + CSS. */
 const PAGE_BUDGET = 500 * 1024;
-const BUDGETED_PAGES = ["pad", "timeslider"];
+const BUDGETED_PAGES = ["pad", "timeslider", "present"];
 
 /** 8 upper-case base-32 characters of SHA-256, like esbuild's own [hash]. */
 function contentHash(bytes) {
@@ -36,7 +36,7 @@ await mkdir(staticDir, { recursive: true });
 
 const result = await esbuild.build({
   absWorkingDir: root,
-  entryPoints: { pad: "src/pad.ts", start: "src/start.ts", timeslider: "src/timeslider.ts", event: "src/event.ts" },
+  entryPoints: { pad: "src/pad.ts", start: "src/start.ts", timeslider: "src/timeslider.ts", event: "src/event.ts", present: "src/present.ts" },
   outdir: "dist/static",
   entryNames: "[name]-[hash]",
   bundle: true,
@@ -75,6 +75,7 @@ for (const [template, output] of [
   ["pad.html", "pad.html"],
   ["timeslider.html", "timeslider.html"],
   ["event.html", "event.html"],
+  ["present.html", "present.html"],
 ]) {
   const source = await readFile(path.join(root, "src/html", template), "utf8");
   const html = source.replace(/\{\{([\w.]+)\}\}/g, (_, key) => {

@@ -126,8 +126,11 @@ export function pageProblems(page) {
   return problems.get(page) ?? [];
 }
 
-/** Open `/p/{pad}` in a new page of `context` and wait until it is connected and synced. */
-export async function openPad(context, baseUrl, pad) {
+/**
+ * Open `/p/{pad}` in a new page of `context` and wait until it is connected and synced. `suffix`
+ * goes after the pad's address (`/present`, `?follow=Alice`, `#goals`).
+ */
+export async function openPad(context, baseUrl, pad, suffix = "") {
   const page = await context.newPage();
   page.setDefaultTimeout(WAIT_MS);
   const seen = [];
@@ -136,7 +139,7 @@ export async function openPad(context, baseUrl, pad) {
   page.on("console", (msg) => {
     if (/Content.Security.Policy/i.test(msg.text())) seen.push(`csp: ${msg.text()}`);
   });
-  await page.goto(`${baseUrl}/p/${encodeURIComponent(pad)}`);
+  await page.goto(`${baseUrl}/p/${encodeURIComponent(pad)}${suffix}`);
   await waitConnected(page);
   return page;
 }
@@ -233,5 +236,49 @@ export async function waitStoredLocally(page, pad) {
         };
       }),
     `ypad:${pad}`,
+  );
+}
+
+/**
+ * Put the cursor at the end of the document and insert `text` as one input (as a paste would): for
+ * the long texts that make a pad scroll, which typing key by key would make slow.
+ */
+export async function insertAtEnd(page, text) {
+  await page.locator(".cm-content").click();
+  await page.keyboard.press("Control+End");
+  await page.keyboard.insertText(text);
+}
+
+/** Wait until `page` has drawn `count` more animation frames: a view that updates once a frame has had its turn. */
+export async function frames(page, count = 2) {
+  await page.evaluate(
+    (n) =>
+      new Promise((resolve) => {
+        const step = (left) => (left === 0 ? resolve() : requestAnimationFrame(() => step(left - 1)));
+        step(n);
+      }),
+    count,
+  );
+}
+
+/** A long pad: a title and `sections` headed sections, so that the text scrolls. */
+export function longText(sections = 30) {
+  let text = "# Weekly sync\n\n";
+  for (let i = 1; i <= sections; i++) text += `## Item ${i}\n\nParagraph ${i}, long enough to take a line or two of the page in any of its views.\n\n`;
+  return `${text}The end.`;
+}
+
+/** Wait until the element `selector` has stopped scrolling (a smooth scroll has ended): the same position three frames running. */
+export async function scrollSettled(page, selector) {
+  await page.waitForFunction(
+    (sel) => {
+      const el = document.querySelector(sel);
+      const seen = (el.__settle ??= []);
+      seen.push(el.scrollTop);
+      if (seen.length > 3) seen.shift();
+      return seen.length === 3 && seen.every((y) => y === seen[0]);
+    },
+    selector,
+    { polling: "raf", timeout: WAIT_MS },
   );
 }

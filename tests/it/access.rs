@@ -82,10 +82,16 @@ async fn a_read_only_id_never_leads_to_the_writable_id() {
     writer.insert(0, "x").await;
     reader.wait_text("x# Board\n\nsalaries").await;
 
-    let mut paths: Vec<String> = ["", "/timeslider", "/export/etherpad", "/1/export/etherpad"]
-        .iter()
-        .map(|p| format!("/p/{ro}{p}"))
-        .collect();
+    let mut paths: Vec<String> = [
+        "",
+        "/timeslider",
+        "/present",
+        "/export/etherpad",
+        "/1/export/etherpad",
+    ]
+    .iter()
+    .map(|p| format!("/p/{ro}{p}"))
+    .collect();
     for kind in ["markdown", "md", "txt", "html"] {
         paths.push(format!("/p/{ro}/export/{kind}"));
         paths.push(format!("/p/{ro}/1/export/{kind}"));

@@ -112,6 +112,7 @@ async fn hostile_pad_ids_and_requests_get_clear_errors_and_write_nothing() {
             format!("/p/{id}"),
             format!("/p/{id}/export/txt"),
             format!("/p/{id}/timeslider"),
+            format!("/p/{id}/present"),
             format!("/api/v1/pads/{id}"),
             format!("/api/v1/pads/{id}/text"),
             format!("/api/v1/pads/{id}/revisions/1"),

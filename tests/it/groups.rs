@@ -244,6 +244,7 @@ async fn a_group_pad_opens_only_through_a_live_session_of_its_group() {
     let routes = [
         format!("/p/{pad}"),
         format!("/p/{pad}/timeslider"),
+        format!("/p/{pad}/present"),
         format!("/p/{pad}/export/txt"),
         format!("/p/{pad}/1/export/md"),
         format!("/api/v1/pads/{pad}/revisions"),
@@ -352,6 +353,10 @@ async fn require_session_and_edit_only() {
         .await;
     assert_eq!(upgrade_status(&server, "plain", None).await, 403);
     assert_eq!(get(&server, "/p/plain/export/txt", None).await.0, 403);
+    // The pad page and its presenter view refuse alike.
+    for page in ["/p/plain", "/p/plain/present"] {
+        assert_eq!(get(&server, page, None).await.0, 403, "{page}");
+    }
     let key = server.api_key();
     assert_eq!(
         get(&server, &format!("/p/plain/export/txt?apikey={key}"), None)

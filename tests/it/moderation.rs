@@ -268,3 +268,25 @@ async fn only_moderators_import_into_a_locked_pad_or_delete_it() {
     assert_eq!(server.get_json("/api/v1/pads/retro").await.0, 404);
     server.stop().await;
 }
+
+/// The authorship map names the pad's creator, whose caret the presenter view follows: Alice's
+/// client, not Bob's, even after Bob wrote last.
+#[tokio::test]
+async fn the_authorship_map_names_the_creator() {
+    let dir = tempfile::tempdir().unwrap();
+    let server = TestServer::start(dir.path()).await;
+    let (_alice, _bob, _probe) = alice_and_bob(&server, "presented").await;
+    let (status, map) = call(
+        &server,
+        reqwest::Method::GET,
+        "/api/v1/pads/presented/authorship",
+        None,
+        None,
+    )
+    .await;
+    assert_eq!(status, 200);
+    let creator = map["creator"].as_str().expect("a creator");
+    assert_eq!(map["clients"]["1"].as_str(), Some(creator), "{map}");
+    assert_ne!(map["clients"]["2"].as_str(), Some(creator), "{map}");
+    server.stop().await;
+}

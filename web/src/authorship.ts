@@ -28,10 +28,10 @@ const COLORS_OFF_CLASS = "author-colors-off";
 /** A change that inserted more runs of text than this is coloured by walking the whole pad. */
 const MAX_RUNS_PAINTED = 200;
 
-/** The server's answer: client ids → author ids, and author ids → name and colour. */
-export function readAuthorship(body: unknown): { clients: Map<number, string>; authors: Map<string, AuthorInfo> } {
+/** The server's answer: client ids → author ids, author ids → name and colour, and the creator. */
+export function readAuthorship(body: unknown): { clients: Map<number, string>; authors: Map<string, AuthorInfo>; creator: string | null } {
   const clients = new Map<number, string>();
-  if (!isRecord(body)) return { clients, authors: new Map() };
+  if (!isRecord(body)) return { clients, authors: new Map(), creator: null };
   if (isRecord(body.clients)) {
     for (const [c, a] of Object.entries(body.clients)) {
       const id = Number(c);
@@ -39,7 +39,7 @@ export function readAuthorship(body: unknown): { clients: Map<number, string>; a
     }
   }
   // The colours shown are distinct within the pad (authorcolors.ts), not each author's own pick.
-  return { clients, authors: readAuthors(body.authors) };
+  return { clients, authors: readAuthors(body.authors), creator: typeof body.creator === "string" ? body.creator : null };
 }
 
 /** Runs of visible text, in document order, as `[length in UTF-16 units, Yjs clientID]`. */
@@ -73,6 +73,7 @@ export interface LocalAuthor {
 export class AuthorshipSource {
   private clients = new Map<number, string>();
   private authors = new Map<string, AuthorInfo>();
+  private creator: string | null = null;
   private listeners = new Set<() => void>();
   /** Client ids the server did not know at the last fetch → how many fetches asked about them. */
   private tries = new Map<number, number>();
@@ -96,6 +97,16 @@ export class AuthorshipSource {
       return { id: me.authorId ?? "self", info: { name: me.name, color: me.color } };
     }
     return null;
+  }
+
+  /** The author id of text inserted by `client`, if the server said. */
+  authorIdOf(client: number): string | undefined {
+    return this.clients.get(client);
+  }
+
+  /** The pad's creator (its moderator), if the server said. */
+  creatorId(): string | null {
+    return this.creator;
   }
 
   onChange(listener: () => void): () => void {
@@ -150,9 +161,10 @@ export class AuthorshipSource {
   }
 
   private read(body: unknown): void {
-    const { clients, authors } = readAuthorship(body);
+    const { clients, authors, creator } = readAuthorship(body);
     this.clients = clients;
     this.authors = authors;
+    this.creator = creator;
     for (const c of clients.keys()) this.tries.delete(c);
     for (const l of this.listeners) l();
   }

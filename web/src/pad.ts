@@ -35,6 +35,7 @@ import { markdownClicks } from "./markdownclicks";
 import { pasteAsMarkdown } from "./paste";
 import { editingHabits, lineDirection } from "./editinghabits";
 import { askAndSaveRevision } from "./saverevision";
+import { setupPadViews } from "./padviews";
 
 function fatal(message: string): void {
   showFatal({ areaId: "workspace", hideIds: ["toolbar-right"], heading: "This pad cannot be opened", message });
@@ -165,6 +166,7 @@ function main(): void {
   panels.onOpen("chat", chat.markRead);
 
   setupShare(shareToggle, byId("share-menu"), padId, readOnly);
+  setupPadViews({ view, ytext, awareness: conn.awareness, padId, readOnly });
 
   // A moderator's lock: everyone else's text turns read-only while it holds.
   if (!readOnly) {

@@ -3,7 +3,7 @@
 // which y-codemirror.next also reads to draw remote carets with names. The user list shows everyone
 // whose awareness state has a `user`, with "you" marked and your own name and colour editable.
 // A read-only viewer has no name: its state is `{ watcher: true }`, counted as "N watching" and
-// kept out of the list.
+// kept out of the list. Each other person is a "Follow {name}" button (follow.ts).
 
 import type { Awareness } from "y-protocols/awareness";
 import { append, h, loadLocal, safeColor, storeLocal } from "./dom";
@@ -184,7 +184,7 @@ export function setupPresence(awareness: Awareness, els: PresenceElements, opts:
   let shown = "";
 
   const render = (): void => {
-    const others: Array<AwarenessUser & { away: boolean }> = [];
+    const others: Array<AwarenessUser & { away: boolean; client: number }> = [];
     let watchers = 0;
     awareness.getStates().forEach((state, clientId) => {
       if (isWatcher(state)) {
@@ -196,24 +196,34 @@ export function setupPresence(awareness: Awareness, els: PresenceElements, opts:
       if (!user || typeof user !== "object") return;
       const u = { name: cleanName(user.name), color: safeColor(user.color), colorLight: "" };
       known.set(clientId, u);
-      others.push({ ...u, away: false });
+      others.push({ ...u, away: false, client: clientId });
     });
-    for (const { user } of away.values()) others.push({ ...user, away: true });
+    for (const [client, { user }] of away) others.push({ ...user, away: true, client });
     others.sort((a, b) => a.name.localeCompare(b.name));
-    const next = JSON.stringify([others.map((u) => [u.name, u.color, u.away]), watchers]);
+    const next = JSON.stringify([others.map((u) => [u.name, u.color, u.away, u.client]), watchers]);
     if (next === shown) return;
     shown = next;
     els.list.replaceChildren(
       ...others.map((u) => {
         const swatch = h("span", { class: "user-swatch", "aria-hidden": "true" });
         swatch.style.backgroundColor = u.color;
-        return h(
-          "li",
-          { class: u.away ? "user user-away" : "user" },
+        const name = h("span", { class: "user-name" }, u.name);
+        if (u.away) return h("li", { class: "user user-away" }, swatch, name, h("span", { class: "user-note" }, "reconnecting…"));
+        // A button: following them is follow.ts's business.
+        const follow = h(
+          "button",
+          {
+            type: "button",
+            class: "user-follow",
+            "data-client": u.client,
+            "aria-pressed": "false",
+            title: `Follow ${u.name}`,
+            "aria-label": `Follow ${u.name}`,
+          },
           swatch,
-          h("span", { class: "user-name" }, u.name),
-          u.away ? h("span", { class: "user-note" }, "reconnecting…") : null,
+          name,
         );
+        return h("li", { class: "user" }, follow);
       }),
     );
     if (others.length === 0)

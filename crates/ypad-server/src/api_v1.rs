@@ -182,8 +182,11 @@ pub(crate) async fn authorship(
         .into_iter()
         .map(|(c, a)| (c.to_string(), serde_json::Value::String(a)))
         .collect();
+    // The pad's creator (its moderator): the presenter view follows the caret of this author's
+    // clients. Their author id is already among `clients`, so this tells a reader nothing new.
+    let creator = state.engine.creator(&id).await?;
     Ok(Json(
-        serde_json::json!({ "clients": clients, "authors": authors }),
+        serde_json::json!({ "clients": clients, "authors": authors, "creator": creator }),
     ))
 }
 

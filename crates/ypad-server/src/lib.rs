@@ -71,6 +71,7 @@ fn app(state: AppState) -> Router {
         .route("/", get(web::start_page))
         .route("/p/{pad}", get(web::pad_page))
         .route("/p/{pad}/timeslider", get(web::timeslider_page))
+        .route("/p/{pad}/present", get(web::present_page))
         .route("/p/{pad}/export/{kind}", get(pad_files::export_head))
         .route("/p/{pad}/{rev}/export/{kind}", get(pad_files::export_rev))
         .route(

@@ -76,6 +76,16 @@ pub async fn timeslider_page(
     pad_scoped_page("timeslider.html", &raw, &visitor, &state).await
 }
 
+/// The presenter view for a room's projector: the pad rendered large and read-only, following
+/// its moderator's caret. Opened under the same rules as the pad page (a read-only id works).
+pub async fn present_page(
+    visitor: Visitor,
+    State(state): State<AppState>,
+    Path(raw): Path<String>,
+) -> Response {
+    pad_scoped_page("present.html", &raw, &visitor, &state).await
+}
+
 /// A page about one pad. A browser that followed a bad address (too long, a `/` in it) still
 /// gets the page, with status 400: the page says what is wrong with the name and offers to
 /// fix it, where a JSON error would leave a person with raw JSON. One the visitor may not open
