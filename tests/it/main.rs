@@ -3,6 +3,7 @@
 mod access;
 mod admin;
 mod bad_input;
+mod comments;
 mod convergence;
 mod etherpad_api;
 mod faults;

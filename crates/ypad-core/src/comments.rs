@@ -135,12 +135,14 @@ fn offset<T: ReadTxn>(value: Option<Out>, txn: &T) -> Option<u32> {
     Some(offset.index)
 }
 
-/// A new thread on `text[start..end]` (UTF-16 offsets).
+/// A new thread on `text[start..end]` (UTF-16 offsets), or on no text (`range` `None`: an
+/// orphan from the start, as an imported comment whose text cannot be found).
 #[derive(Debug, Clone)]
 pub struct NewThread {
     pub id: String,
-    pub start: u32,
-    pub end: u32,
+    pub range: Option<(u32, u32)>,
+    /// The commented text; by default the text in `range`.
+    pub quote: Option<String>,
     pub first: Reply,
     pub replies: Vec<Reply>,
     pub resolved: bool,
@@ -154,16 +156,28 @@ pub fn add(
     thread: &NewThread,
 ) -> Option<()> {
     use yrs::GetString;
-    if thread.start >= thread.end {
-        return None;
-    }
-    let start = text.sticky_index(txn, thread.start, Assoc::After)?;
-    let end = text.sticky_index(txn, thread.end, Assoc::Before)?;
-    let whole: Vec<u16> = text.get_string(txn).encode_utf16().collect();
-    let quote = String::from_utf16_lossy(whole.get(thread.start as usize..thread.end as usize)?);
+    let anchor = match thread.range {
+        Some((start, end)) => {
+            if start >= end {
+                return None;
+            }
+            let whole: Vec<u16> = text.get_string(txn).encode_utf16().collect();
+            let quote = String::from_utf16_lossy(whole.get(start as usize..end as usize)?);
+            let start = text.sticky_index(txn, start, Assoc::After)?;
+            let end = text.sticky_index(txn, end, Assoc::Before)?;
+            Some((start, end, quote))
+        }
+        None => None,
+    };
     let map = comments.insert(txn, thread.id.as_str(), MapPrelim::default());
-    map.insert(txn, "start", Any::Buffer(Arc::from(start.encode_v1())));
-    map.insert(txn, "end", Any::Buffer(Arc::from(end.encode_v1())));
+    let mut quote = thread.quote.clone().unwrap_or_default();
+    if let Some((start, end, text)) = anchor {
+        map.insert(txn, "start", Any::Buffer(Arc::from(start.encode_v1())));
+        map.insert(txn, "end", Any::Buffer(Arc::from(end.encode_v1())));
+        if thread.quote.is_none() {
+            quote = text;
+        }
+    }
     map.insert(txn, "quote", quote);
     map.insert(txn, "resolved", thread.resolved);
     let replies: ArrayRef = map.insert(txn, "replies", ArrayPrelim::default());
@@ -199,8 +213,8 @@ mod tests {
     fn thread(id: &str, start: u32, end: u32) -> NewThread {
         NewThread {
             id: id.into(),
-            start,
-            end,
+            range: Some((start, end)),
+            quote: None,
             first: reply("why?", 1),
             replies: vec![reply("because", 2)],
             resolved: false,

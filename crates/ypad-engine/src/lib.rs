@@ -34,7 +34,7 @@ pub use ids::{new_author, new_group_id, new_session_id};
 pub use live::{ConnId, Dismissal, Edit, EditError, LivePad, Outbox};
 pub use load::LoadError;
 pub use registry::PadGuard;
-pub use transfer::{Format, Import, TransferError, read_file};
+pub use transfer::{ExportOptions, Format, Import, TransferError, read_file};
 
 use crate::persist::Persister;
 use crate::registry::Registry;
@@ -231,13 +231,14 @@ impl Engine {
         id: &PadId,
         shown_as: &str,
         rev: Option<u64>,
-        format: Format,
+        options: impl Into<ExportOptions>,
     ) -> Result<Bytes, TransferError> {
+        let options = options.into();
         self.barrier().await;
         let history = self.inner.history.clone();
         let key = id.to_string();
         let shown_as = shown_as.to_owned();
-        self.blocking(move |store| transfer::export(store, &history, &key, &shown_as, rev, format))
+        self.blocking(move |store| transfer::export(store, &history, &key, &shown_as, rev, options))
             .await
     }
 

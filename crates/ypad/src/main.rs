@@ -86,6 +86,10 @@ struct ExportCmd {
     /// md, txt, html or etherpad.
     #[arg(long, default_value = "md", value_parser = parse_format)]
     format: Format,
+    /// Add the pad's comment threads as footnotes at their text (md, txt, html; an .etherpad
+    /// file always carries them).
+    #[arg(long)]
+    comments: bool,
     /// Directory to write one file per pad into.
     #[arg(long)]
     out: PathBuf,
@@ -136,6 +140,7 @@ fn main() -> ExitCode {
                 pads: cmd.pads,
                 prefix: cmd.prefix,
                 format: cmd.format,
+                comments: cmd.comments,
                 out: cmd.out,
             },
         ),

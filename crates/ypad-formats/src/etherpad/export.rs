@@ -62,6 +62,33 @@ pub fn export(pad: &ExportPad) -> String {
         );
         previous = text;
     }
+    // ep_comments_page marks commented text with an attribute, in a revision of its own.
+    let mut head = revisions.len() - 1;
+    if let Some(changeset) = super::comments::mark(&previous, &pad.comments, &mut pool) {
+        atext
+            .apply(&changeset, &pool)
+            .expect("an attribute changeset over the whole text applies to it");
+        head += 1;
+        let time_ms = pad
+            .comments
+            .iter()
+            .map(|c| c.time_ms)
+            .chain(revisions.last().map(|r| r.time_ms))
+            .max()
+            .unwrap_or(0);
+        let mut meta = json!({ "author": "", "timestamp": time_ms });
+        if head % CHECKPOINT_EVERY == 0 {
+            meta["pool"] = pool.to_meta_json();
+            meta["atext"] = atext.to_atext(&pool).to_json();
+        }
+        records.insert(
+            format!("pad:{id}:revs:{head}"),
+            json!({ "changeset": changeset.to_string(), "meta": meta }),
+        );
+    }
+    for (key, record) in super::comments::records(id, &pad.comments) {
+        records.insert(key, record);
+    }
 
     let saved: Vec<Value> = pad
         .saved_revisions
@@ -81,7 +108,7 @@ pub fn export(pad: &ExportPad) -> String {
         json!({
             "atext": atext.to_atext(&pool).to_json(),
             "pool": pool.to_json(),
-            "head": revisions.len() - 1,
+            "head": head,
             "chatHead": pad.chat.len() as i64 - 1,
             "publicStatus": false,
             "passwordHash": null,
