@@ -201,6 +201,18 @@ impl Engine {
             .await
     }
 
+    /// The comment threads at `rev` (what the timeslider shows beside that revision's text).
+    pub async fn comments_at(
+        &self,
+        id: &PadId,
+        rev: u64,
+    ) -> Result<Vec<ypad_core::comments::Thread>, TransferError> {
+        self.barrier().await;
+        let key = id.to_string();
+        self.blocking(move |store| transfer::comments_at(store, &key, rev))
+            .await
+    }
+
     /// The text at `rev`; the live document when `rev` is its head.
     pub async fn text_at(&self, id: &PadId, rev: u64) -> Result<String, HistoryError> {
         if let Some(live) = self.peek(id)

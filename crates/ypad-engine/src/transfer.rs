@@ -141,6 +141,26 @@ pub fn export(
     })
 }
 
+/// The comment threads as they were at `rev`, anchored in that revision's text. The head comes
+/// from the stored state; an earlier revision is replayed from the log.
+pub fn comments_at(store: &dyn Store, pad: &str, rev: u64) -> Result<Vec<Thread>, TransferError> {
+    let meta = store
+        .meta(pad)?
+        .ok_or_else(|| TransferError::NoSuchPad(pad.to_owned()))?;
+    if rev > meta.revisions {
+        return Err(TransferError::RevisionTooHigh {
+            rev,
+            head: meta.revisions,
+        });
+    }
+    let doc = if rev == meta.revisions {
+        load_doc(store, pad)?.0
+    } else {
+        doc_at(store, pad, rev, |_, _| ())?
+    };
+    Ok(doc.comments())
+}
+
 /// A thread as the exports write it.
 fn comment_of(thread: &Thread) -> ypad_formats::comments::Comment {
     ypad_formats::comments::Comment {

@@ -139,6 +139,8 @@ export function setupComments(
         cards.delete(id);
       }
     }
+    const active = activeThread(view.state);
+    for (const card of cards.values()) card.el.classList.toggle("active", card.id === active);
     const open = threads.filter((t) => !t.resolved).length;
     count.textContent = String(open);
     count.hidden = open === 0;
