@@ -203,6 +203,19 @@ async fn comments_export_as_footnotes_survive_a_restart_and_travel_in_etherpad_f
     assert_eq!(status, 200, "{body}");
     let (_, copy) = get(&server, "/p/plan-copy/export/markdown?comments=1").await;
     assert_eq!(copy, md);
+
+    // Copied and moved with the pad, with or without its history.
+    for (function, to) in [
+        ("copyPad", "plan-2"),
+        ("copyPadWithoutHistory", "plan-3"),
+        ("movePad", "plan-4"),
+    ] {
+        server
+            .api_ok(function, &[("sourceID", "plan"), ("destinationID", to)])
+            .await;
+        let (_, moved) = get(&server, &format!("/p/{to}/export/markdown?comments=1")).await;
+        assert_eq!(moved, md, "{function}");
+    }
     server.stop().await;
 }
 
