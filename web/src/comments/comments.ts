@@ -55,8 +55,11 @@ export function setupComments(
   const binding = view.state.facet(bindingFacet);
   let writable = !opts.readOnly;
   const narrow = window.matchMedia(NARROW);
-  /** Whether you want the comments shown: on a wide screen the margin, on a narrow one the drawer. */
-  let shown = !narrow.matches;
+  /**
+   * Whether you asked for the comments shown or hidden (the margin on a wide screen, the drawer on
+   * a narrow one); null: as the layout has it, the margin when there are threads, no drawer.
+   */
+  let shown: boolean | null = null;
 
   // Toolbar: "Comment" on the selection, and the open-thread count that shows or hides them.
   const addButton = h(
@@ -179,7 +182,7 @@ export function setupComments(
   const showMargin = (): void => {
     const any = threads.length > 0 || draftCard !== null;
     // A wide screen shows the margin when there is something in it; a narrow one on request.
-    const visible = shown && (narrow.matches || any);
+    const visible = shown ?? (!narrow.matches && any);
     margin.hidden = !visible;
     margin.classList.toggle("comments-drawer", narrow.matches);
     toggle.setAttribute("aria-pressed", String(visible));
@@ -298,7 +301,7 @@ export function setupComments(
     showMargin();
   });
   narrow.addEventListener("change", () => {
-    shown = !narrow.matches;
+    shown = null;
     for (const el of list.children) (el as HTMLElement).style.top = "";
     list.style.height = "";
     showMargin();
