@@ -157,8 +157,11 @@ pub fn comments_at(store: &dyn Store, pad: &str, rev: u64) -> Result<Vec<Thread>
     let head = load_doc(store, pad)?.0.comments();
     // The editor never deletes a thread: a pad without threads now had none before, and needs
     // no replay (which costs every revision up to `rev`).
-    if rev == meta.revisions || head.is_empty() {
-        return Ok(if rev == meta.revisions { head } else { Vec::new() });
+    if rev == meta.revisions {
+        return Ok(head);
+    }
+    if head.is_empty() {
+        return Ok(Vec::new());
     }
     Ok(doc_at(store, pad, rev, |_, _| ())?.comments())
 }

@@ -1,10 +1,13 @@
 //! Writing an `.etherpad` file that Etherpad 1.8+ imports: the pad record, one record per
-//! revision with a one-splice changeset from the previous text, author and chat records.
+//! revision with a one-splice changeset from the previous text, author and chat records, and
+//! ep_comments_page's comment records.
 //!
 //! ypad's revisions map 1:1 onto Etherpad's, the first becoming revision 0. Etherpad's own
 //! revision 0 is usually the initial text by the empty system author, but nothing requires
 //! it: a pad made with `createPad(text, authorId)` starts the same way, and the 1:1 mapping
-//! keeps revision numbers equal on both sides and `import(export(x))` exact.
+//! keeps revision numbers equal on both sides and `import(export(x))` exact. A pad with
+//! comment threads gets one revision more, after its own: the one that puts the `comment`
+//! attributes on the commented text, as ep_comments_page's editor does.
 
 use std::collections::BTreeMap;
 
