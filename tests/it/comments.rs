@@ -51,7 +51,7 @@ async fn comment(client: &mut Client, id: &str, quote: &str, text: &str, more: &
 
 fn threads(client: &Client) -> Vec<Thread> {
     let map = client.doc.get_or_insert_map(COMMENTS_NAME);
-    comments::read(&map, &client.doc.transact())
+    comments::read(&map, &client.text, &client.doc.transact())
 }
 
 /// Pumps frames until the client holds `n` threads.

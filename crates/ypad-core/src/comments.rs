@@ -18,6 +18,7 @@
 use std::sync::Arc;
 
 use serde::{Deserialize, Serialize};
+use yrs::branch::BranchPtr;
 use yrs::updates::decoder::Decode;
 use yrs::updates::encoder::Encode;
 use yrs::{
@@ -73,11 +74,12 @@ impl Thread {
 
 /// Every thread with at least one readable comment, in the order of the text (orphans last,
 /// by time).
-pub fn read<T: ReadTxn>(comments: &MapRef, txn: &T) -> Vec<Thread> {
+pub fn read<T: ReadTxn>(comments: &MapRef, text: &TextRef, txn: &T) -> Vec<Thread> {
+    let text = BranchPtr::from(AsRef::<yrs::branch::Branch>::as_ref(text));
     let mut threads: Vec<Thread> = comments
         .iter(txn)
         .filter_map(|(id, value)| match value {
-            Out::YMap(thread) => read_thread(id, &thread, txn),
+            Out::YMap(thread) => read_thread(id, &thread, text, txn),
             _ => None,
         })
         .collect();
@@ -85,7 +87,7 @@ pub fn read<T: ReadTxn>(comments: &MapRef, txn: &T) -> Vec<Thread> {
     threads
 }
 
-fn read_thread<T: ReadTxn>(id: &str, thread: &MapRef, txn: &T) -> Option<Thread> {
+fn read_thread<T: ReadTxn>(id: &str, thread: &MapRef, text: BranchPtr, txn: &T) -> Option<Thread> {
     let replies: Vec<Reply> = match thread.get(txn, "replies") {
         Some(Out::YArray(replies)) => replies
             .iter(txn)
@@ -101,8 +103,8 @@ fn read_thread<T: ReadTxn>(id: &str, thread: &MapRef, txn: &T) -> Option<Thread>
     if replies.is_empty() {
         return None;
     }
-    let start = offset(thread.get(txn, "start"), txn);
-    let end = offset(thread.get(txn, "end"), txn);
+    let start = offset(thread.get(txn, "start"), text, txn);
+    let end = offset(thread.get(txn, "end"), text, txn);
     let range = match (start, end) {
         (Some(s), Some(e)) if s < e => Some((s, e)),
         _ => None,
@@ -121,8 +123,9 @@ fn read_thread<T: ReadTxn>(id: &str, thread: &MapRef, txn: &T) -> Option<Thread>
     })
 }
 
-/// An encoded relative position resolved to an index in the text it points into.
-fn offset<T: ReadTxn>(value: Option<Out>, txn: &T) -> Option<u32> {
+/// An encoded relative position resolved to an index in the text; `None` if it points
+/// elsewhere (another shared type) or nowhere.
+fn offset<T: ReadTxn>(value: Option<Out>, text: BranchPtr, txn: &T) -> Option<u32> {
     let Some(Out::Any(Any::Buffer(bytes))) = value else {
         return None;
     };
@@ -132,7 +135,7 @@ fn offset<T: ReadTxn>(value: Option<Out>, txn: &T) -> Option<u32> {
         .ok()?;
     let offset =
         std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| index.get_offset(txn))).ok()??;
-    Some(offset.index)
+    (offset.branch == text).then_some(offset.index)
 }
 
 /// A new thread on `text[start..end]` (UTF-16 offsets), or on no text (`range` `None`: an
@@ -271,6 +274,7 @@ mod tests {
         pad.add_thread(&thread("good", 0, 1)).unwrap();
         let doc = pad.doc().clone();
         let map = doc.get_or_insert_map(COMMENTS_NAME);
+        let chat = doc.get_or_insert_array(crate::chat::CHAT_NAME);
         let mut txn = doc.transact_mut();
         map.insert(&mut txn, "number", 3);
         let bad: MapRef = map.insert(&mut txn, "garbage", MapPrelim::default());
@@ -282,11 +286,27 @@ mod tests {
         let replies: ArrayRef = bad.insert(&mut txn, "replies", ArrayPrelim::default());
         replies.push_back(&mut txn, 17);
         replies.push_back(&mut txn, to_any(&reply("ok", 5)));
+        // Positions in another shared type are no anchor in the text.
+        chat.push_back(&mut txn, 1);
+        chat.push_back(&mut txn, 2);
+        let start = chat.sticky_index(&txn, 0, Assoc::After).unwrap();
+        let end = chat.sticky_index(&txn, 2, Assoc::Before).unwrap();
+        let elsewhere: MapRef = map.insert(&mut txn, "elsewhere", MapPrelim::default());
+        elsewhere.insert(&mut txn, "start", Any::Buffer(Arc::from(start.encode_v1())));
+        elsewhere.insert(&mut txn, "end", Any::Buffer(Arc::from(end.encode_v1())));
+        let replies: ArrayRef = elsewhere.insert(&mut txn, "replies", ArrayPrelim::default());
+        replies.push_back(&mut txn, to_any(&reply("chat?", 6)));
         drop(txn);
         let threads = pad.comments();
-        assert_eq!(threads.len(), 2);
-        assert_eq!(threads[0].id, "good");
-        assert!(threads[1].orphaned());
+        let summary: Vec<_> = threads.iter().map(|t| (t.id.as_str(), t.range)).collect();
+        assert_eq!(
+            summary,
+            [
+                ("good", Some((0, 1))),
+                ("garbage", None),
+                ("elsewhere", None)
+            ]
+        );
         assert_eq!(threads[1].replies.len(), 1);
     }
 }

@@ -266,7 +266,7 @@ impl PadDoc {
 
     /// The comment threads, anchors resolved against the text as it is now.
     pub fn comments(&self) -> Vec<Thread> {
-        comments::read(&self.comments, &self.doc.transact())
+        comments::read(&self.comments, &self.text, &self.doc.transact())
     }
 
     /// Starts a comment thread on a range of the text. Returns the update, or `None` if the
