@@ -36,7 +36,13 @@ await mkdir(staticDir, { recursive: true });
 
 const result = await esbuild.build({
   absWorkingDir: root,
-  entryPoints: { pad: "src/pad.ts", start: "src/start.ts", timeslider: "src/timeslider.ts", event: "src/event.ts", present: "src/present.ts" },
+  entryPoints: {
+    pad: "src/pad.ts",
+    start: "src/start.ts",
+    timeslider: "src/timeslider.ts",
+    event: "src/event.ts",
+    present: "src/present.ts",
+  },
   outdir: "dist/static",
   entryNames: "[name]-[hash]",
   bundle: true,

@@ -25,6 +25,37 @@ export async function startServer() {
   const bin = process.env.YPAD_BIN;
   if (!bin) throw new Error("set YPAD_BIN to the ypad server binary, e.g. target/debug/ypad");
   const dataDir = await mkdtemp(path.join(tmpdir(), "ypad-browser-test-"));
+  let running = await spawnServer(bin, dataDir);
+  const stopChild = async () => {
+    const { child } = running;
+    if (child.exitCode === null) {
+      const exited = new Promise((r) => child.once("exit", r));
+      child.kill("SIGTERM");
+      const timer = setTimeout(() => child.kill("SIGKILL"), 5_000);
+      await exited;
+      clearTimeout(timer);
+    }
+  };
+  const server = {
+    url: running.url,
+    output: () => running.output(),
+    /** The Etherpad-compatible API's key, which the server writes into its data directory. */
+    apiKey: async () => (await readFile(path.join(dataDir, "APIKEY.txt"), "utf8")).trim(),
+    /** Graceful shutdown, then a new server on the same data directory (at a new `url`). */
+    async restart() {
+      await stopChild();
+      running = await spawnServer(bin, dataDir);
+      server.url = running.url;
+    },
+    async stop() {
+      await stopChild();
+      await rm(dataDir, { recursive: true, force: true });
+    },
+  };
+  return server;
+}
+
+async function spawnServer(bin, dataDir) {
   const child = spawn(bin, ["serve", "--listen", "127.0.0.1:0", "--data-dir", dataDir], {
     stdio: ["ignore", "pipe", "pipe"],
     env: { ...process.env, RUST_LOG: process.env.RUST_LOG ?? "info" },
@@ -54,22 +85,7 @@ export async function startServer() {
       }
     });
   });
-  return {
-    url,
-    output: () => output,
-    /** The Etherpad-compatible API's key, which the server writes into its data directory. */
-    apiKey: async () => (await readFile(path.join(dataDir, "APIKEY.txt"), "utf8")).trim(),
-    async stop() {
-      if (child.exitCode === null) {
-        const exited = new Promise((r) => child.once("exit", r));
-        child.kill("SIGTERM");
-        const timer = setTimeout(() => child.kill("SIGKILL"), 5_000);
-        await exited;
-        clearTimeout(timer);
-      }
-      await rm(dataDir, { recursive: true, force: true });
-    },
-  };
+  return { child, url, output: () => output };
 }
 
 /**

@@ -4,6 +4,7 @@ mod access;
 mod admin;
 mod bad_input;
 mod changes;
+mod comments;
 mod convergence;
 mod etherpad_api;
 mod events;

@@ -3,7 +3,7 @@
 // light live style: larger headings, bold bold, italic italic, list items that wrap under their text.
 
 import type * as Y from "yjs";
-import { Compartment, EditorState, type Extension, RangeSetBuilder } from "@codemirror/state";
+import { Compartment, EditorState, type Extension, Facet, RangeSetBuilder } from "@codemirror/state";
 import {
   Decoration,
   type DecorationSet,
@@ -166,6 +166,9 @@ export interface EditorOptions {
   extensions?: Extension[];
 }
 
+/** The editor's binding to its Y.Text, for modules added after the editor (comments). */
+export const bindingFacet = Facet.define<YBinding, YBinding | null>({ combine: (v) => v[0] ?? null });
+
 const lineNumbersSlot = new Compartment();
 /** Whether the text can be edited now: a moderator's lock turns it off and back on. */
 const editableSlot = new Compartment();
@@ -179,6 +182,7 @@ export function createEditor(parent: HTMLElement, ytext: Y.Text, awareness: Awar
       opts.extensions ?? [],
       keymap.of([...undoKeymap(binding), ...defaultKeymap, indentWithTab]),
       ySync(binding),
+      bindingFacet.of(binding),
       remoteCarets(binding, awareness),
       markdown({
         base: markdownLanguage,

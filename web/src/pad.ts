@@ -36,6 +36,7 @@ import { pasteAsMarkdown } from "./paste";
 import { editingHabits, lineDirection } from "./editinghabits";
 import { askAndSaveRevision } from "./saverevision";
 import { setupPadViews } from "./padviews";
+import { setupComments } from "./comments/comments";
 
 function fatal(message: string): void {
   showFatal({ areaId: "workspace", hideIds: ["toolbar-right"], heading: "This pad cannot be opened", message });
@@ -142,6 +143,7 @@ function main(): void {
   });
   if (readOnly) formatTools.hidden = true;
   else setupToolbar(formatTools, view, undoManager);
+  const comments = setupComments(doc, view, { readOnly, me: presence.me, toolbar: byId("toolbar-right"), before: usersToggle });
 
   // Ctrl-S outside the text too, so the browser's "Save page" never takes it.
   if (!readOnly) {
@@ -173,6 +175,7 @@ function main(): void {
     const showLock = lockPanel(padId, byId("share-menu"), (s) => {
       const writable = !s.locked || s.moderator;
       setEditable(view, writable);
+      comments.setWritable(writable);
       document.body.classList.toggle("locked", !writable);
       formatTools.hidden = !writable;
       // The WebSocket refuses every write while the lock holds: chat goes over HTTP then, unless

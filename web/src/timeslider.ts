@@ -22,6 +22,7 @@ import { showFatal } from "./fatal";
 import { RevisionViewer, revFromHash } from "./revisionviewer";
 import { renderLocks, renderSaved } from "./savedmarks";
 import { DEFAULT_SPEED, PlayClock, SPEEDS, type TimeOf } from "./playback";
+import { timesliderComments } from "./comments/history";
 
 /** While dragging, a revision is fetched once the slider has rested this long. */
 const DRAG_DEBOUNCE_MS = 120;
@@ -272,6 +273,7 @@ function main(): void {
     renderLocks(lockEls, hist.locks, viewer.knownAuthors);
   };
   // The saved revisions' list names who saved them.
+  timesliderComments(padId, byId("ts-text"), (listener) => viewer.onRender(listener));
   viewer.onRender((t, newAuthors) => {
     if (isReadOnlyId(padId)) showName(titleFromText(t.text));
     if (newAuthors && hist.saved.length > 0) showSaved();

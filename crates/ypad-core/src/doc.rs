@@ -24,11 +24,12 @@ use yrs::encoding::read::{Cursor, Read};
 use yrs::updates::decoder::{Decode, Decoder, DecoderV1};
 use yrs::updates::encoder::Encode;
 use yrs::{
-    Any, Array, ArrayRef, Doc, GetString, ID, IdSet, OffsetKind, Options, Out, ReadTxn, Snapshot,
-    StateVector, Text, TextRef, Transact, Update,
+    Any, Array, ArrayRef, Doc, GetString, ID, IdSet, MapRef, OffsetKind, Options, Out, ReadTxn,
+    Snapshot, StateVector, Text, TextRef, Transact, Update,
 };
 
 use crate::chat::{self, CHAT_NAME, ChatMessage};
+use crate::comments::{self, COMMENTS_NAME, NewThread, Thread};
 
 /// Name of the shared text that holds a pad's body.
 pub const TEXT_NAME: &str = "text";
@@ -74,6 +75,7 @@ pub struct PadDoc {
     doc: Doc,
     text: TextRef,
     chat: ArrayRef,
+    comments: MapRef,
 }
 
 impl Default for PadDoc {
@@ -95,7 +97,13 @@ impl PadDoc {
         let doc = Doc::with_options(options);
         let text = doc.get_or_insert_text(TEXT_NAME);
         let chat = doc.get_or_insert_array(CHAT_NAME);
-        PadDoc { doc, text, chat }
+        let comments = doc.get_or_insert_map(COMMENTS_NAME);
+        PadDoc {
+            doc,
+            text,
+            chat,
+            comments,
+        }
     }
 
     /// Rebuilds a document from stored updates (a snapshot first, then the log after it).
@@ -254,6 +262,19 @@ impl PadDoc {
         let mut txn = self.doc.transact_mut();
         self.chat.push_back(&mut txn, chat::to_any(message));
         txn.encode_update_v1()
+    }
+
+    /// The comment threads, anchors resolved against the text as it is now.
+    pub fn comments(&self) -> Vec<Thread> {
+        comments::read(&self.comments, &self.text, &self.doc.transact())
+    }
+
+    /// Starts a comment thread on a range of the text. Returns the update, or `None` if the
+    /// range is empty or outside the text.
+    pub fn add_thread(&mut self, thread: &NewThread) -> Option<Vec<u8>> {
+        let mut txn = self.doc.transact_mut();
+        comments::add(&self.comments, &self.text, &mut txn, thread)?;
+        Some(txn.encode_update_v1())
     }
 
     /// Inserts `text` at `index` (UTF-16 code units, clamped to the end). Returns the update.

@@ -5,6 +5,7 @@
 
 mod awareness;
 pub mod chat;
+pub mod comments;
 pub mod doc;
 pub mod history;
 mod pad_id;

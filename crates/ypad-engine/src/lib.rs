@@ -37,7 +37,7 @@ pub use live::{ConnId, Dismissal, Edit, EditError, LivePad, Outbox};
 pub use load::LoadError;
 pub use persist::{Commit, CommittedPad};
 pub use registry::PadGuard;
-pub use transfer::{Format, Import, TransferError, read_file};
+pub use transfer::{ExportOptions, Format, Import, TransferError, read_file};
 
 use crate::persist::Persister;
 use crate::registry::Registry;
@@ -210,6 +210,18 @@ impl Engine {
             .await
     }
 
+    /// The comment threads at `rev` (what the timeslider shows beside that revision's text).
+    pub async fn comments_at(
+        &self,
+        id: &PadId,
+        rev: u64,
+    ) -> Result<Vec<ypad_core::comments::Thread>, TransferError> {
+        self.barrier().await;
+        let key = id.to_string();
+        self.blocking(move |store| transfer::comments_at(store, &key, rev))
+            .await
+    }
+
     /// The text at `rev`; the live document when `rev` is its head.
     pub async fn text_at(&self, id: &PadId, rev: u64) -> Result<String, HistoryError> {
         if let Some(live) = self.peek(id)
@@ -240,13 +252,14 @@ impl Engine {
         id: &PadId,
         shown_as: &str,
         rev: Option<u64>,
-        format: Format,
+        options: impl Into<ExportOptions>,
     ) -> Result<Bytes, TransferError> {
+        let options = options.into();
         self.barrier().await;
         let history = self.inner.history.clone();
         let key = id.to_string();
         let shown_as = shown_as.to_owned();
-        self.blocking(move |store| transfer::export(store, &history, &key, &shown_as, rev, format))
+        self.blocking(move |store| transfer::export(store, &history, &key, &shown_as, rev, options))
             .await
     }
 

@@ -6,6 +6,7 @@ use std::collections::BTreeMap;
 use bytes::Bytes;
 use ypad_core::PadDoc;
 use ypad_core::chat::ChatMessage;
+use ypad_core::comments::{NewThread, Reply, Thread};
 use ypad_formats::etherpad::{self, ExportAuthor, ExportPad, ExportRevision, ImportedRevision};
 use ypad_store::{Author, LogEntry, SavedRevision, Store};
 
@@ -52,6 +53,23 @@ impl Format {
     }
 }
 
+/// What an export asks for: the format, and whether the comment threads come with the text
+/// (as footnotes in Markdown, text and HTML; an `.etherpad` file always carries them).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct ExportOptions {
+    pub format: Format,
+    pub comments: bool,
+}
+
+impl From<Format> for ExportOptions {
+    fn from(format: Format) -> Self {
+        ExportOptions {
+            format,
+            comments: false,
+        }
+    }
+}
+
 #[derive(Debug, thiserror::Error)]
 pub enum TransferError {
     #[error("pad {0} does not exist")]
@@ -79,8 +97,9 @@ pub fn export(
     pad: &str,
     shown_as: &str,
     rev: Option<u64>,
-    format: Format,
+    options: ExportOptions,
 ) -> Result<Bytes, TransferError> {
+    let format = options.format;
     let meta = store
         .meta(pad)?
         .ok_or_else(|| TransferError::NoSuchPad(pad.to_owned()))?;
@@ -94,6 +113,23 @@ pub fn export(
     if format == Format::Etherpad {
         return Ok(etherpad_export(store, pad, shown_as, rev)?.into());
     }
+    if options.comments {
+        let doc = if rev == meta.revisions {
+            load_doc(store, pad)?.0
+        } else {
+            doc_at(store, pad, rev, |_, _| ())?
+        };
+        let text = doc.text();
+        let comments: Vec<_> = doc.comments().iter().map(comment_of).collect();
+        use ypad_formats::comments::with_footnotes;
+        return Ok(match format {
+            Format::Html => {
+                ypad_formats::markdown::to_html_document_with_comments(&text, shown_as, &comments)
+                    .into()
+            }
+            _ => with_footnotes(&text, &comments).into(),
+        });
+    }
     let text = if rev == meta.revisions {
         load_doc(store, pad)?.0.text()
     } else {
@@ -105,16 +141,57 @@ pub fn export(
     })
 }
 
-/// Every revision up to `rev` as text, with authors, chat and saved revisions, in Etherpad's
-/// export format.
-fn etherpad_export(
+/// The comment threads as they were at `rev`, anchored in that revision's text. The head comes
+/// from the stored state; an earlier revision is replayed from the log, unless the pad has no
+/// threads at all.
+pub fn comments_at(store: &dyn Store, pad: &str, rev: u64) -> Result<Vec<Thread>, TransferError> {
+    let meta = store
+        .meta(pad)?
+        .ok_or_else(|| TransferError::NoSuchPad(pad.to_owned()))?;
+    if rev > meta.revisions {
+        return Err(TransferError::RevisionTooHigh {
+            rev,
+            head: meta.revisions,
+        });
+    }
+    let head = load_doc(store, pad)?.0.comments();
+    // The editor never deletes a thread: a pad without threads now had none before, and needs
+    // no replay (which costs every revision up to `rev`).
+    if rev == meta.revisions {
+        return Ok(head);
+    }
+    if head.is_empty() {
+        return Ok(Vec::new());
+    }
+    Ok(doc_at(store, pad, rev, |_, _| ())?.comments())
+}
+
+/// A thread as the exports write it.
+fn comment_of(thread: &Thread) -> ypad_formats::comments::Comment {
+    ypad_formats::comments::Comment {
+        range: thread.range,
+        quote: thread.quote.clone(),
+        resolved: thread.resolved,
+        notes: thread
+            .replies
+            .iter()
+            .map(|r| ypad_formats::comments::Note {
+                name: r.name.clone(),
+                time_ms: r.time,
+                text: r.text.clone(),
+            })
+            .collect(),
+    }
+}
+
+/// The document at `rev`, replayed from the log; `each` sees it after every revision.
+fn doc_at(
     store: &dyn Store,
     pad: &str,
-    shown_as: &str,
     rev: u64,
-) -> Result<String, TransferError> {
+    mut each: impl FnMut(&PadDoc, LogEntry),
+) -> Result<PadDoc, TransferError> {
     let mut doc = PadDoc::new();
-    let mut revisions = Vec::with_capacity(rev as usize);
     // Replays in chunks so that a long history is never held in memory at once.
     const CHUNK: u64 = 1024;
     let mut from = 1;
@@ -122,14 +199,29 @@ fn etherpad_export(
         let to = (from + CHUNK - 1).min(rev);
         for entry in store.log(pad, from, to)? {
             doc.apply_update(&entry.update).map_err(LoadError::from)?;
-            revisions.push(ExportRevision {
-                author_id: entry.author.unwrap_or_default(),
-                time_ms: entry.time_ms,
-                text: doc.text(),
-            });
+            each(&doc, entry);
         }
         from = to + 1;
     }
+    Ok(doc)
+}
+
+/// Every revision up to `rev` as text, with authors, chat, saved revisions and comment threads,
+/// in Etherpad's export format.
+fn etherpad_export(
+    store: &dyn Store,
+    pad: &str,
+    shown_as: &str,
+    rev: u64,
+) -> Result<String, TransferError> {
+    let mut revisions = Vec::with_capacity(rev as usize);
+    let doc = doc_at(store, pad, rev, |doc, entry| {
+        revisions.push(ExportRevision {
+            author_id: entry.author.unwrap_or_default(),
+            time_ms: entry.time_ms,
+            text: doc.text(),
+        });
+    })?;
     let mut authors = Vec::new();
     for id in store.authors_of_pad(pad)? {
         if let Some(a) = store.author(&id)? {
@@ -162,13 +254,48 @@ fn etherpad_export(
             time_ms: s.time_ms,
         })
         .collect();
+    let comments = doc.comments().iter().map(etherpad_comment).collect();
     Ok(etherpad::export(&ExportPad {
         pad_id: shown_as.to_owned(),
         revisions,
         authors,
         chat,
         saved_revisions,
+        comments,
     }))
+}
+
+/// A thread as ep_comments_page keeps it: the first comment, and the rest as its replies.
+fn etherpad_comment(thread: &Thread) -> etherpad::Comment {
+    let first = thread.replies.first();
+    let id = if thread.id.starts_with("c-") {
+        thread.id.clone()
+    } else {
+        format!("c-{}", thread.id)
+    };
+    etherpad::Comment {
+        author_id: first.and_then(|r| r.author_id.clone()).unwrap_or_default(),
+        name: first.and_then(|r| r.name.clone()),
+        text: first.map(|r| r.text.clone()).unwrap_or_default(),
+        time_ms: first.map_or(0, |r| r.time),
+        range: thread.range,
+        quote: thread.quote.clone(),
+        resolved: thread.resolved,
+        replies: thread
+            .replies
+            .iter()
+            .enumerate()
+            .skip(1)
+            .map(|(n, r)| etherpad::CommentReply {
+                id: format!("c-reply-{}-{n}", id.trim_start_matches("c-")),
+                author_id: r.author_id.clone().unwrap_or_default(),
+                name: r.name.clone(),
+                text: r.text.clone(),
+                time_ms: r.time,
+            })
+            .collect(),
+        id,
+    }
 }
 
 /// What a file turned into.
@@ -271,6 +398,28 @@ impl Replayer {
         });
     }
 
+    /// Adds a comment thread to the last revision: its anchor is in the head revision's text.
+    fn comment(&mut self, thread: NewThread) -> Result<(), LoadError> {
+        let author = thread.first.author_id.clone().unwrap_or_default();
+        // Comments have a client id of their own per author, as chat has.
+        let client = client_id_of(&author) ^ (1 << 33);
+        let Some(update) = self.edit(client, |doc| doc.add_thread(&thread))? else {
+            return Ok(());
+        };
+        let new_clients = self.new_clients(&author, client);
+        let entry = self
+            .entries
+            .last_mut()
+            .expect("comments are added after the revisions");
+        entry.update = ypad_core::doc::merge_updates(&[entry.update.to_vec(), update])?.into();
+        if !new_clients.is_empty() && entry.author.as_deref() == Some(author.as_str()) {
+            entry.new_clients.extend(new_clients);
+        } else if !new_clients.is_empty() {
+            self.seen_clients.retain(|c| *c != client);
+        }
+        Ok(())
+    }
+
     /// Adds a chat message to the revision during which it was written (the last one with a
     /// time at or before it).
     fn chat(&mut self, message: ChatMessage) -> Result<(), LoadError> {
@@ -348,6 +497,41 @@ pub fn import_etherpad(
             color,
             time: m.time_ms,
             author_id: Some(m.author_id.clone()).filter(|a| !a.is_empty()),
+        })?;
+    }
+    let color_of = |author: &str| {
+        imported
+            .authors
+            .iter()
+            .find(|a| a.id == author)
+            .map(|a| a.color.clone())
+    };
+    for c in &imported.comments {
+        let reply = |id: &str, author: &str, name: &Option<String>, text: &str, time: u64| Reply {
+            id: id.to_owned(),
+            text: text.to_owned(),
+            name: name.clone().or_else(|| {
+                imported
+                    .authors
+                    .iter()
+                    .find(|a| a.id == author)
+                    .and_then(|a| a.name.clone())
+            }),
+            color: color_of(author),
+            time,
+            author_id: Some(author.to_owned()).filter(|a| !a.is_empty()),
+        };
+        replayer.comment(NewThread {
+            id: c.id.clone(),
+            range: c.range,
+            quote: c.range.is_none().then(|| c.quote.clone()),
+            first: reply(&c.id, &c.author_id, &c.name, &c.text, c.time_ms),
+            replies: c
+                .replies
+                .iter()
+                .map(|r| reply(&r.id, &r.author_id, &r.name, &r.text, r.time_ms))
+                .collect(),
+            resolved: c.resolved,
         })?;
     }
     let now = wall_ms();

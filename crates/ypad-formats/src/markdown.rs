@@ -26,19 +26,42 @@ img{max-width:100%}a{color:#0969da}
 
 /// A standalone HTML page (`<!DOCTYPE html>`) showing `markdown`, titled `title`.
 pub fn to_html_document(markdown: &str, title: &str) -> String {
+    document(&to_html_body(markdown), title)
+}
+
+/// The page with the pad's comment threads as footnotes at their text.
+pub fn to_html_document_with_comments(
+    markdown: &str,
+    title: &str,
+    comments: &[crate::comments::Comment],
+) -> String {
+    let markdown = crate::comments::with_footnotes(markdown, comments);
+    document(
+        &body(&markdown, BASE_OPTIONS | Options::ENABLE_FOOTNOTES),
+        title,
+    )
+}
+
+fn document(body: &str, title: &str) -> String {
     format!(
         "<!DOCTYPE html>\n<html>\n<head>\n<meta charset=\"utf-8\">\n\
          <meta name=\"viewport\" content=\"width=device-width, initial-scale=1\">\n\
          <title>{}</title>\n<style>\n{STYLE}</style>\n</head>\n<body>\n{}</body>\n</html>\n",
         escape_html(title),
-        to_html_body(markdown)
+        body
     )
 }
 
+const BASE_OPTIONS: Options = Options::ENABLE_TABLES
+    .union(Options::ENABLE_STRIKETHROUGH)
+    .union(Options::ENABLE_TASKLISTS);
+
 /// The HTML fragment for `markdown`: what goes inside `<body>`.
 pub fn to_html_body(markdown: &str) -> String {
-    let options =
-        Options::ENABLE_TABLES | Options::ENABLE_STRIKETHROUGH | Options::ENABLE_TASKLISTS;
+    body(markdown, BASE_OPTIONS)
+}
+
+fn body(markdown: &str, options: Options) -> String {
     let events = TextMergeStream::new(Parser::new_ext(markdown, options));
     let mut html = String::with_capacity(markdown.len() * 3 / 2);
     pulldown_cmark::html::push_html(&mut html, safe_events(events));

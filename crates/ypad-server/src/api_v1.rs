@@ -277,6 +277,23 @@ pub(crate) async fn revision(
     })))
 }
 
+/// `GET /api/v1/pads/{pad}/revisions/{rev}/comments`: the comment threads as they were at a
+/// revision, anchored in its text (UTF-16 offsets; `range` null for a thread whose text is gone).
+pub(crate) async fn revision_comments(
+    visitor: Visitor,
+    State(state): State<AppState>,
+    Path((raw, rev)): Path<(String, u64)>,
+) -> Result<Json<serde_json::Value>, HttpError> {
+    let (id, head) = existing(&visitor, &state, &raw).await?;
+    if rev > head {
+        return Err(HttpError::NotFound(format!(
+            "revision {rev} is beyond the head revision {head}"
+        )));
+    }
+    let threads = state.engine.comments_at(&id, rev).await?;
+    Ok(Json(serde_json::json!({ "rev": rev, "threads": threads })))
+}
+
 #[derive(Deserialize)]
 pub(crate) struct SaveRequest {
     rev: Option<u64>,

@@ -98,6 +98,10 @@ fn app(state: AppState) -> Router {
         .route("/api/v1/pads/{pad}/revisions", get(api_v1::revisions))
         .route("/api/v1/pads/{pad}/revisions/{rev}", get(api_v1::revision))
         .route(
+            "/api/v1/pads/{pad}/revisions/{rev}/comments",
+            get(api_v1::revision_comments),
+        )
+        .route(
             "/api/v1/pads/{pad}/saved",
             axum::routing::post(api_v1::save_revision),
         )

@@ -1,12 +1,12 @@
 //! Etherpad's pad file URLs: `GET /p/{pad}/export/{type}`, `GET /p/{pad}/{rev}/export/{type}`
 //! and `POST /p/{pad}/import` (multipart field `file`). No API key, like Etherpad's links.
 
-use axum::extract::{Multipart, Path, State};
+use axum::extract::{Multipart, Path, Query, State};
 use axum::http::{HeaderValue, header};
 use axum::response::{IntoResponse, Response};
 
 use percent_encoding::{AsciiSet, NON_ALPHANUMERIC, utf8_percent_encode};
-use ypad_engine::{Format, TransferError};
+use ypad_engine::{ExportOptions, Format, TransferError};
 
 use crate::access::Visitor;
 use crate::error::HttpError;
@@ -19,25 +19,45 @@ const FILENAME_UNRESERVED: &AsciiSet = &NON_ALPHANUMERIC.remove(b'.').remove(b'_
 /// Import uploads larger than this are refused before they are read whole.
 pub(crate) const MAX_IMPORT_BYTES: usize = 64 * 1024 * 1024;
 
+/// An export URL's query: `?comments=1` adds the comment threads as footnotes.
+#[derive(serde::Deserialize)]
+pub(crate) struct ExportQuery {
+    comments: Option<String>,
+}
+
+impl ExportQuery {
+    fn comments(&self) -> Result<bool, HttpError> {
+        match self.comments.as_deref() {
+            None | Some("0" | "false" | "no") => Ok(false),
+            Some("" | "1" | "true" | "yes") => Ok(true),
+            Some(other) => Err(HttpError::BadRequest(format!(
+                "comments={other:?}: use comments=1 or comments=0"
+            ))),
+        }
+    }
+}
+
 pub(crate) async fn export_head(
     visitor: Visitor,
     State(state): State<AppState>,
     Path((pad, kind)): Path<(String, String)>,
+    Query(query): Query<ExportQuery>,
 ) -> Result<Response, HttpError> {
     visitor.caller.take_transfer(&state)?;
-    export(&visitor, state, pad, None, kind).await
+    export(&visitor, state, pad, None, kind, query.comments()?).await
 }
 
 pub(crate) async fn export_rev(
     visitor: Visitor,
     State(state): State<AppState>,
     Path((pad, rev, kind)): Path<(String, String, String)>,
+    Query(query): Query<ExportQuery>,
 ) -> Result<Response, HttpError> {
     visitor.caller.take_transfer(&state)?;
     let rev = rev
         .parse::<u64>()
         .map_err(|_| HttpError::BadRequest(format!("revision {rev:?} is not a number")))?;
-    export(&visitor, state, pad, Some(rev), kind).await
+    export(&visitor, state, pad, Some(rev), kind, query.comments()?).await
 }
 
 /// The pad behind `raw` at `rev` in the format `kind`. The file is named (and an `.etherpad`
@@ -48,6 +68,7 @@ async fn export(
     raw: String,
     rev: Option<u64>,
     kind: String,
+    comments: bool,
 ) -> Result<Response, HttpError> {
     let format = Format::parse(&kind).ok_or_else(|| {
         HttpError::NotFound(format!(
@@ -55,7 +76,8 @@ async fn export(
         ))
     })?;
     let id = visitor.open(&state, &raw).await?.id;
-    let body = state.engine.export(&id, &raw, rev, format).await?;
+    let options = ExportOptions { format, comments };
+    let body = state.engine.export(&id, &raw, rev, options).await?;
     let filename = format!("{raw}.{}", format.extension());
     Ok((
         [

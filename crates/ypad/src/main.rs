@@ -125,6 +125,10 @@ struct ExportCmd {
     /// md, txt, html or etherpad; with --event, md or site.
     #[arg(long, default_value = "md")]
     format: String,
+    /// Add the pad's comment threads as footnotes at their text (md, txt, html; an .etherpad
+    /// file always carries them).
+    #[arg(long, conflicts_with = "event")]
+    comments: bool,
     /// Directory to write one file per pad into.
     #[arg(long)]
     out: PathBuf,
@@ -172,6 +176,7 @@ fn export(cmd: ExportCmd) -> transfer_cli::CliResult {
             pads: cmd.pads,
             prefix: cmd.prefix,
             format,
+            comments: cmd.comments,
             out: cmd.out,
         },
     )

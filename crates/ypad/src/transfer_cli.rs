@@ -9,7 +9,7 @@ use std::time::Duration;
 use indicatif::{ProgressBar, ProgressStyle};
 use percent_encoding::{AsciiSet, NON_ALPHANUMERIC, utf8_percent_encode};
 use ypad_core::PadId;
-use ypad_engine::{Engine, Format, Settings};
+use ypad_engine::{Engine, ExportOptions, Format, Settings};
 use ypad_store::SledStore;
 
 pub type CliResult<T = ()> = Result<T, Box<dyn std::error::Error>>;
@@ -75,6 +75,8 @@ pub struct ExportArgs {
     pub pads: Vec<String>,
     pub prefix: Option<String>,
     pub format: Format,
+    /// Comment threads as footnotes (Markdown, text, HTML).
+    pub comments: bool,
     pub out: PathBuf,
 }
 
@@ -112,9 +114,10 @@ pub fn export(source: Source, args: ExportArgs) -> CliResult {
                 bar.set_message(pad.clone());
                 let resp = client
                     .get(format!(
-                        "{url}/p/{}/export/{}",
+                        "{url}/p/{}/export/{}{}",
                         encode(pad),
-                        args.format.extension()
+                        args.format.extension(),
+                        if args.comments { "?comments=1" } else { "" }
                     ))
                     .send()
                     .await?;
@@ -145,7 +148,15 @@ async fn export_pads(engine: &Engine, args: &ExportArgs) -> CliResult<usize> {
         bar.set_message(pad.clone());
         let id = PadId::parse(pad).map_err(|e| format!("{pad}: {e}"))?;
         let body = engine
-            .export(&id, pad, None, args.format)
+            .export(
+                &id,
+                pad,
+                None,
+                ExportOptions {
+                    format: args.format,
+                    comments: args.comments,
+                },
+            )
             .await
             .map_err(|e| format!("{pad}: {e}"))?;
         write(&args.out, pad, args.format, &body)?;

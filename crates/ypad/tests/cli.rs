@@ -252,3 +252,47 @@ fn event_create_on_a_data_directory_then_through_a_server() {
     assert!(!refused.status.success());
     assert!(String::from_utf8_lossy(&refused.stderr).contains("401"));
 }
+
+#[test]
+fn export_with_comments_as_footnotes_on_a_data_directory_and_through_a_server() {
+    let data = tempfile::tempdir().unwrap();
+    let out = tempfile::tempdir().unwrap();
+    let file = Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("../ypad-formats/tests/fixtures/ep_comments_page/demo.etherpad");
+    run_ok(
+        ypad()
+            .arg("import")
+            .arg(&file)
+            .arg("--data-dir")
+            .arg(data.path()),
+    );
+    let export = |dir: &str, target: &[&str]| {
+        run_ok(
+            ypad()
+                .args(["export", "demo", "--comments", "--out"])
+                .arg(out.path().join(dir))
+                .args(target),
+        );
+        std::fs::read_to_string(out.path().join(dir).join("demo.md")).unwrap()
+    };
+    let data_dir = data.path().to_str().unwrap();
+    let md = export("offline", &["--data-dir", data_dir]);
+    assert!(
+        md.starts_with("Launch on Friday[^comment-1].\nBudget unchanged[^comment-2].\n"),
+        "{md}"
+    );
+    assert!(
+        md.contains("**Bob**, Tue, 14 Nov 2023 22:14:20 GMT:\n    Is Friday a holiday somewhere?")
+    );
+    assert!(
+        md.contains("**Ada**, Tue, 14 Nov 2023 22:15:20 GMT:\n    No, Friday works everywhere.")
+    );
+
+    let served = Served::start(data.path());
+    let key = std::fs::read_to_string(data.path().join("APIKEY.txt")).unwrap();
+    let online = export(
+        "online",
+        &["--server", &served.url, "--api-key", key.trim()],
+    );
+    assert_eq!(online, md);
+}

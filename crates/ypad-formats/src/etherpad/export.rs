@@ -1,10 +1,13 @@
 //! Writing an `.etherpad` file that Etherpad 1.8+ imports: the pad record, one record per
-//! revision with a one-splice changeset from the previous text, author and chat records.
+//! revision with a one-splice changeset from the previous text, author and chat records, and
+//! ep_comments_page's comment records.
 //!
 //! ypad's revisions map 1:1 onto Etherpad's, the first becoming revision 0. Etherpad's own
 //! revision 0 is usually the initial text by the empty system author, but nothing requires
 //! it: a pad made with `createPad(text, authorId)` starts the same way, and the 1:1 mapping
-//! keeps revision numbers equal on both sides and `import(export(x))` exact.
+//! keeps revision numbers equal on both sides and `import(export(x))` exact. A pad with
+//! comment threads gets one revision more, after its own: the one that puts the `comment`
+//! attributes on the commented text, as ep_comments_page's editor does.
 
 use std::collections::BTreeMap;
 
@@ -62,6 +65,33 @@ pub fn export(pad: &ExportPad) -> String {
         );
         previous = text;
     }
+    // ep_comments_page marks commented text with an attribute, in a revision of its own.
+    let mut head = revisions.len() - 1;
+    if let Some(changeset) = super::comments::mark(&previous, &pad.comments, &mut pool) {
+        atext
+            .apply(&changeset, &pool)
+            .expect("an attribute changeset over the whole text applies to it");
+        head += 1;
+        let time_ms = pad
+            .comments
+            .iter()
+            .map(|c| c.time_ms)
+            .chain(revisions.last().map(|r| r.time_ms))
+            .max()
+            .unwrap_or(0);
+        let mut meta = json!({ "author": "", "timestamp": time_ms });
+        if head % CHECKPOINT_EVERY == 0 {
+            meta["pool"] = pool.to_meta_json();
+            meta["atext"] = atext.to_atext(&pool).to_json();
+        }
+        records.insert(
+            format!("pad:{id}:revs:{head}"),
+            json!({ "changeset": changeset.to_string(), "meta": meta }),
+        );
+    }
+    for (key, record) in super::comments::records(id, &pad.comments) {
+        records.insert(key, record);
+    }
 
     let saved: Vec<Value> = pad
         .saved_revisions
@@ -81,7 +111,7 @@ pub fn export(pad: &ExportPad) -> String {
         json!({
             "atext": atext.to_atext(&pool).to_json(),
             "pool": pool.to_json(),
-            "head": revisions.len() - 1,
+            "head": head,
             "chatHead": pad.chat.len() as i64 - 1,
             "publicStatus": false,
             "passwordHash": null,

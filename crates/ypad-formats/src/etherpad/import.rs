@@ -80,6 +80,8 @@ pub fn import_with(
         })?;
 
     let replayed = replay(records, &pad_id, head, &pool, on_revision, &stored_head)?;
+    let comments =
+        super::comments::read(records, &pad_id, &stored_head, &pool, &replayed.head_text);
     let saved_revisions = saved_revisions(pad);
     let chat_records = chat_records(records, &pad_id);
     let authors = authors(
@@ -107,6 +109,7 @@ pub fn import_with(
         authors,
         chat,
         saved_revisions,
+        comments,
         head_text: replayed.head_text,
     })
 }

@@ -6,6 +6,7 @@
 
 mod atext;
 mod changeset;
+mod comments;
 mod export;
 mod import;
 mod lines;
@@ -23,8 +24,8 @@ pub use changeset::Changeset;
 pub use export::export;
 pub use import::{ImportError, import, import_with};
 pub use model::{
-    ChatMessage, ExportAuthor, ExportPad, ExportRevision, ImportedAuthor, ImportedPad,
-    ImportedRevision, SavedRevision,
+    ChatMessage, Comment, CommentReply, ExportAuthor, ExportPad, ExportRevision, ImportedAuthor,
+    ImportedPad, ImportedRevision, SavedRevision,
 };
 pub use ops::{Op, OpIter, OpKind, ParseError, ops};
 pub use palette::PALETTE;

@@ -11,6 +11,8 @@ pub struct ImportedPad {
     pub authors: Vec<ImportedAuthor>,
     pub chat: Vec<ChatMessage>,
     pub saved_revisions: Vec<SavedRevision>,
+    /// ep_comments_page's comments with their replies, anchored in `head_text`.
+    pub comments: Vec<Comment>,
     /// The pad's text at its head revision, as Markdown.
     pub head_text: String,
 }
@@ -58,6 +60,39 @@ pub struct ExportPad {
     pub authors: Vec<ExportAuthor>,
     pub chat: Vec<ChatMessage>,
     pub saved_revisions: Vec<SavedRevision>,
+    /// Comment threads, anchored in the last revision's text; written as ep_comments_page's
+    /// records and `comment` attributes.
+    pub comments: Vec<Comment>,
+}
+
+/// A comment thread as ep_comments_page keeps it: the comment (record `comments:{pad}`), its
+/// replies (`comment-replies:{pad}`) and the text carrying its id as the `comment` attribute.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct Comment {
+    /// `c-…`.
+    pub id: String,
+    pub author_id: String,
+    pub name: Option<String>,
+    pub text: String,
+    pub time_ms: u64,
+    /// Where the commented text is, in UTF-16 code units of the pad's text (the head revision's
+    /// Markdown on import); `None` when no text carries the comment.
+    pub range: Option<(u32, u32)>,
+    /// The commented text.
+    pub quote: String,
+    /// Not in ep_comments_page: ypad writes it as an extra field, which Etherpad ignores.
+    pub resolved: bool,
+    pub replies: Vec<CommentReply>,
+}
+
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct CommentReply {
+    /// `c-reply-…`.
+    pub id: String,
+    pub author_id: String,
+    pub name: Option<String>,
+    pub text: String,
+    pub time_ms: u64,
 }
 
 #[derive(Clone, Debug, PartialEq, Eq)]

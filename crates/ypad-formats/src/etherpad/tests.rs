@@ -330,6 +330,7 @@ fn sample_pad(texts: &[&str]) -> ExportPad {
             author_id: "a.bob".into(),
             time_ms: 1_700,
         }],
+        comments: Vec::new(),
     }
 }
 
@@ -619,4 +620,93 @@ fn random_histories_round_trip() {
             assert_eq!(revision.markdown, *text, "seed {seed}, revision {i}");
         }
     }
+}
+
+#[test]
+fn ep_comments_page_records_import_anchored_in_the_markdown() {
+    let file = include_str!("../../tests/fixtures/ep_comments_page/demo.etherpad");
+    let pad = import(file).unwrap();
+    assert_eq!(pad.head_text, "Launch on Friday.\nBudget unchanged.\n");
+    let units = |s: &str| s.encode_utf16().count() as u32;
+    let at = |needle: &str| {
+        let start = units(&pad.head_text[..pad.head_text.find(needle).unwrap()]);
+        Some((start, start + units(needle)))
+    };
+    assert_eq!(pad.comments.len(), 2);
+    let friday = &pad.comments[0];
+    assert_eq!(friday.id, "c-abc123");
+    assert_eq!(friday.author_id, "a.bob");
+    assert_eq!(friday.name.as_deref(), Some("Bob"));
+    assert_eq!(friday.text, "Is Friday a holiday somewhere?");
+    assert_eq!(friday.quote, "Friday");
+    assert_eq!(friday.range, at("Friday"));
+    assert_eq!(friday.replies.len(), 1);
+    assert_eq!(friday.replies[0].text, "No, Friday works everywhere.");
+    assert_eq!(friday.replies[0].name.as_deref(), Some("Ada"));
+    let budget = &pad.comments[1];
+    assert_eq!(
+        (budget.id.as_str(), budget.range),
+        ("c-def456", at("unchanged"))
+    );
+    assert!(budget.replies.is_empty());
+}
+
+#[test]
+fn comments_survive_export_and_import() {
+    let mut pad = sample_pad(&["- one two\n- two\n", "- one two\n- two three\n"]);
+    let reply = CommentReply {
+        id: "c-reply-1".into(),
+        author_id: "a.bob".into(),
+        name: Some("Bob".into()),
+        text: "agreed".into(),
+        time_ms: 2_100,
+    };
+    pad.comments = vec![
+        Comment {
+            id: "c-1".into(),
+            author_id: "a.alice".into(),
+            name: Some("Alice".into()),
+            text: "which two?".into(),
+            time_ms: 2_000,
+            // The second "two" (Markdown list markers are characters in ypad's text).
+            range: Some((12, 15)),
+            quote: "two".into(),
+            resolved: true,
+            replies: vec![reply],
+        },
+        Comment {
+            id: "c-2".into(),
+            author_id: String::new(),
+            name: None,
+            text: "on deleted text".into(),
+            time_ms: 2_200,
+            range: None,
+            quote: "gone".into(),
+            resolved: false,
+            replies: Vec::new(),
+        },
+    ];
+    let file = export(&pad);
+    let value: serde_json::Value = serde_json::from_str(&file).unwrap();
+    // One revision more than the pad's: the one that marks the commented text.
+    assert_eq!(value["pad:notes"]["head"], 2);
+    assert_eq!(value["comments:notes"]["c-1"]["author"], "a.alice");
+    assert_eq!(value["comments:notes"]["c-2"]["author"], "empty");
+    assert_eq!(
+        value["comment-replies:notes"]["c-reply-1"]["commentId"],
+        "c-1"
+    );
+    let back = import(&file).unwrap();
+    assert_eq!(back.head_text, "- one two\n- two three\n");
+    let c1 = back.comments.iter().find(|c| c.id == "c-1").unwrap();
+    assert_eq!(
+        (c1.range, c1.quote.as_str(), c1.resolved),
+        (Some((12, 15)), "two", true)
+    );
+    assert_eq!(c1.replies, pad.comments[0].replies);
+    let c2 = back.comments.iter().find(|c| c.id == "c-2").unwrap();
+    assert_eq!(
+        (c2.range, c2.text.as_str(), c2.author_id.as_str()),
+        (None, "on deleted text", "")
+    );
 }
