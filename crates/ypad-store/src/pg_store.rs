@@ -47,6 +47,7 @@ const MIGRATIONS: &[(i32, &str)] = &[
     (1, include_str!("../migrations/0001_initial.sql")),
     (2, include_str!("../migrations/0002_access.sql")),
     (3, include_str!("../migrations/0003_events.sql")),
+    (4, include_str!("../migrations/0004_cluster.sql")),
 ];
 
 /// Advisory lock key held while migrating ("ypad" in ASCII), so concurrent starts migrate once.
@@ -141,7 +142,7 @@ impl PgStore {
     }
 
     /// Runs `f`'s future on the store's runtime and waits for its answer.
-    fn run<T, F>(&self, f: impl FnOnce(Pool) -> F) -> Result<T>
+    pub(crate) fn run<T, F>(&self, f: impl FnOnce(Pool) -> F) -> Result<T>
     where
         T: Send + 'static,
         F: Future<Output = Result<T>> + Send + 'static,
@@ -200,11 +201,11 @@ fn now_ms() -> i64 {
 
 /// A u64 of the trait as a BIGINT: revisions and times are far below 2^63, and a bound of
 /// `u64::MAX` ("the newest") saturates.
-fn db(v: u64) -> i64 {
+pub(crate) fn db(v: u64) -> i64 {
     i64::try_from(v).unwrap_or(i64::MAX)
 }
 
-fn num(v: i64) -> u64 {
+pub(crate) fn num(v: i64) -> u64 {
     u64::try_from(v).unwrap_or(0)
 }
 
@@ -332,6 +333,117 @@ async fn put_author_in(client: &impl GenericClient, author: &Author) -> Result<(
     Ok(())
 }
 
+/// A group commit as column arrays for UNNEST: one statement a table, whatever its size.
+pub(crate) struct Batch {
+    new_pads: Vec<String>,
+    new_times: Vec<i64>,
+    pads: Vec<String>,
+    revs: Vec<i64>,
+    times: Vec<i64>,
+    authors: Vec<Option<String>>,
+    updates: Vec<Vec<u8>>,
+    client_pads: Vec<String>,
+    client_ids: Vec<i64>,
+    client_authors: Vec<String>,
+    author_pads: Vec<String>,
+    author_ids: Vec<String>,
+}
+
+impl Batch {
+    pub(crate) fn of(entries: &[LogEntry]) -> Batch {
+        let mut first_of_pad: BTreeMap<&str, i64> = BTreeMap::new();
+        let (mut pads, mut revs, mut times, mut authors, mut updates) =
+            (Vec::new(), Vec::new(), Vec::new(), Vec::new(), Vec::new());
+        let mut clients: BTreeMap<(&str, i64), &str> = BTreeMap::new();
+        let mut authorship: BTreeSet<(&str, &str)> = BTreeSet::new();
+        for e in entries {
+            first_of_pad.entry(&e.pad).or_insert(db(e.time_ms));
+            pads.push(e.pad.clone());
+            revs.push(db(e.rev));
+            times.push(db(e.time_ms));
+            authors.push(e.author.clone());
+            updates.push(e.update.to_vec());
+            if let Some(author) = e.author.as_deref() {
+                authorship.insert((&e.pad, author));
+                for client in &e.new_clients {
+                    // Stored as the bit pattern; a later entry's claim wins, as in the log order.
+                    clients.insert((&e.pad, *client as i64), author);
+                }
+            }
+        }
+        let (new_pads, new_times): (Vec<String>, Vec<i64>) = first_of_pad
+            .into_iter()
+            .map(|(p, t)| (p.to_owned(), t))
+            .unzip();
+        let (client_pads, client_ids, client_authors) = unzip3(
+            clients
+                .into_iter()
+                .map(|((p, c), a)| (p.to_owned(), c, a.to_owned())),
+        );
+        let (author_pads, author_ids): (Vec<String>, Vec<String>) = authorship
+            .into_iter()
+            .map(|(p, a)| (p.to_owned(), a.to_owned()))
+            .unzip();
+        Batch {
+            new_pads,
+            new_times,
+            pads,
+            revs,
+            times,
+            authors,
+            updates,
+            client_pads,
+            client_ids,
+            client_authors,
+            author_pads,
+            author_ids,
+        }
+    }
+
+    /// Writes the batch inside the caller's transaction.
+    pub(crate) async fn insert(&self, tx: &tokio_postgres::Transaction<'_>) -> Result<()> {
+        tx.execute(
+            "INSERT INTO pads (id, created_ms)
+             SELECT * FROM UNNEST($1::text[], $2::bigint[])
+             ON CONFLICT (id) DO NOTHING",
+            &[&self.new_pads, &self.new_times],
+        )
+        .await?;
+        tx.execute(
+            "INSERT INTO log (pad, rev, time_ms, author, update_v1)
+             SELECT * FROM UNNEST($1::text[], $2::bigint[], $3::bigint[], $4::text[], $5::bytea[])
+             ON CONFLICT (pad, rev) DO NOTHING",
+            &[
+                &self.pads,
+                &self.revs,
+                &self.times,
+                &self.authors,
+                &self.updates,
+            ],
+        )
+        .await?;
+        if !self.client_ids.is_empty() {
+            tx.execute(
+                "INSERT INTO client_authors (pad, client, author)
+                 SELECT * FROM UNNEST($1::text[], $2::bigint[], $3::text[])
+                 ON CONFLICT (pad, client) DO UPDATE SET author = EXCLUDED.author",
+                &[&self.client_pads, &self.client_ids, &self.client_authors],
+            )
+            .await?;
+        }
+        if !self.author_ids.is_empty() {
+            tx.execute(
+                "INSERT INTO pad_authors (pad, author)
+                 SELECT * FROM UNNEST($1::text[], $2::text[])
+                 ON CONFLICT DO NOTHING",
+                &[&self.author_pads, &self.author_ids],
+            )
+            .await?;
+        }
+        Ok(())
+    }
+}
+
 const AUTHOR_COLUMNS: &str = "id, name, color, created_ms";
 
 impl Store for PgStore {
@@ -396,75 +508,11 @@ impl Store for PgStore {
         if entries.is_empty() {
             return Ok(());
         }
-        // Column arrays for UNNEST: one statement a table, whatever the batch's size.
-        let mut first_of_pad: BTreeMap<&str, i64> = BTreeMap::new();
-        let (mut pads, mut revs, mut times, mut authors, mut updates) =
-            (Vec::new(), Vec::new(), Vec::new(), Vec::new(), Vec::new());
-        let mut clients: BTreeMap<(&str, i64), &str> = BTreeMap::new();
-        let mut authorship: BTreeSet<(&str, &str)> = BTreeSet::new();
-        for e in entries {
-            first_of_pad.entry(&e.pad).or_insert(db(e.time_ms));
-            pads.push(e.pad.clone());
-            revs.push(db(e.rev));
-            times.push(db(e.time_ms));
-            authors.push(e.author.clone());
-            updates.push(e.update.to_vec());
-            if let Some(author) = e.author.as_deref() {
-                authorship.insert((&e.pad, author));
-                for client in &e.new_clients {
-                    // Stored as the bit pattern; a later entry's claim wins, as in the log order.
-                    clients.insert((&e.pad, *client as i64), author);
-                }
-            }
-        }
-        let (new_pads, new_times): (Vec<String>, Vec<i64>) = first_of_pad
-            .into_iter()
-            .map(|(p, t)| (p.to_owned(), t))
-            .unzip();
-        let (client_pads, client_ids, client_authors) = unzip3(
-            clients
-                .into_iter()
-                .map(|((p, c), a)| (p.to_owned(), c, a.to_owned())),
-        );
-        let (author_pads, author_ids): (Vec<String>, Vec<String>) = authorship
-            .into_iter()
-            .map(|(p, a)| (p.to_owned(), a.to_owned()))
-            .unzip();
+        let batch = Batch::of(entries);
         self.run(|pool| async move {
             let mut client = pool.get().await?;
             let tx = client.transaction().await?;
-            tx.execute(
-                "INSERT INTO pads (id, created_ms)
-                 SELECT * FROM UNNEST($1::text[], $2::bigint[])
-                 ON CONFLICT (id) DO NOTHING",
-                &[&new_pads, &new_times],
-            )
-            .await?;
-            tx.execute(
-                "INSERT INTO log (pad, rev, time_ms, author, update_v1)
-                 SELECT * FROM UNNEST($1::text[], $2::bigint[], $3::bigint[], $4::text[], $5::bytea[])
-                 ON CONFLICT (pad, rev) DO NOTHING",
-                &[&pads, &revs, &times, &authors, &updates],
-            )
-            .await?;
-            if !client_ids.is_empty() {
-                tx.execute(
-                    "INSERT INTO client_authors (pad, client, author)
-                     SELECT * FROM UNNEST($1::text[], $2::bigint[], $3::text[])
-                     ON CONFLICT (pad, client) DO UPDATE SET author = EXCLUDED.author",
-                    &[&client_pads, &client_ids, &client_authors],
-                )
-                .await?;
-            }
-            if !author_ids.is_empty() {
-                tx.execute(
-                    "INSERT INTO pad_authors (pad, author)
-                     SELECT * FROM UNNEST($1::text[], $2::text[])
-                     ON CONFLICT DO NOTHING",
-                    &[&author_pads, &author_ids],
-                )
-                .await?;
-            }
+            batch.insert(&tx).await?;
             tx.commit().await?;
             Ok(())
         })
@@ -1164,6 +1212,10 @@ impl Store for PgStore {
                 .await?;
             Ok(rows.iter().map(|row| (row.get(0), row.get(1))).collect())
         })
+    }
+
+    fn cluster(&self) -> Option<&dyn crate::Cluster> {
+        Some(self)
     }
 }
 
