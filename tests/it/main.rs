@@ -3,6 +3,7 @@
 mod access;
 mod admin;
 mod bad_input;
+mod cluster;
 mod convergence;
 mod etherpad_api;
 mod faults;

@@ -221,7 +221,7 @@ impl Client {
             }
             Y::Awareness(a) => Event::Awareness(a.to_vec()),
             Y::Auth => Event::Auth,
-            Y::QueryAwareness => Event::Update,
+            Y::QueryAwareness | Y::AuthoredUpdate { .. } => Event::Update,
         }
     }
 

@@ -130,6 +130,8 @@ pub struct Effects {
     /// A write was dropped (read-only connection or locked pad): this connection's replica now
     /// holds text the pad does not.
     pub refused_write: bool,
+    /// The author a node link named for `update` (ypad's authored update).
+    pub author: Option<String>,
 }
 
 /// Numbers sessions, so that awareness states know which connection set them.
@@ -143,6 +145,8 @@ pub struct Session {
     controlled: BTreeSet<u64>,
     /// Whether this read-only connection was already told that writes are refused.
     told_denied: bool,
+    /// Another node of the cluster, authenticated by the edge: it may name each write's author.
+    node_link: bool,
 }
 
 impl Session {
@@ -152,7 +156,21 @@ impl Session {
             read_only,
             controlled: BTreeSet::new(),
             told_denied: false,
+            node_link: false,
         }
+    }
+
+    /// The session of a link from another node of the cluster (the edge authenticated it): it
+    /// may send authored updates, which any other connection is closed for.
+    pub fn node_link() -> Self {
+        Session {
+            node_link: true,
+            ..Session::new(false)
+        }
+    }
+
+    pub fn is_node_link(&self) -> bool {
+        self.node_link
     }
 
     /// The greeting: sync step 1, then every known awareness state, each in its own frame.
@@ -209,6 +227,14 @@ impl Session {
                 }
             }
             Message::Auth => {}
+            Message::AuthoredUpdate { author, update } => {
+                if !self.node_link {
+                    return Err(DecodeError::UnknownType(protocol::MSG_AUTHORED_UPDATE).into());
+                }
+                let update = frame.slice_ref(update);
+                effects.update = self.write(pad, &mut effects, update, None, admission)?;
+                effects.author = Some(author.to_owned());
+            }
         }
         Ok(effects)
     }
@@ -325,6 +351,24 @@ mod tests {
         let e = s.receive(&mut pad, &step2, 0, Admission::OPEN).unwrap();
         assert_eq!(e.update.unwrap().forward, encode_update(&keystroke(2, "b")));
         assert_eq!(pad.doc.text().len(), 2);
+    }
+
+    #[test]
+    fn only_a_node_link_may_name_an_author() {
+        let mut pad = Pad::default();
+        let frame = crate::protocol::encode_authored_update("a.x", &keystroke(1, "a"));
+        assert!(
+            Session::new(false)
+                .receive(&mut pad, &frame, 0, Admission::OPEN)
+                .is_err()
+        );
+        assert_eq!(pad.doc.text(), "");
+        let e = Session::node_link()
+            .receive(&mut pad, &frame, 0, Admission::OPEN)
+            .unwrap();
+        assert_eq!(e.author.as_deref(), Some("a.x"));
+        assert_eq!(e.update.unwrap().forward, encode_update(&keystroke(1, "a")));
+        assert_eq!(pad.doc.text(), "a");
     }
 
     #[test]

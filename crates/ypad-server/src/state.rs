@@ -28,6 +28,8 @@ pub(crate) struct AppState {
     pub transfers: Arc<DefaultKeyedRateLimiter<std::net::IpAddr>>,
     /// Open WebSocket connections, for the server-wide limit and `/health`.
     connections: Arc<AtomicUsize>,
+    /// This node's cluster secret and lease, when it is one of a cluster's nodes.
+    pub cluster: Option<crate::cluster::ClusterEdge>,
 }
 
 /// Decrements the connection count when dropped.
@@ -56,6 +58,7 @@ impl AppState {
             tracker: TaskTracker::new(),
             api_key: api_key.into(),
             connections: Arc::new(AtomicUsize::new(0)),
+            cluster: None,
         }
     }
 

@@ -42,6 +42,7 @@ fn open_engine(dir: &Path) -> CliResult<Engine> {
         // limit of edits from the network.
         idle_evict: Duration::MAX,
         max_pad_chars: u64::MAX,
+        cluster: None,
     };
     Ok(Engine::start(Arc::new(store), &settings))
 }

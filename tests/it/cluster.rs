@@ -1,0 +1,144 @@
+//! Two nodes on one PostgreSQL database, in this process: a pad is owned by the node that first
+//! loads it, and the other relays it to its own clients over one link.
+
+use std::time::Duration;
+
+use ypad_server::Config;
+use ypad_store::{PgStore, Store};
+use ypad_tests::{Client, TestServer, within};
+
+fn node_config(url: &str) -> (tempfile::TempDir, Config) {
+    let dir = tempfile::tempdir().unwrap();
+    let mut config = Config::new(dir.path());
+    config.database_url = Some(url.to_owned());
+    config.lease_ttl = Duration::from_millis(2000);
+    (dir, config)
+}
+
+/// Polls `/health` until `check` holds of it.
+async fn health_until(node: &TestServer, what: &str, check: impl Fn(&serde_json::Value) -> bool) {
+    within(what, async {
+        loop {
+            let (_, health) = node.get_json("/health").await;
+            if check(&health) {
+                return;
+            }
+            tokio::time::sleep(Duration::from_millis(20)).await;
+        }
+    })
+    .await;
+}
+
+fn lists(health: &serde_json::Value, key: &str, pad: &str) -> bool {
+    health["cluster"][key]
+        .as_array()
+        .is_some_and(|pads| pads.iter().any(|p| p == pad))
+}
+
+#[tokio::test]
+async fn a_relaying_node_serves_its_clients_over_one_link_to_the_owner() {
+    let url = ypad_store::pg_testing::fresh_database();
+    let (_d1, c1) = node_config(&url);
+    let (_d2, c2) = node_config(&url);
+    let owner = TestServer::start_with(c1).await;
+    let relay = TestServer::start_with(c2).await;
+
+    let mut alice = Client::connect_as(
+        &owner.ws_url("shared"),
+        11,
+        "t.0000000000000000000000000000000a",
+    )
+    .await;
+    alice.insert(0, "owner ").await;
+    let mut bobs = Vec::new();
+    for i in 0..3 {
+        bobs.push(
+            Client::connect_as(
+                &relay.ws_url("shared"),
+                20 + i,
+                "t.0000000000000000000000000000000b",
+            )
+            .await,
+        );
+    }
+    health_until(&owner, "the owner to own the pad", |h| {
+        lists(h, "ownedPads", "shared")
+    })
+    .await;
+    health_until(&relay, "the relay to relay the pad", |h| {
+        lists(h, "relayedPads", "shared")
+    })
+    .await;
+    for bob in &mut bobs {
+        bob.wait_text("owner ").await;
+    }
+    bobs[0].insert(6, "relay").await;
+    alice.wait_text("owner relay").await;
+    for bob in &mut bobs[1..] {
+        bob.wait_text("owner relay").await;
+    }
+    alice.insert(0, "> ").await;
+    for bob in &mut bobs {
+        bob.wait_text("> owner relay").await;
+    }
+
+    // The owner serves alice and one link, however many clients the relay has.
+    let (_, owner_health) = owner.get_json("/health").await;
+    assert_eq!(owner_health["connections"], 2, "{owner_health}");
+    let (_, relay_health) = relay.get_json("/health").await;
+    assert_eq!(relay_health["connections"], 3, "{relay_health}");
+    assert_ne!(
+        owner_health["cluster"]["nodeId"],
+        relay_health["cluster"]["nodeId"]
+    );
+
+    // The relay's client's write was numbered by the owner, with its author.
+    owner.stop().await;
+    let store = PgStore::open(&url).unwrap();
+    let log = store.log("shared", 1, 100).unwrap();
+    let revs: Vec<u64> = log.iter().map(|e| e.rev).collect();
+    assert_eq!(revs, (1..=revs.len() as u64).collect::<Vec<_>>());
+    let clients = store.client_authors("shared").unwrap();
+    let author_of = |client: u64| {
+        clients
+            .iter()
+            .find(|(c, _)| *c == client)
+            .map(|(_, a)| a.clone())
+    };
+    assert!(author_of(20).is_some(), "{clients:?}");
+    assert_ne!(author_of(20), author_of(11), "{clients:?}");
+    relay.stop().await;
+}
+
+#[tokio::test]
+async fn a_link_without_the_cluster_secret_is_refused() {
+    let url = ypad_store::pg_testing::fresh_database();
+    let (_d1, c1) = node_config(&url);
+    let owner = TestServer::start_with(c1).await;
+    Client::connect(&owner.ws_url("secret"), 1).await;
+    let request = |secret: &str| {
+        use tokio_tungstenite::tungstenite::client::IntoClientRequest;
+        let mut request = owner.ws_url("secret").into_client_request().unwrap();
+        request
+            .headers_mut()
+            .insert("x-ypad-cluster-secret", secret.parse().unwrap());
+        request
+    };
+    let refused = tokio_tungstenite::connect_async(request("not the secret")).await;
+    match refused {
+        Err(tokio_tungstenite::tungstenite::Error::Http(resp)) => {
+            assert_eq!(resp.status().as_u16(), 403)
+        }
+        other => panic!("a wrong secret must be refused: {:?}", other.map(|_| ())),
+    }
+    let store = PgStore::open(&url).unwrap();
+    let secret = store
+        .shared_setting("cluster_secret", "unused")
+        .unwrap()
+        .unwrap();
+    assert!(
+        tokio_tungstenite::connect_async(request(&secret))
+            .await
+            .is_ok()
+    );
+}
