@@ -101,6 +101,11 @@ impl Client {
         .await;
     }
 
+    /// The Yjs client id this client writes with.
+    pub fn client_id(&self) -> u64 {
+        self.doc.client_id().get()
+    }
+
     pub fn is_connected(&self) -> bool {
         self.socket.is_some()
     }

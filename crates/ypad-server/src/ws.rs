@@ -82,7 +82,7 @@ async fn node_link(
     let pad_id = PadId::parse(raw)?;
     let pad = state.engine.checkout(&pad_id).await?;
     if !pad.is_owner() {
-        return Err(HttpError::Busy(format!(
+        return Err(HttpError::Misdirected(format!(
             "this node does not own pad {pad_id}"
         )));
     }

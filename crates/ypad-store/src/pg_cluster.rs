@@ -56,13 +56,12 @@ impl Cluster for PgStore {
                 if !live {
                     return Err(StoreError::LeaseLapsed);
                 }
+                // The ownership row is locked on its own: joined to `nodes` under FOR UPDATE, a
+                // claim that waited for another would recheck the new owner against the old
+                // owner's lease (PostgreSQL re-reads only the locked row).
                 let current = tx
                     .query_opt(
-                        "SELECT o.node_id, o.fence, n.advertise_url,
-                                coalesce(n.lease_until > clock_timestamp(), false)
-                         FROM pad_owners o LEFT JOIN nodes n ON n.node_id = o.node_id
-                         WHERE o.pad = $1
-                         FOR UPDATE OF o",
+                        "SELECT node_id, fence FROM pad_owners WHERE pad = $1 FOR UPDATE",
                         &[&pad],
                     )
                     .await?;
@@ -87,18 +86,23 @@ impl Cluster for PgStore {
                 };
                 let owner: Option<String> = row.get(0);
                 let fence = num(row.get(1));
-                let url: Option<String> = row.get(2);
-                let owner_live: bool = row.get(3);
-                if let (Some(owner), Some(url), true) = (&owner, url, owner_live)
-                    && *owner != node
-                {
-                    return Ok(Claim::Theirs {
-                        owner: NodeInfo {
-                            id: owner.clone(),
-                            advertise_url: url,
-                        },
-                        fence,
-                    });
+                if let Some(owner) = owner.as_ref().filter(|o| **o != node) {
+                    let live = tx
+                        .query_opt(
+                            "SELECT advertise_url FROM nodes
+                             WHERE node_id = $1 AND lease_until > clock_timestamp()",
+                            &[owner],
+                        )
+                        .await?;
+                    if let Some(live) = live {
+                        return Ok(Claim::Theirs {
+                            owner: NodeInfo {
+                                id: owner.clone(),
+                                advertise_url: live.get(0),
+                            },
+                            fence,
+                        });
+                    }
                 }
                 let fence = fence + 1;
                 tx.execute(
@@ -190,19 +194,26 @@ impl Cluster for PgStore {
             let mut client = pool.get().await?;
             let tx = client.transaction().await?;
             // Locks the ownership rows: a claim waits until this commit is done.
-            let held: BTreeMap<String, u64> = tx
+            let mut held: BTreeMap<String, u64> = tx
                 .query(
-                    "SELECT o.pad, o.fence FROM pad_owners o JOIN nodes n ON n.node_id = o.node_id
-                     WHERE o.pad = ANY($1) AND o.node_id = $2
-                       AND n.lease_until > clock_timestamp()
-                     ORDER BY o.pad
-                     FOR UPDATE OF o",
+                    "SELECT pad, fence FROM pad_owners WHERE pad = ANY($1) AND node_id = $2
+                     ORDER BY pad FOR UPDATE",
                     &[&pads, &node],
                 )
                 .await?
                 .iter()
                 .map(|row| (row.get(0), num(row.get(1))))
                 .collect();
+            let live: bool = tx
+                .query_opt(
+                    "SELECT lease_until > clock_timestamp() FROM nodes WHERE node_id = $1",
+                    &[&node],
+                )
+                .await?
+                .is_some_and(|row| row.get(0));
+            if !live {
+                held.clear();
+            }
             let heads: BTreeMap<String, u64> = tx
                 .query(
                     "SELECT pad, max(rev) FROM log WHERE pad = ANY($1) GROUP BY pad",

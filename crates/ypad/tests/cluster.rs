@@ -1,0 +1,319 @@
+//! A cluster of real `ypad` processes on one PostgreSQL database: a pad's owner is killed,
+//! paused or stopped under load, and the pad moves to another node with nothing lost, doubled
+//! or numbered twice.
+
+use std::process::Child;
+use std::time::{Duration, Instant};
+
+use rand::rngs::StdRng;
+use rand::{Rng, SeedableRng};
+use ypad_store::{PgStore, Store};
+use ypad_tests::Client;
+
+mod common;
+
+/// A `ypad serve` process of the cluster; killed on drop.
+struct Node {
+    child: Child,
+    addr: String,
+    _data: tempfile::TempDir,
+}
+
+impl Node {
+    fn start(database: &str, ttl_ms: u64) -> Node {
+        let data = tempfile::tempdir().unwrap();
+        let ttl = ttl_ms.to_string();
+        let (child, addr) = common::serve_with(
+            data.path(),
+            &["--database-url", database, "--lease-ttl-ms", &ttl],
+        );
+        Node {
+            child,
+            addr,
+            _data: data,
+        }
+    }
+
+    fn ws(&self, pad: &str) -> String {
+        format!("ws://{}/ws/{pad}", self.addr)
+    }
+
+    async fn get(&self, path: &str) -> (u16, String) {
+        let resp = reqwest::get(format!("http://{}{path}", self.addr))
+            .await
+            .unwrap();
+        (resp.status().as_u16(), resp.text().await.unwrap())
+    }
+
+    async fn health(&self) -> serde_json::Value {
+        serde_json::from_str(&self.get("/health").await.1).unwrap()
+    }
+
+    async fn owns(&self, pad: &str) -> bool {
+        self.health().await["cluster"]["ownedPads"]
+            .as_array()
+            .is_some_and(|pads| pads.iter().any(|p| p == pad))
+    }
+
+    fn signal(&self, signal: i32) {
+        let pid = i32::try_from(self.child.id()).unwrap();
+        // SAFETY-free: kill(2) on our own child's pid.
+        assert_eq!(unsafe_free_kill(pid, signal), 0);
+    }
+}
+
+fn unsafe_free_kill(pid: i32, signal: i32) -> i32 {
+    std::process::Command::new("kill")
+        .arg(format!("-{signal}"))
+        .arg(pid.to_string())
+        .status()
+        .map_or(1, |s| s.code().unwrap_or(1))
+}
+
+impl Drop for Node {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+/// Waits until `check` holds, polling; panics with `what` after `limit`.
+async fn until<F: std::future::Future<Output = bool>>(
+    what: &str,
+    limit: Duration,
+    mut check: impl FnMut() -> F,
+) {
+    let deadline = Instant::now() + limit;
+    while !check().await {
+        assert!(Instant::now() < deadline, "timed out waiting for {what}");
+        tokio::time::sleep(Duration::from_millis(25)).await;
+    }
+}
+
+/// One random keystroke by one of `clients`.
+async fn type_one(rng: &mut StdRng, clients: &mut [Client]) {
+    let i = rng.random_range(0..clients.len());
+    let c = &mut clients[i];
+    let at = rng.random_range(0..=c.text_len());
+    c.insert(at, &char::from(rng.random_range(b'a'..=b'z')).to_string())
+        .await;
+}
+
+/// The text every replica must reach: all of their edits merged.
+fn union(clients: &[Client]) -> String {
+    let mut all = Client::new(1);
+    for c in clients {
+        all.merge(&c.diff(&[0]));
+    }
+    all.text()
+}
+
+/// A counter or gauge from the node's `/metrics`.
+async fn metric(node: &Node, name: &str) -> f64 {
+    let text = node.get("/metrics").await.1;
+    text.lines()
+        .find_map(|l| l.strip_prefix(name)?.strip_prefix(' ')?.parse().ok())
+        .unwrap_or_else(|| panic!("no {name} in {text}"))
+}
+
+/// The pad's stored revisions are 1..=n, each once.
+fn assert_dense(database: &str, pad: &str) -> u64 {
+    let store = PgStore::open(database).unwrap();
+    let revs: Vec<u64> = store
+        .log(pad, 1, u64::MAX)
+        .unwrap()
+        .iter()
+        .map(|e| e.rev)
+        .collect();
+    assert_eq!(
+        revs,
+        (1..=revs.len() as u64).collect::<Vec<_>>(),
+        "pad {pad}"
+    );
+    revs.len() as u64
+}
+
+/// Every node exports `text` as Markdown and counts as many revisions as the database's dense
+/// log holds, once the owner's last commit is in.
+async fn assert_nodes_agree(database: &str, nodes: &[&Node], pad: &str, text: &str) {
+    let deadline = Instant::now() + Duration::from_secs(5);
+    loop {
+        let stored = assert_dense(database, pad);
+        let mut seen = Vec::new();
+        for node in nodes {
+            let (_, md) = node.get(&format!("/p/{pad}/export/md")).await;
+            let (_, meta) = node.get(&format!("/api/v1/pads/{pad}")).await;
+            let meta: serde_json::Value = serde_json::from_str(&meta).unwrap_or_default();
+            seen.push((node.addr.clone(), md, meta["revisions"].clone()));
+        }
+        if seen
+            .iter()
+            .all(|(_, md, revs)| md.trim_end() == text.trim_end() && *revs == stored)
+        {
+            return;
+        }
+        assert!(
+            Instant::now() < deadline,
+            "nodes disagree on {pad}: {seen:?}, expected {text:?} at {stored} revisions"
+        );
+        tokio::time::sleep(Duration::from_millis(25)).await;
+    }
+}
+
+#[tokio::test]
+async fn kill_9_of_the_owner_moves_its_pads_and_loses_no_edit() {
+    const TTL_MS: u64 = 1500;
+    let seed: u64 = rand::random();
+    println!("cluster seed: {seed}");
+    let mut rng = StdRng::seed_from_u64(seed);
+    let database = ypad_store::pg_testing::fresh_database();
+    let a = Node::start(&database, TTL_MS);
+    let b = Node::start(&database, TTL_MS);
+    let c = Node::start(&database, TTL_MS);
+
+    // `main` is owned by a (its first client is there); the side pads by whoever loads first.
+    let mut on_a = vec![Client::connect(&a.ws("main"), 100).await];
+    until("a to own main", Duration::from_secs(5), || a.owns("main")).await;
+    on_a.push(Client::connect(&a.ws("main"), 101).await);
+    let mut survivors = Vec::new();
+    for (i, node) in [&b, &c, &b, &c].into_iter().enumerate() {
+        survivors.push(Client::connect(&node.ws("main"), 200 + i as u64).await);
+    }
+    let mut sides: Vec<(String, Vec<Client>)> = Vec::new();
+    for i in 0..3u64 {
+        let pad = format!("side-{i}");
+        let first = [&a, &b, &c][i as usize];
+        let second = [&b, &c, &a][i as usize];
+        sides.push((
+            pad.clone(),
+            vec![
+                Client::connect(&first.ws(&pad), 300 + i).await,
+                Client::connect(&second.ws(&pad), 400 + i).await,
+            ],
+        ));
+    }
+    for _ in 0..120 {
+        if rng.random_bool(0.3) {
+            type_one(&mut rng, &mut on_a).await;
+        } else {
+            type_one(&mut rng, &mut survivors).await;
+        }
+    }
+    for (_, clients) in &mut sides {
+        for _ in 0..20 {
+            type_one(&mut rng, clients).await;
+        }
+    }
+    let everyone: Vec<&Client> = on_a.iter().chain(&survivors).collect();
+    let before = {
+        let mut all = Client::new(1);
+        for cl in &everyone {
+            all.merge(&cl.diff(&[0]));
+        }
+        all.text()
+    };
+    for s in &mut survivors {
+        s.wait_text(&before).await;
+    }
+
+    // SIGKILL: no flush, no release; a's clients lose their socket and come back through b.
+    let killed = Instant::now();
+    drop(a);
+    for cl in &mut on_a {
+        cl.disconnect();
+    }
+    for (_, clients) in &mut sides {
+        // The side pads' clients on a are gone with it.
+        let on_a = [300, 402];
+        clients.retain(|cl| !on_a.contains(&cl.client_id()));
+    }
+    for _ in 0..40 {
+        type_one(&mut rng, &mut survivors).await;
+    }
+    for cl in &mut on_a {
+        cl.reconnect(&b.ws("main")).await;
+    }
+    let mut all: Vec<Client> = on_a.into_iter().chain(survivors).collect();
+    let expected = union(&all);
+    for cl in &mut all {
+        cl.wait_text(&expected).await;
+    }
+    let converged = killed.elapsed();
+    assert!(
+        converged < Duration::from_millis(TTL_MS + 3000),
+        "converged {converged:?} after the kill (seed {seed})"
+    );
+    assert!(b.owns("main").await || c.owns("main").await);
+    // Edits made after convergence are accepted and reach every node.
+    all[2].insert(0, "!").await;
+    let expected = format!("!{expected}");
+    for cl in &mut all {
+        cl.wait_text(&expected).await;
+    }
+
+    assert_nodes_agree(&database, &[&b, &c], "main", &expected).await;
+    for (pad, clients) in &mut sides {
+        let text = union(clients);
+        for cl in clients.iter_mut() {
+            cl.wait_text(&text).await;
+        }
+        assert_dense(&database, pad);
+    }
+    let failovers =
+        metric(&b, "ypad_failovers_total").await + metric(&c, "ypad_failovers_total").await;
+    assert!(failovers >= 1.0, "the pads were taken over, not released");
+}
+
+#[tokio::test]
+async fn sigterm_moves_the_owners_pads_without_waiting_for_the_lease() {
+    // A long lease: a move that waited for it would fail the bound below.
+    const TTL_MS: u64 = 20_000;
+    let database = ypad_store::pg_testing::fresh_database();
+    let a = Node::start(&database, TTL_MS);
+    let b = Node::start(&database, TTL_MS);
+    let c = Node::start(&database, TTL_MS);
+    let mut owner_client = Client::connect(&a.ws("drain"), 1).await;
+    until("a to own the pad", Duration::from_secs(5), || {
+        a.owns("drain")
+    })
+    .await;
+    let mut on_b = Client::connect(&b.ws("drain"), 2).await;
+    let mut on_c = Client::connect(&c.ws("drain"), 3).await;
+    for i in 0..50u32 {
+        on_b.insert(i, "b").await;
+        on_c.insert(0, "c").await;
+    }
+    owner_client.insert(0, "a").await;
+
+    let terminated = Instant::now();
+    a.signal(15);
+    // Still typing while a drains.
+    for _ in 0..20 {
+        on_b.insert(0, "B").await;
+        on_c.insert(0, "C").await;
+    }
+    // A write on b must reach c: the pad has an owner again, and both relay or own it.
+    let mut clients = vec![on_b, on_c];
+    let expected = {
+        let mut all = Client::new(9);
+        for cl in clients.iter().chain([&owner_client]) {
+            all.merge(&cl.diff(&[0]));
+        }
+        all.text()
+    };
+    for cl in &mut clients {
+        cl.wait_text(&expected).await;
+    }
+    let moved = terminated.elapsed();
+    assert!(
+        moved < Duration::from_millis(TTL_MS / 4),
+        "the pad moved only after {moved:?}"
+    );
+    assert!(b.owns("drain").await || c.owns("drain").await);
+    assert!(
+        expected.contains('a'),
+        "the owner's last edit was flushed before it left"
+    );
+    assert_eq!(expected.matches('B').count(), 20);
+    assert_nodes_agree(&database, &[&b, &c], "drain", &expected).await;
+}
