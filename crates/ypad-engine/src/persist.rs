@@ -171,19 +171,33 @@ fn commit(
         return store.append(entries).and_then(|()| store.flush());
     };
     loop {
-        match cluster.append_fenced(node, fences, entries) {
-            Err(StoreError::Fenced { pads }) => {
-                shared.metrics.fenced_batches.inc();
-                entries.retain(|e| !pads.contains(&e.pad));
-                for pad in pads {
-                    let fence = fences.remove(&pad).unwrap_or(0);
-                    tracing::warn!(pad = %pad, fence, "no longer this pad's owner; its unsaved revisions go back to its clients");
-                    if let Some(on_fenced) = fencing.on_fenced.get() {
-                        on_fenced(&pad, fence);
-                    }
-                }
-            }
+        let pads = match cluster.append_fenced(node, fences, entries) {
+            Err(StoreError::Fenced { pads }) => pads,
             other => return other,
+        };
+        // Refused either because another node claimed a pad, or because this node's lease
+        // lapsed (the database was unreachable for a while) with its pads still its own: then
+        // the batch waits for the lease's renewal instead of being dropped.
+        let owned = cluster.owned_pads(node)?;
+        let lost: Vec<String> = pads
+            .into_iter()
+            .filter(|pad| {
+                !owned
+                    .iter()
+                    .any(|(p, f)| p == pad && fences.get(pad) == Some(f))
+            })
+            .collect();
+        if lost.is_empty() {
+            return Err(StoreError::LeaseLapsed);
+        }
+        shared.metrics.fenced_batches.inc();
+        entries.retain(|e| !lost.contains(&e.pad));
+        for pad in lost {
+            let fence = fences.remove(&pad).unwrap_or(0);
+            tracing::warn!(pad = %pad, fence, "no longer this pad's owner; its unsaved revisions go back to its clients");
+            if let Some(on_fenced) = fencing.on_fenced.get() {
+                on_fenced(&pad, fence);
+            }
         }
     }
 }

@@ -317,3 +317,73 @@ async fn sigterm_moves_the_owners_pads_without_waiting_for_the_lease() {
     assert_eq!(expected.matches('B').count(), 20);
     assert_nodes_agree(&database, &[&b, &c], "drain", &expected).await;
 }
+
+#[tokio::test]
+async fn a_paused_owner_is_fenced_and_its_clients_resync_elsewhere() {
+    const TTL_MS: u64 = 1000;
+    let database = ypad_store::pg_testing::fresh_database();
+    let a = Node::start(&database, TTL_MS);
+    let b = Node::start(&database, TTL_MS);
+    let mut on_a = Client::connect(&a.ws("paused"), 1).await;
+    until("a to own the pad", Duration::from_secs(5), || {
+        a.owns("paused")
+    })
+    .await;
+    let mut on_b = Client::connect(&b.ws("paused"), 2).await;
+    for i in 0..10u32 {
+        on_a.insert(i, "a").await;
+        on_b.insert(0, "b").await;
+    }
+    let mut both = vec![on_a, on_b];
+    let before = union(&both);
+    for cl in &mut both {
+        cl.wait_text(&before).await;
+    }
+
+    // SIGSTOP past the lease: b's relay finds the lease lapsed and takes the pad, while the
+    // paused owner still holds its sockets and, resumed, what its client sent meanwhile.
+    a.signal(19);
+    let paused = Instant::now();
+    for _ in 0..10 {
+        both[0].insert(0, "X").await;
+        both[1].insert(0, "Y").await;
+    }
+    until(
+        "b to take the pad",
+        Duration::from_millis(TTL_MS * 5),
+        || b.owns("paused"),
+    )
+    .await;
+    assert!(paused.elapsed() >= Duration::from_millis(TTL_MS / 2));
+    a.signal(18);
+    // The old owner notices it lost the pad: its client is told to reconnect, and does so
+    // through b, bringing what it typed while a was paused.
+    let code = both[0].wait_closed().await;
+    assert_eq!(
+        code,
+        Some(4000),
+        "the old owner's sockets close with Reconnect"
+    );
+    both[0].reconnect(&b.ws("paused")).await;
+    let expected = union(&both);
+    for cl in &mut both {
+        cl.wait_text(&expected).await;
+    }
+    assert_eq!(
+        expected.matches('X').count(),
+        10,
+        "nothing doubled: {expected}"
+    );
+    assert_eq!(
+        expected.matches('Y').count(),
+        10,
+        "nothing doubled: {expected}"
+    );
+    until("a to drop the pad", Duration::from_secs(5), || async {
+        !a.owns("paused").await
+    })
+    .await;
+    let health = a.health().await;
+    assert_eq!(health["cluster"]["leaseLive"], true, "{health}");
+    assert_nodes_agree(&database, &[&a, &b], "paused", &expected).await;
+}
