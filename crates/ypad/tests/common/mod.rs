@@ -7,6 +7,8 @@ use std::io::{BufRead, BufReader};
 use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Stdio};
 
+pub mod cluster;
+
 /// The `ypad` binary this package builds.
 pub fn ypad() -> Command {
     Command::new(env!("CARGO_BIN_EXE_ypad"))
