@@ -239,3 +239,61 @@ async fn a_paused_owner_is_fenced_and_its_clients_resync_elsewhere() {
     assert_eq!(health["cluster"]["leaseLive"], true, "{health}");
     assert_nodes_agree(&database, &[&a, &b], "paused", &expected).await;
 }
+
+#[tokio::test]
+async fn export_and_import_work_on_the_clusters_database() {
+    let database = ypad_store::pg_testing::fresh_database();
+    let a = Node::start(&database, 5000);
+    let mut writer = Client::connect(&a.ws("live"), 1).await;
+    until("a to own the pad", Duration::from_secs(5), || {
+        a.owns("live")
+    })
+    .await;
+    writer.insert(0, "# Live\n").await;
+    Client::connect(&a.ws("live"), 2)
+        .await
+        .wait_text("# Live\n")
+        .await;
+    let files = tempfile::tempdir().unwrap();
+    let notes = files.path().join("fresh.md");
+    std::fs::write(&notes, "imported beside a running node\n").unwrap();
+    let live = files.path().join("live.md");
+    std::fs::write(&live, "would overwrite an open pad\n").unwrap();
+
+    let run = |args: &[&std::ffi::OsStr]| {
+        common::ypad()
+            .args(args)
+            .args([
+                "--database-url".as_ref(),
+                database.as_ref() as &std::ffi::OsStr,
+            ])
+            .output()
+            .unwrap()
+    };
+    let imported = run(&["import".as_ref(), notes.as_os_str()]);
+    assert!(imported.status.success(), "{imported:?}");
+    let refused = run(&["import".as_ref(), live.as_os_str()]);
+    assert!(!refused.status.success());
+    let why = String::from_utf8_lossy(&refused.stderr);
+    assert!(
+        why.contains("is open on node") && why.contains(&a.addr),
+        "{why}"
+    );
+
+    // The node claims the imported pad as soon as a browser opens it.
+    Client::connect(&a.ws("fresh"), 3)
+        .await
+        .wait_text("imported beside a running node\n")
+        .await;
+    let out = tempfile::tempdir().unwrap();
+    let exported = run(&["export".as_ref(), "--out".as_ref(), out.path().as_os_str()]);
+    assert!(exported.status.success(), "{exported:?}");
+    assert_eq!(
+        std::fs::read_to_string(out.path().join("live.md")).unwrap(),
+        "# Live\n"
+    );
+    assert_eq!(
+        std::fs::read_to_string(out.path().join("fresh.md")).unwrap(),
+        "imported beside a running node\n"
+    );
+}
