@@ -29,6 +29,16 @@ async fn health_until(node: &TestServer, what: &str, check: impl Fn(&serde_json:
     .await;
 }
 
+/// Pumps `client` until an awareness frame naming `who` arrives.
+async fn awaits_awareness(client: &mut Client, who: &str) {
+    loop {
+        let frame = client.wait_awareness().await;
+        if String::from_utf8_lossy(&frame).contains(who) {
+            return;
+        }
+    }
+}
+
 fn lists(health: &serde_json::Value, key: &str, pad: &str) -> bool {
     health["cluster"][key]
         .as_array()
@@ -81,6 +91,28 @@ async fn a_relaying_node_serves_its_clients_over_one_link_to_the_owner() {
     for bob in &mut bobs {
         bob.wait_text("> owner relay").await;
     }
+
+    // Awareness is merged both ways: each side sees the other's browsers.
+    bobs[0]
+        .send_awareness(1, r#"{"user":{"name":"Bob on the relay"}}"#)
+        .await;
+    awaits_awareness(&mut alice, "Bob on the relay").await;
+    alice
+        .send_awareness(1, r#"{"user":{"name":"Alice on the owner"}}"#)
+        .await;
+    awaits_awareness(&mut bobs[1], "Alice on the owner").await;
+
+    // An HTTP write on the relaying node is applied by the owner and reaches everyone.
+    let (status, meta) = relay.get_json("/api/v1/pads/shared").await;
+    assert_eq!(
+        status, 200,
+        "the relaying node reads the pad from the database: {meta}"
+    );
+    relay
+        .api_ok("appendText", &[("padID", "shared"), ("text", " via HTTP")])
+        .await;
+    alice.wait_text("> owner relay via HTTP").await;
+    bobs[2].wait_text("> owner relay via HTTP").await;
 
     // The owner serves alice and one link, however many clients the relay has.
     let (_, owner_health) = owner.get_json("/health").await;

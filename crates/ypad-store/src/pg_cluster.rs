@@ -54,6 +54,7 @@ impl Cluster for PgStore {
                     .await?
                     .is_some_and(|row| row.get(0));
                 if !live {
+                    tx.rollback().await?;
                     return Err(StoreError::LeaseLapsed);
                 }
                 // The ownership row is locked on its own: joined to `nodes` under FOR UPDATE, a
@@ -95,6 +96,8 @@ impl Cluster for PgStore {
                         )
                         .await?;
                     if let Some(live) = live {
+                        // Ended here, not when dropped: the row's lock goes before the answer.
+                        tx.rollback().await?;
                         return Ok(Claim::Theirs {
                             owner: NodeInfo {
                                 id: owner.clone(),
@@ -236,6 +239,7 @@ impl Cluster for PgStore {
                 .map(|(pad, _)| pad.clone())
                 .collect();
             if !fenced.is_empty() {
+                tx.rollback().await?;
                 return Err(StoreError::Fenced { pads: fenced });
             }
             batch.insert(&tx).await?;

@@ -460,6 +460,7 @@ impl Store for PgStore {
                 .start()
                 .await?;
             let Some(meta) = meta_of(&*tx, &pad).await? else {
+                tx.rollback().await?;
                 return Ok(None);
             };
             let checkpoint =
