@@ -174,3 +174,73 @@ async fn a_link_without_the_cluster_secret_is_refused() {
             .is_ok()
     );
 }
+
+/// Pumps frames until the server says writes are refused (or allowed again).
+async fn wait_auth(client: &mut Client) {
+    within("a lock notice", async {
+        loop {
+            match client.next_event().await {
+                ypad_tests::Event::Auth => return,
+                ypad_tests::Event::Closed(code) => panic!("closed ({code:?}) before a lock notice"),
+                _ => {}
+            }
+        }
+    })
+    .await;
+}
+
+#[tokio::test]
+async fn a_lock_set_through_any_node_holds_on_every_node() {
+    const ALICE: &str = "t.a11ce000000000000000000000000000";
+    const CAROL: &str = "t.ca2010000000000000000000000000000";
+    let url = ypad_store::pg_testing::fresh_database();
+    let (_d1, c1) = node_config(&url);
+    let (_d2, c2) = node_config(&url);
+    let owner = TestServer::start_with(c1).await;
+    let relay = TestServer::start_with(c2).await;
+    // Alice made the pad on the owner: she moderates it.
+    let mut alice = Client::connect_as(&owner.ws_url("locked"), 1, ALICE).await;
+    alice.insert(0, "agenda").await;
+    let mut carol_on_owner = Client::connect_as(&owner.ws_url("locked"), 2, CAROL).await;
+    let mut carol_on_relay = Client::connect_as(&relay.ws_url("locked"), 3, CAROL).await;
+    let mut alice_on_relay = Client::connect_as(&relay.ws_url("locked"), 4, ALICE).await;
+    for c in [
+        &mut carol_on_owner,
+        &mut carol_on_relay,
+        &mut alice_on_relay,
+    ] {
+        c.wait_text("agenda").await;
+    }
+
+    // The relaying node reads the pad from the database, once the owner's first commit is in.
+    let store = PgStore::open(&url).unwrap();
+    within("the pad's first commit", async {
+        while store.meta("locked").unwrap().is_none() {
+            tokio::time::sleep(Duration::from_millis(10)).await;
+        }
+    })
+    .await;
+    relay.api_ok("lockPad", &[("padID", "locked")]).await;
+    // Both nodes tell their browsers at once.
+    wait_auth(&mut carol_on_owner).await;
+    wait_auth(&mut carol_on_relay).await;
+    // Carol's writes are refused on either node; the moderator's pass through the relay.
+    carol_on_relay.insert(0, "X").await;
+    carol_on_owner.insert(0, "Y").await;
+    alice_on_relay.insert(6, "!").await;
+    alice.wait_text("agenda!").await;
+    within("the moderator's write to be stored", async {
+        while !store
+            .log("locked", 1, u64::MAX)
+            .unwrap()
+            .iter()
+            .any(|e| e.author.is_some() && e.rev > 1)
+        {
+            tokio::time::sleep(Duration::from_millis(20)).await;
+        }
+    })
+    .await;
+    assert_eq!(owner.text("locked").await.as_deref(), Some("agenda!"));
+    owner.stop().await;
+    relay.stop().await;
+}

@@ -112,3 +112,54 @@ pub(crate) fn leave(store: &dyn Store, lease: &Lease) {
         tracing::warn!(cause = %err, "cannot release this node's pads; they move when its lease lapses");
     }
 }
+
+/// Keeps the locks of the pads in memory as every node sets them: a lock set through any node
+/// holds at once for the browsers of every node (the owner's and the relays'). Ends with the
+/// engine.
+pub(crate) fn follow_locks(store: Arc<dyn Store>, engine: Weak<Inner>) {
+    let Some(changes) = store.cluster().map(|c| c.watch_locks()) else {
+        return;
+    };
+    let spawned = std::thread::Builder::new()
+        .name("ypad-locks".into())
+        .spawn(move || {
+            while let Ok(change) = changes.recv() {
+                let Some(engine) = engine.upgrade() else {
+                    return;
+                };
+                let pads = match change {
+                    Some(pad) => match ypad_core::PadId::parse(&pad) {
+                        Ok(id) => engine.registry.peek(&id).into_iter().collect(),
+                        Err(_) => Vec::new(),
+                    },
+                    None => engine.registry.loaded(),
+                };
+                for pad in pads {
+                    if let Err(err) = reload_lock(&*store, &pad) {
+                        tracing::warn!(pad = %pad.id, cause = %err, "cannot read the pad's lock");
+                    }
+                }
+            }
+        });
+    if let Err(err) = spawned {
+        tracing::error!(cause = %err, "cannot follow lock changes");
+    }
+}
+
+/// Puts the pad's newest stored lock in force, with its moderator (blocking).
+pub(crate) fn reload_lock(
+    store: &dyn Store,
+    pad: &crate::LivePad,
+) -> Result<(), ypad_store::StoreError> {
+    let key = pad.id.to_string();
+    let Some(lock) = store.pad_locks(&key)?.pop() else {
+        return Ok(());
+    };
+    let creator = store
+        .log(&key, 1, 1)?
+        .pop()
+        .and_then(|first| first.author)
+        .map(Arc::from);
+    pad.set_lock_by(lock, creator);
+    Ok(())
+}

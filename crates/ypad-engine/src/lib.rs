@@ -146,6 +146,7 @@ impl Engine {
             }
         }));
         if let Some(lease) = lease {
+            cluster::follow_locks(store.clone(), Arc::downgrade(&inner));
             let stop = cluster::start_lease(store, lease, Arc::downgrade(&inner));
             *lock(&inner.stop_lease) = Some(stop);
         }
@@ -453,7 +454,13 @@ impl Engine {
         })
         .await?;
         if let Some(pad) = self.peek(id) {
-            pad.set_lock(lock);
+            if self.inner.lease.is_some() {
+                // A replica may not know the pad's moderator yet.
+                self.blocking(move |s| cluster::reload_lock(s, &pad))
+                    .await?;
+            } else {
+                pad.set_lock(lock);
+            }
         }
         Ok(())
     }

@@ -240,7 +240,16 @@ impl LivePad {
     /// refused from now on); after an unlock they are asked to reconnect, so that what they
     /// typed meanwhile reaches the pad.
     pub(crate) fn set_lock(&self, lock: PadLock) {
+        self.set_lock_by(lock, None);
+    }
+
+    /// [`LivePad::set_lock`], learning the pad's moderator first if this copy did not know it
+    /// (a replica loaded before the pad's first revision was stored).
+    pub(crate) fn set_lock_by(&self, lock: PadLock, creator: Option<Arc<str>>) {
         let mut inner = self.lock();
+        if inner.creator.is_none() {
+            inner.creator = creator;
+        }
         let now = wall_ms();
         let was = inner.lock.as_ref().is_some_and(|l| l.holds_at(now));
         let holds = lock.holds_at(now);
@@ -280,7 +289,11 @@ impl LivePad {
         let admission = Admission {
             accepting_writes: self.persister.is_healthy(),
             max_pad_chars: self.max_pad_chars,
-            locked: inner.lock.is_some() && inner.locked_for(author, wall_ms()),
+            // A node link's writes were admitted by the node its browsers are on, which knows
+            // each browser's author and the same lock.
+            locked: !session.is_node_link()
+                && inner.lock.is_some()
+                && inner.locked_for(author, wall_ms()),
         };
         let effects = match session.receive(&mut inner.pad, frame, mono_ms(), admission) {
             Ok(effects) => effects,

@@ -58,4 +58,10 @@ pub trait Cluster: Send + Sync {
         fences: &BTreeMap<String, u64>,
         entries: &[LogEntry],
     ) -> Result<()>;
+    /// Tells of every change of a pad's lock made by any node ([`Store::put_pad_lock`]), for
+    /// as long as the receiver lives: `Some(pad)`, or `None` when changes may have been missed
+    /// (the listening connection was made again) and every pad's lock should be read again.
+    ///
+    /// [`Store::put_pad_lock`]: crate::Store::put_pad_lock
+    fn watch_locks(&self) -> std::sync::mpsc::Receiver<Option<String>>;
 }

@@ -9,6 +9,11 @@ use std::collections::BTreeMap;
 use std::time::Duration;
 
 use crate::cluster::{Claim, Cluster, NodeInfo};
+
+/// The channel lock changes are announced on.
+const LOCKS_CHANNEL: &str = "ypad_pad_locks";
+/// Wait before listening again after the listening connection broke.
+const LISTEN_RETRY: Duration = Duration::from_millis(500);
 use crate::pg_store::{Batch, PgStore, db, num};
 use crate::{LogEntry, Result, StoreError};
 
@@ -173,6 +178,20 @@ impl Cluster for PgStore {
         })
     }
 
+    fn watch_locks(&self) -> std::sync::mpsc::Receiver<Option<String>> {
+        let (tx, rx) = std::sync::mpsc::channel();
+        let config = self.config.clone();
+        self.runtime().spawn(async move {
+            loop {
+                if listen(&config, &tx).await.is_err() {
+                    return; // Nobody listens any more.
+                }
+                tokio::time::sleep(LISTEN_RETRY).await;
+            }
+        });
+        rx
+    }
+
     fn append_fenced(
         &self,
         node: &str,
@@ -247,4 +266,39 @@ impl Cluster for PgStore {
             Ok(())
         })
     }
+}
+
+/// One listening connection, until it breaks (`Ok`) or the receiver is gone (`Err`).
+async fn listen(
+    config: &tokio_postgres::Config,
+    tx: &std::sync::mpsc::Sender<Option<String>>,
+) -> std::result::Result<(), ()> {
+    let Ok((client, mut connection)) = config.connect(tokio_postgres::NoTls).await else {
+        return Ok(());
+    };
+    let (notes, mut heard) = tokio::sync::mpsc::unbounded_channel();
+    // The connection's messages are read by its own task, so that the LISTEN below can run.
+    let reader = tokio::spawn(async move {
+        while let Some(Ok(message)) = std::future::poll_fn(|cx| connection.poll_message(cx)).await {
+            if let tokio_postgres::AsyncMessage::Notification(note) = message
+                && notes.send(note.payload().to_owned()).is_err()
+            {
+                return;
+            }
+        }
+    });
+    if client
+        .batch_execute(&format!("LISTEN {LOCKS_CHANNEL}"))
+        .await
+        .is_err()
+    {
+        reader.abort();
+        return Ok(());
+    }
+    // Whatever changed before the LISTEN took effect is read again.
+    tx.send(None).map_err(|_| ())?;
+    while let Some(pad) = heard.recv().await {
+        tx.send(Some(pad)).map_err(|_| ())?;
+    }
+    Ok(())
 }

@@ -74,6 +74,8 @@ pub struct SchemaTooNew {
 /// A [`Store`] in a PostgreSQL database.
 pub struct PgStore {
     pool: Pool,
+    /// For connections of its own outside the pool (the cluster's `LISTEN`).
+    pub(crate) config: tokio_postgres::Config,
     runtime: tokio::runtime::Handle,
     _runtime: OwnedRuntime,
 }
@@ -111,7 +113,7 @@ impl PgStore {
             .build()
             .map_err(StoreError::backend)?;
         let manager = Manager::from_config(
-            config,
+            config.clone(),
             NoTls,
             ManagerConfig {
                 recycling_method: RecyclingMethod::Fast,
@@ -126,6 +128,7 @@ impl PgStore {
             .map_err(StoreError::backend)?;
         let store = PgStore {
             pool,
+            config,
             runtime: runtime.handle().clone(),
             _runtime: OwnedRuntime(Some(runtime)),
         };
@@ -142,6 +145,10 @@ impl PgStore {
     }
 
     /// Runs `f`'s future on the store's runtime and waits for its answer.
+    pub(crate) fn runtime(&self) -> &tokio::runtime::Handle {
+        &self.runtime
+    }
+
     pub(crate) fn run<T, F>(&self, f: impl FnOnce(Pool) -> F) -> Result<T>
     where
         T: Send + 'static,
@@ -883,8 +890,12 @@ impl Store for PgStore {
             pool.get()
                 .await?
                 .execute(
-                    "INSERT INTO pad_locks (pad, locked, lock_at, by_author, time_ms, chat)
-                     VALUES ($1, $2, $3, $4, $5, $6)",
+                    // Every node with the pad in memory hears of it (see `pg_cluster`).
+                    "WITH changed AS (
+                         INSERT INTO pad_locks (pad, locked, lock_at, by_author, time_ms, chat)
+                         VALUES ($1, $2, $3, $4, $5, $6)
+                     )
+                     SELECT pg_notify('ypad_pad_locks', $1)",
                     &[
                         &pad,
                         &lock.locked,
