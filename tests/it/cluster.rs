@@ -244,3 +244,40 @@ async fn a_lock_set_through_any_node_holds_on_every_node() {
     owner.stop().await;
     relay.stop().await;
 }
+
+#[tokio::test]
+async fn an_etherpad_file_is_not_imported_beside_the_node_that_has_the_pad_open() {
+    let url = ypad_store::pg_testing::fresh_database();
+    let (_d1, c1) = node_config(&url);
+    let (_d2, c2) = node_config(&url);
+    let owner = TestServer::start_with(c1).await;
+    let relay = TestServer::start_with(c2).await;
+    // Open but still empty on the owner.
+    let _reader = Client::connect(&owner.ws_url("open"), 1).await;
+    let file = std::fs::read(
+        std::path::Path::new(env!("CARGO_MANIFEST_DIR"))
+            .join("../crates/ypad-formats/tests/fixtures/etherpad/YVR-S-release-goals.etherpad"),
+    )
+    .unwrap();
+    let upload = |node: &TestServer, pad: &str| {
+        let form = reqwest::multipart::Form::new().part(
+            "file",
+            reqwest::multipart::Part::bytes(file.clone()).file_name("goals.etherpad"),
+        );
+        reqwest::Client::new()
+            .post(node.http_url(&format!("/p/{pad}/import")))
+            .multipart(form)
+            .send()
+    };
+    let refused = upload(&relay, "open").await.unwrap();
+    assert_eq!(refused.status().as_u16(), 421, "{:?}", refused.text().await);
+    // A pad nobody has open imports through any node.
+    let imported = upload(&relay, "closed").await.unwrap();
+    assert_eq!(
+        imported.status().as_u16(),
+        200,
+        "{:?}",
+        imported.text().await
+    );
+    assert!(owner.text("closed").await.is_some_and(|t| !t.is_empty()));
+}

@@ -195,6 +195,25 @@ impl Engine {
         Ok(located)
     }
 
+    /// In a cluster, takes `id` for this node, refusing it while another node owns it.
+    async fn claim_for_writing(&self, id: &PadId) -> Result<(), TransferError> {
+        let Some(lease) = self.inner.lease.clone() else {
+            return Ok(());
+        };
+        let key = id.to_string();
+        let claim = self
+            .blocking(move |s| s.cluster().map(|c| c.claim(&key, &lease.node.info.id)))
+            .await
+            .transpose()?;
+        match claim {
+            Some(Claim::Theirs { owner, .. }) => Err(TransferError::OpenElsewhere {
+                pad: id.to_string(),
+                url: owner.advertise_url,
+            }),
+            _ => Ok(()),
+        }
+    }
+
     /// The cluster's view from this node, `None` on a node of its own.
     pub fn cluster_status(&self) -> Option<ClusterStatus> {
         let lease = self.inner.lease.as_ref()?;
@@ -381,7 +400,9 @@ impl Engine {
                     return Err(TransferError::PadNotEmpty(id.to_string()));
                 }
                 // The whole history is written straight to the store, so the pad must not be
-                // live meanwhile; it loads afresh on its next checkout.
+                // live meanwhile, here or (in a cluster) on another node; it loads afresh on
+                // its next checkout.
+                self.claim_for_writing(id).await?;
                 self.inner.registry.retire(id);
                 self.barrier().await;
                 let history = self.inner.history.clone();

@@ -84,6 +84,7 @@ impl From<TransferError> for HttpError {
             TransferError::BadFile(_) | TransferError::PadNotEmpty(_) => {
                 HttpError::BadRequest(e.to_string())
             }
+            TransferError::OpenElsewhere { .. } => HttpError::Misdirected(e.to_string()),
             TransferError::Load(e) => HttpError::Load(e),
             TransferError::History(e) => HttpError::History(e),
             TransferError::TooLarge(e) => HttpError::TooLarge(e.to_string()),
