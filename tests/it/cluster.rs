@@ -113,6 +113,34 @@ async fn a_relaying_node_serves_its_clients_over_one_link_to_the_owner() {
         .await;
     alice.wait_text("> owner relay via HTTP").await;
     bobs[2].wait_text("> owner relay via HTTP").await;
+    // Server-side edits on both nodes at once: each node's edits have a client id of their own,
+    // so neither refuses the other's and every replica ends the same.
+    let (on_owner, on_relay) = tokio::join!(
+        owner.api("appendText", &[("padID", "shared"), ("text", " [owner]")]),
+        relay.api("appendText", &[("padID", "shared"), ("text", " [relay]")]),
+    );
+    assert_eq!(
+        (on_owner.1["code"].clone(), on_relay.1["code"].clone()),
+        (0.into(), 0.into())
+    );
+    within("every replica to hold both edits", async {
+        loop {
+            let texts: Vec<String> = std::iter::once(&alice)
+                .chain(&bobs)
+                .map(|c| c.text())
+                .collect();
+            if texts
+                .iter()
+                .all(|t| t == &texts[0] && t.contains("[owner]") && t.contains("[relay]"))
+            {
+                break;
+            }
+            for c in std::iter::once(&mut alice).chain(&mut bobs) {
+                let _ = tokio::time::timeout(Duration::from_millis(20), c.next_event()).await;
+            }
+        }
+    })
+    .await;
 
     // The owner serves alice and one link, however many clients the relay has.
     let (_, owner_health) = owner.get_json("/health").await;

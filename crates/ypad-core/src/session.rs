@@ -30,13 +30,14 @@ impl Pad {
     }
 
     /// A server-side edit (API, import): the update `f` made, with the frame that carries it
-    /// to every connection; `None` if it changed nothing. Its content is the server's client's.
+    /// to every connection; `None` if it changed nothing. Its content is the document's own
+    /// client's (the server's).
     pub fn edit(&mut self, f: impl FnOnce(&mut PadDoc) -> Option<Vec<u8>>) -> Option<Accepted> {
         let update = Bytes::from(f(&mut self.doc)?);
         Some(Accepted {
             forward: protocol::encode_update(&update),
             update,
-            inserted_by: vec![crate::doc::server_client_id()],
+            inserted_by: vec![self.doc.client_id()],
         })
     }
 

@@ -21,7 +21,7 @@ use crate::clock::mono_ms;
 use crate::clock::wall_ms;
 use crate::cluster::Lease;
 use crate::live::{LivePad, Loaded, Role, Upstream};
-use crate::load::{LoadError, load_doc};
+use crate::load::{LoadError, load_doc_as};
 use crate::persist::Persister;
 
 type Slot = Arc<OnceCell<Arc<LivePad>>>;
@@ -144,7 +144,13 @@ impl Registry {
                 }
                 _ => Role::Owner { fence: 0 },
             };
-            load_stored(&*store, id, role)
+            // A replica's server-side edits (HTTP writes through this node) get a client id
+            // of this node's, so that they never reuse the clocks of the owner's.
+            let client_id = match (&role, &lease) {
+                (Role::Replica(_), Some(lease)) => replica_client_id(&lease.node.info.id),
+                _ => ypad_core::doc::server_client_id(),
+            };
+            load_stored_as(&*store, id, role, client_id)
         })
         .await
         .map_err(|e| LoadError::Task(e.to_string()))??;
@@ -263,13 +269,23 @@ impl Registry {
 
 /// Reads what a pad needs in memory (blocking).
 pub(crate) fn load_stored(store: &dyn Store, id: PadId, role: Role) -> Result<Loaded, LoadError> {
+    load_stored_as(store, id, role, ypad_core::doc::server_client_id())
+}
+
+/// [`load_stored`] with the client id of the copy's server-side edits.
+fn load_stored_as(
+    store: &dyn Store,
+    id: PadId,
+    role: Role,
+    client_id: u64,
+) -> Result<Loaded, LoadError> {
     let key = id.to_string();
     let clients = store
         .client_authors(&key)?
         .into_iter()
         .map(|(c, a)| (c, Arc::from(a)))
         .collect();
-    let (doc, head_rev) = load_doc(store, &key)?;
+    let (doc, head_rev) = load_doc_as(store, &key, client_id)?;
     let lock = store.pad_locks(&key)?.pop();
     let creator = store
         .log(&key, 1, 1)?
@@ -302,4 +318,13 @@ impl Registry {
         relayed.sort();
         (owned, relayed)
     }
+}
+
+/// The client id of a node's server-side edits on its replicas: the server's, offset by a hash
+/// of the node's id (new at every start), still far from the ids browsers pick.
+fn replica_client_id(node: &str) -> u64 {
+    use std::hash::Hasher;
+    let mut hash = fnv::FnvHasher::default();
+    hash.write(node.as_bytes());
+    ypad_core::doc::server_client_id() + 1 + hash.finish() % (1 << 19)
 }
