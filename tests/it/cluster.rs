@@ -309,3 +309,34 @@ async fn an_etherpad_file_is_not_imported_beside_the_node_that_has_the_pad_open(
     );
     assert!(owner.text("closed").await.is_some_and(|t| !t.is_empty()));
 }
+
+#[tokio::test]
+async fn a_pad_deleted_through_another_node_is_dropped_by_its_owner_at_its_next_commit() {
+    let url = ypad_store::pg_testing::fresh_database();
+    let (_d1, c1) = node_config(&url);
+    let (_d2, c2) = node_config(&url);
+    let owner = TestServer::start_with(c1).await;
+    let relay = TestServer::start_with(c2).await;
+    let mut alice = Client::connect(&owner.ws_url("doomed"), 1).await;
+    alice.insert(0, "soon gone").await;
+    let store = PgStore::open(&url).unwrap();
+    within("the pad's first commit", async {
+        while store.meta("doomed").unwrap().is_none() {
+            tokio::time::sleep(Duration::from_millis(10)).await;
+        }
+    })
+    .await;
+    relay.api_ok("deletePad", &[("padID", "doomed")]).await;
+    // The owner's next commit finds the log gone: the pad is dropped and its browsers told to
+    // reconnect, and the node goes on taking edits elsewhere.
+    alice.insert(0, "!").await;
+    assert_eq!(alice.wait_closed().await, Some(4000));
+    let (status, health) = owner.get_json("/health").await;
+    assert_eq!(status, 200, "{health}");
+    let mut other = Client::connect(&owner.ws_url("other"), 2).await;
+    other.insert(0, "fine").await;
+    Client::connect(&relay.ws_url("other"), 3)
+        .await
+        .wait_text("fine")
+        .await;
+}

@@ -171,25 +171,13 @@ fn commit(
         return store.append(entries).and_then(|()| store.flush());
     };
     loop {
-        let pads = match cluster.append_fenced(node, fences, entries) {
+        // Refused only because this node's lease lapsed (the database was unreachable for a
+        // while), the batch is tried again once the lease is renewed; refused for pads another
+        // node claimed (or whose log moved on), their revisions are dropped.
+        let lost = match cluster.append_fenced(node, fences, entries) {
             Err(StoreError::Fenced { pads }) => pads,
             other => return other,
         };
-        // Refused either because another node claimed a pad, or because this node's lease
-        // lapsed (the database was unreachable for a while) with its pads still its own: then
-        // the batch waits for the lease's renewal instead of being dropped.
-        let owned = cluster.owned_pads(node)?;
-        let lost: Vec<String> = pads
-            .into_iter()
-            .filter(|pad| {
-                !owned
-                    .iter()
-                    .any(|(p, f)| p == pad && fences.get(pad) == Some(f))
-            })
-            .collect();
-        if lost.is_empty() {
-            return Err(StoreError::LeaseLapsed);
-        }
         shared.metrics.fenced_batches.inc();
         entries.retain(|e| !lost.contains(&e.pad));
         for pad in lost {

@@ -51,7 +51,9 @@ pub trait Cluster: Send + Sync {
     /// Appends like [`Store::append`](crate::Store::append), in one transaction, if `node`'s
     /// lease is live, it still owns each pad under the fence `fences` names for it, and each
     /// pad's log ends just before the batch's first revision of that pad. Otherwise nothing is
-    /// written and the pads that failed come back in `StoreError::Fenced`.
+    /// written: `StoreError::LeaseLapsed` when the lease is not live (the batch may be tried
+    /// again once it is renewed), else the pads that failed in `StoreError::Fenced` (their
+    /// revisions can never be written under that fence).
     fn append_fenced(
         &self,
         node: &str,

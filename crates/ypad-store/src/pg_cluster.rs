@@ -216,7 +216,7 @@ impl Cluster for PgStore {
             let mut client = pool.get().await?;
             let tx = client.transaction().await?;
             // Locks the ownership rows: a claim waits until this commit is done.
-            let mut held: BTreeMap<String, u64> = tx
+            let held: BTreeMap<String, u64> = tx
                 .query(
                     "SELECT pad, fence FROM pad_owners WHERE pad = ANY($1) AND node_id = $2
                      ORDER BY pad FOR UPDATE",
@@ -234,7 +234,8 @@ impl Cluster for PgStore {
                 .await?
                 .is_some_and(|row| row.get(0));
             if !live {
-                held.clear();
+                tx.rollback().await?;
+                return Err(StoreError::LeaseLapsed);
             }
             let heads: BTreeMap<String, u64> = tx
                 .query(
