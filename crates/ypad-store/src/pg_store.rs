@@ -57,6 +57,8 @@ const MIGRATION_LOCK: i64 = 0x7970_6164;
 const POOL_SIZE: usize = 8;
 /// How long a call waits for a connection before failing (the persister then retries).
 const POOL_WAIT: Duration = Duration::from_secs(30);
+/// Milliseconds a session may sit in a transaction waiting for ypad before PostgreSQL ends it.
+const IDLE_IN_TRANSACTION_MS: u32 = 1000;
 /// How long opening a connection may take unless the URL says (`connect_timeout`).
 const CONNECT_TIMEOUT: Duration = Duration::from_secs(10);
 
@@ -106,6 +108,16 @@ impl PgStore {
         if config.get_application_name().is_none() {
             config.application_name("ypad");
         }
+        // A node paused or cut off in the middle of a transaction (its group commit holds the
+        // pad's ownership row) would hold up the claim of the node taking its pads over until
+        // it came back: PostgreSQL ends such a session after this long, releasing its locks.
+        // ypad's transactions never wait on their client between statements for anywhere near
+        // as long.
+        let options = format!(
+            "{} -c idle_in_transaction_session_timeout={IDLE_IN_TRANSACTION_MS}",
+            config.get_options().unwrap_or_default()
+        );
+        config.options(options.trim_start());
         let runtime = tokio::runtime::Builder::new_multi_thread()
             .worker_threads(2)
             .thread_name("ypad-pg")
