@@ -148,6 +148,10 @@ pub struct Session {
     told_denied: bool,
     /// Another node of the cluster, authenticated by the edge: it may name each write's author.
     node_link: bool,
+    /// This node's link to the pad's owner, before the owner's sync step 2 arrived: live
+    /// updates sent before it build on content only the step 2 brings, and the step 2 holds
+    /// them all, so they are skipped rather than refused.
+    awaiting_step2: bool,
 }
 
 impl Session {
@@ -158,6 +162,17 @@ impl Session {
             controlled: BTreeSet::new(),
             told_denied: false,
             node_link: false,
+            awaiting_step2: false,
+        }
+    }
+
+    /// The session of this node's link to the pad's owner (a replica's). The owner answers
+    /// the link's sync step 1 with the whole diff; the live updates it sends before that
+    /// answer are all in it, and may build on content the replica lacks until it arrives.
+    pub fn upstream() -> Self {
+        Session {
+            awaiting_step2: true,
+            ..Session::new(false)
         }
     }
 
@@ -200,7 +215,9 @@ impl Session {
             Message::SyncStep2(update) => {
                 let update = frame.slice_ref(update);
                 effects.update = self.write(pad, &mut effects, update, None, admission)?;
+                self.awaiting_step2 = false;
             }
+            Message::Update(_) if self.awaiting_step2 => {}
             Message::Update(update) => {
                 let update = frame.slice_ref(update);
                 let forward = Some(frame.clone());
@@ -370,6 +387,41 @@ mod tests {
         assert_eq!(e.author.as_deref(), Some("a.x"));
         assert_eq!(e.update.unwrap().forward, encode_update(&keystroke(1, "a")));
         assert_eq!(pad.doc.text(), "a");
+    }
+
+    #[test]
+    fn an_upstream_link_skips_live_updates_until_the_owners_step2() {
+        let mut pad = Pad::default();
+        let mut up = Session::upstream();
+        // A live update that builds on content the replica does not have yet.
+        let owner = Doc::with_client_id(5);
+        let text = owner.get_or_insert_text(TEXT_NAME);
+        {
+            let mut txn = owner.transact_mut();
+            text.insert(&mut txn, 0, "ab");
+        }
+        let sv = owner.transact().state_vector();
+        let second = {
+            let mut txn = owner.transact_mut();
+            text.insert(&mut txn, 2, "c");
+            txn.encode_diff_v1(&sv)
+        };
+        let early = encode_update(&second);
+        let e = up.receive(&mut pad, &early, 0, Admission::OPEN).unwrap();
+        assert!(e.update.is_none(), "skipped, not refused");
+        let all = owner
+            .transact()
+            .encode_state_as_update_v1(&yrs::StateVector::default());
+        up.receive(&mut pad, &encode_sync_step2(&all), 0, Admission::OPEN)
+            .unwrap();
+        assert_eq!(pad.doc.text(), "abc");
+        // A browser's session never skips: the same early update is refused.
+        let mut fresh = Pad::default();
+        assert!(
+            Session::new(false)
+                .receive(&mut fresh, &early, 0, Admission::OPEN)
+                .is_err()
+        );
     }
 
     #[test]

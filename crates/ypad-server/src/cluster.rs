@@ -149,7 +149,7 @@ async fn link(
     tracing::debug!(pad = %pad.id, owner = %owner.id, fence, "linked to the pad's owner");
     let (mut sink, mut stream) = socket.split();
     let (tx, mut rx) = mpsc::unbounded_channel::<Bytes>();
-    let mut session = Session::new(false);
+    let mut session = Session::upstream();
     let greeting = pad.attach_upstream(&session, tx);
     let mut check = tokio::time::interval(edge.lease_ttl / 2);
     check.reset();
