@@ -23,6 +23,11 @@ web:
 bench *ARGS:
     cargo run --release -p ypad-bench -- {{ARGS}}
 
+# Three ypad nodes on a private PostgreSQL (tests/pg.sh): the owner's CPU per keystroke with 50
+# and 5,000 readers on relaying nodes, p99 through a relay, and 10 failovers after kill -9.
+bench-cluster *ARGS:
+    cargo build --release -p ypad && bash -c 'source tests/pg.sh && cargo run --release -p ypad-bench -- cluster "$@"' _ {{ARGS}}
+
 # History at scale: a pad of REVISIONS keystrokes by 20 authors, at random places or (MODE
 # `cursor`) at moving cursors; cold open, any revision's text and authors, bytes per revision.
 # Figures go to BENCHMARKS.md by hand.

@@ -18,8 +18,10 @@ pg_dir=$(mktemp -d "${TMPDIR:-/tmp}/ypad-pg.XXXXXX")
 if [ "$(id -u)" -eq 0 ]; then
   chown postgres "$pg_dir"
   pg_as() { runuser -u postgres -- "$@"; }
+  pg_as_cmd="runuser -u postgres --"
 else
   pg_as() { "$@"; }
+  pg_as_cmd=""
 fi
 
 pg_stop() {
@@ -31,10 +33,13 @@ trap pg_stop EXIT
 pg_as "$pg_bin/initdb" -D "$pg_dir/data" -U postgres -A trust -E UTF8 --locale=C.UTF-8 --no-sync >/dev/null
 # fsync is off: this instance is thrown away with its temp dir, and the tests check what ypad
 # commits, not what the disk keeps across a power cut.
-if ! pg_as "$pg_bin/pg_ctl" -D "$pg_dir/data" -l "$pg_dir/log" -w -t 30 \
-  -o "-c listen_addresses='' -c unix_socket_directories='$pg_dir' -c fsync=off -c max_connections=200" start >/dev/null; then
+pg_opts="-c listen_addresses='' -c unix_socket_directories='$pg_dir' -c fsync=off -c max_connections=200"
+if ! pg_as "$pg_bin/pg_ctl" -D "$pg_dir/data" -l "$pg_dir/log" -w -t 30 -o "$pg_opts" start >/dev/null; then
   cat "$pg_dir/log" >&2
   exit 1
 fi
 export YPAD_TEST_DATABASE_URL="postgresql://postgres@/postgres?host=$pg_dir"
+# Shell commands that stop and start this server, for the test of a database outage.
+export YPAD_TEST_PG_STOP="$pg_as_cmd $pg_bin/pg_ctl -D $pg_dir/data -m fast -w -t 30 stop"
+export YPAD_TEST_PG_START="$pg_as_cmd $pg_bin/pg_ctl -D $pg_dir/data -l $pg_dir/log -w -t 30 -o \"$pg_opts\" start"
 echo "PostgreSQL $("$pg_bin/postgres" --version | awk '{print $3}') on $pg_dir"

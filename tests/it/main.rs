@@ -4,6 +4,7 @@ mod access;
 mod admin;
 mod bad_input;
 mod changes;
+mod cluster;
 mod comments;
 mod convergence;
 mod etherpad_api;

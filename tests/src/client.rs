@@ -101,6 +101,11 @@ impl Client {
         .await;
     }
 
+    /// The Yjs client id this client writes with.
+    pub fn client_id(&self) -> u64 {
+        self.doc.client_id().get()
+    }
+
     pub fn is_connected(&self) -> bool {
         self.socket.is_some()
     }
@@ -221,7 +226,7 @@ impl Client {
             }
             Y::Awareness(a) => Event::Awareness(a.to_vec()),
             Y::Auth => Event::Auth,
-            Y::QueryAwareness => Event::Update,
+            Y::QueryAwareness | Y::AuthoredUpdate { .. } => Event::Update,
         }
     }
 

@@ -178,6 +178,7 @@ async fn run_one(
             .perf_dir
             .as_ref()
             .map(|d| d.join(format!("{}-{}.perf.data", scenario.name, target.name()))),
+        placement: None,
     };
     tracing::info!(
         target = target.name(),

@@ -6,6 +6,7 @@
 //! [`wire`] are the lean client side of WebSocket and y-websocket framing.
 
 pub mod bench;
+pub mod cluster;
 pub mod load;
 pub mod procstat;
 pub mod profile;

@@ -93,6 +93,21 @@ pub struct LoadConfig {
     pub server_pid: Option<u32>,
     /// Record the server with `perf record` (DWARF call graphs) during the measured window into this file.
     pub perf_out: Option<std::path::PathBuf>,
+    /// Spread the connections over several servers (a cluster's nodes) instead of `server`.
+    pub placement: Option<Placement>,
+}
+
+/// Where each kind of connection goes in a cluster: the typists to one node (the pads'
+/// owner), the probes and readers round-robin over others (relaying nodes).
+#[derive(Debug, Clone)]
+pub struct Placement {
+    pub typists: SocketAddr,
+    pub audience: Vec<SocketAddr>,
+}
+
+/// The name of a run's pad, so that a caller can place it before the run (claim it on a node).
+pub fn pad_name(scenario: &Scenario, run_id: u32, index: usize) -> String {
+    format!("bench-{}-r{run_id}-p{index}", scenario.name)
 }
 
 /// Everything one run measured.
@@ -260,7 +275,7 @@ pub async fn run(config: &LoadConfig) -> LoadResult {
     let mut next_typist = 1u64;
     let mut next_probe = PROBE_CLIENT_BASE;
     for pad_index in 0..scenario.pads {
-        let pad = format!("bench-{}-r{}-p{pad_index}", scenario.name, config.run_id);
+        let pad = pad_name(&scenario, config.run_id, pad_index);
         let (path, dialect) = config.addressing.route(&pad);
         let logs: Arc<[Arc<TypistLog>]> = (0..scenario.typists_per_pad)
             .map(|_| {
@@ -290,9 +305,14 @@ pub async fn run(config: &LoadConfig) -> LoadResult {
             });
         }
         roles.extend((0..scenario.readers_per_pad()).map(|_| Role::Reader));
-        for role in roles {
+        for (i, role) in roles.into_iter().enumerate() {
+            let server = match (&config.placement, &role) {
+                (None, _) => config.server,
+                (Some(p), Role::Typist { .. }) => p.typists,
+                (Some(p), _) => p.audience[i % p.audience.len().max(1)],
+            };
             let endpoint = Endpoint {
-                server: config.server,
+                server,
                 source: Some(sources[tasks.len() % sources.len()]),
                 path: path.clone(),
             };
@@ -879,6 +899,7 @@ mod end_to_end {
             seed: 7,
             server_pid: None,
             perf_out: None,
+            placement: None,
         }
     }
 

@@ -33,6 +33,37 @@ enum Command {
     Relay(RelayArgs),
     /// Run ypad under summit-day load for a long time, with clients and pads coming and going.
     Soak(SoakArgs),
+    /// Three ypad nodes on one PostgreSQL database: the owner's CPU per keystroke with few and
+    /// many readers on relaying nodes, and failover time after `kill -9` of the owner.
+    Cluster(ClusterArgs),
+}
+
+#[derive(Args)]
+struct ClusterArgs {
+    /// Reader counts to compare, spread over the two relaying nodes.
+    #[arg(long, value_delimiter = ',', default_value = "50,5000")]
+    readers: Vec<usize>,
+    /// Typists on the owner, 5 keystrokes/s each.
+    #[arg(long, default_value_t = 20)]
+    typists: usize,
+    /// Seconds of the measured window of each fan-out run.
+    #[arg(long, default_value_t = 20.0)]
+    duration: f64,
+    /// Failovers to time.
+    #[arg(long, default_value_t = 10)]
+    failovers: usize,
+    /// The nodes' lease.
+    #[arg(long, default_value_t = 2000)]
+    lease_ttl_ms: u64,
+    /// The ypad binary (default: target/release/ypad, built when missing).
+    #[arg(long, env = "YPAD_BENCH_YPAD_BIN")]
+    ypad_bin: Option<PathBuf>,
+    /// The BENCHMARKS.md to update (default: the one at the workspace root).
+    #[arg(long, env = "YPAD_BENCH_OUT")]
+    out: Option<PathBuf>,
+    /// Print only; do not touch BENCHMARKS.md.
+    #[arg(long, env = "YPAD_BENCH_NO_WRITE")]
+    no_write: bool,
 }
 
 #[derive(Args)]
@@ -130,6 +161,7 @@ fn main() -> ExitCode {
     let result = match cli.command {
         Some(Command::Relay(args)) => relay_main(args),
         Some(Command::Soak(args)) => soak_main(args),
+        Some(Command::Cluster(args)) => cluster_main(args),
         None => bench_main(cli.run),
     };
     match result {
@@ -181,6 +213,38 @@ fn soak_main(args: SoakArgs) -> Result<(), String> {
             .map_err(|e| format!("{}: {e}", out.display()))?;
     }
     Ok(())
+}
+
+fn cluster_main(args: ClusterArgs) -> Result<(), String> {
+    let paths = Paths::detect(args.ypad_bin)?;
+    let config = ypad_bench::cluster::ClusterConfig {
+        out: (!args.no_write).then(|| {
+            args.out
+                .clone()
+                .unwrap_or_else(|| paths.workspace.join("BENCHMARKS.md"))
+        }),
+        paths,
+        readers: args.readers,
+        typists: args.typists,
+        keystrokes_per_second: 5.0,
+        warmup: Duration::from_secs(3),
+        duration: Duration::from_secs_f64(args.duration.clamp(1.0, 3600.0)),
+        drain: Duration::from_secs(3),
+        connect_concurrency: 128,
+        connect_deadline: Duration::from_secs(180),
+        failover_runs: args.failovers,
+        lease_ttl_ms: args.lease_ttl_ms.max(100),
+        seed: 1,
+        command: format!(
+            "just bench-cluster {}",
+            std::env::args().skip(2).collect::<Vec<_>>().join(" ")
+        ),
+    };
+    let runtime = tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()
+        .map_err(|e| e.to_string())?;
+    runtime.block_on(ypad_bench::cluster::run(&config))
 }
 
 fn relay_main(args: RelayArgs) -> Result<(), String> {
@@ -251,6 +315,7 @@ fn bench_main(args: RunArgs) -> Result<(), String> {
             } else {
                 Vec::new()
             },
+            ypad_args: Vec::new(),
         },
         paths,
         command,

@@ -103,6 +103,7 @@ pub async fn run(config: &SoakConfig, scratch: &Path) -> Result<SoakReport, Stri
             seed: config.seed + u64::from(run_id),
             server_pid: Some(server.pid),
             perf_out: None,
+            placement: None,
         };
         let result = load::run(&load).await;
         let rss_kib = Memory::of(Pid::Other(server.pid)).map_or(0, |m| m.rss_kib);

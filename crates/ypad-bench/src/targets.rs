@@ -215,6 +215,8 @@ pub struct ServerProcess {
 pub struct StartOptions {
     /// Extra arguments for the relay (e.g. `--nodelay`).
     pub relay_args: Vec<String>,
+    /// Extra arguments for ypad (a cluster's database and lease).
+    pub ypad_args: Vec<String>,
 }
 
 /// Starts `target` on a free loopback port and waits until it accepts connections.
@@ -242,6 +244,7 @@ pub fn start(
                 .arg(addr.to_string())
                 .arg("--data-dir")
                 .arg(dir.path())
+                .args(&options.ypad_args)
                 .env("RUST_LOG", "warn");
             data = Some(dir);
             c

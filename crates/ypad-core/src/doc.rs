@@ -113,11 +113,26 @@ impl PadDoc {
     pub fn from_updates<'a>(
         updates: impl IntoIterator<Item = &'a [u8]>,
     ) -> Result<PadDoc, ApplyError> {
-        let mut pad = PadDoc::new();
+        Self::from_updates_as(server_client_id(), updates)
+    }
+
+    /// [`PadDoc::from_updates`] for a document whose own edits carry `client_id`: a replica of
+    /// the pad on another node of a cluster, whose server-side edits must not reuse the
+    /// owner's client id (two nodes would write the same clocks).
+    pub fn from_updates_as<'a>(
+        client_id: u64,
+        updates: impl IntoIterator<Item = &'a [u8]>,
+    ) -> Result<PadDoc, ApplyError> {
+        let mut pad = PadDoc::with_client_id(client_id);
         for update in updates {
             pad.integrate(decode_update(update)?)?;
         }
         Ok(pad)
+    }
+
+    /// The client id this document's own edits carry.
+    pub fn client_id(&self) -> u64 {
+        self.doc.client_id().get()
     }
 
     pub fn doc(&self) -> &Doc {

@@ -10,6 +10,9 @@ pub const MSG_SYNC: u64 = 0;
 pub const MSG_AWARENESS: u64 = 1;
 pub const MSG_AUTH: u64 = 2;
 pub const MSG_QUERY_AWARENESS: u64 = 3;
+/// ypad's own, only on the authenticated link between two nodes of a cluster: an update
+/// forwarded from a relaying node to the pad's owner with the author who wrote it.
+pub const MSG_AUTHORED_UPDATE: u64 = 100;
 
 pub const SYNC_STEP1: u64 = 0;
 pub const SYNC_STEP2: u64 = 1;
@@ -89,6 +92,8 @@ pub enum Message<'a> {
     QueryAwareness,
     /// Auth messages are server-to-client only; a client sending one is tolerated and ignored.
     Auth,
+    /// An update with its author's id, from another node of the cluster.
+    AuthoredUpdate { author: &'a str, update: &'a [u8] },
 }
 
 /// A lib0 reader over a byte slice.
@@ -160,6 +165,11 @@ pub fn decode(frame: &[u8]) -> Result<Message<'_>, DecodeError> {
         MSG_AWARENESS => Ok(Message::Awareness(r.read_buf()?)),
         MSG_AUTH => Ok(Message::Auth),
         MSG_QUERY_AWARENESS => Ok(Message::QueryAwareness),
+        MSG_AUTHORED_UPDATE => {
+            let author = r.read_str()?;
+            let update = r.read_buf()?;
+            Ok(Message::AuthoredUpdate { author, update })
+        }
         other => Err(DecodeError::UnknownType(other)),
     }
 }
@@ -209,6 +219,15 @@ pub fn encode_auth_denied(reason: &str) -> Bytes {
     write_var(&mut out, MSG_AUTH);
     write_var(&mut out, 0);
     write_buf(&mut out, reason.as_bytes());
+    Bytes::from(out)
+}
+
+/// An update a relaying node forwards to the owner, naming who wrote it.
+pub fn encode_authored_update(author: &str, update: &[u8]) -> Bytes {
+    let mut out = Vec::with_capacity(update.len() + author.len() + 8);
+    write_var(&mut out, MSG_AUTHORED_UPDATE);
+    write_buf(&mut out, author.as_bytes());
+    write_buf(&mut out, update);
     Bytes::from(out)
 }
 
@@ -263,6 +282,13 @@ mod tests {
             Ok(Message::Awareness(&[0]))
         );
         assert_eq!(decode(&[3]), Ok(Message::QueryAwareness));
+        assert_eq!(
+            decode(&encode_authored_update("a.x", &[6])),
+            Ok(Message::AuthoredUpdate {
+                author: "a.x",
+                update: &[6]
+            })
+        );
         assert_eq!(decode(&[0, 2, 5, 1]), Err(DecodeError::Truncated));
         assert_eq!(decode(&[0, 7, 0]), Err(DecodeError::UnknownSyncType(7)));
         assert_eq!(decode(&[9]), Err(DecodeError::UnknownType(9)));

@@ -30,13 +30,14 @@ impl Pad {
     }
 
     /// A server-side edit (API, import): the update `f` made, with the frame that carries it
-    /// to every connection; `None` if it changed nothing. Its content is the server's client's.
+    /// to every connection; `None` if it changed nothing. Its content is the document's own
+    /// client's (the server's).
     pub fn edit(&mut self, f: impl FnOnce(&mut PadDoc) -> Option<Vec<u8>>) -> Option<Accepted> {
         let update = Bytes::from(f(&mut self.doc)?);
         Some(Accepted {
             forward: protocol::encode_update(&update),
             update,
-            inserted_by: vec![crate::doc::server_client_id()],
+            inserted_by: vec![self.doc.client_id()],
         })
     }
 
@@ -130,6 +131,8 @@ pub struct Effects {
     /// A write was dropped (read-only connection or locked pad): this connection's replica now
     /// holds text the pad does not.
     pub refused_write: bool,
+    /// The author a node link named for `update` (ypad's authored update).
+    pub author: Option<String>,
 }
 
 /// Numbers sessions, so that awareness states know which connection set them.
@@ -143,6 +146,12 @@ pub struct Session {
     controlled: BTreeSet<u64>,
     /// Whether this read-only connection was already told that writes are refused.
     told_denied: bool,
+    /// Another node of the cluster, authenticated by the edge: it may name each write's author.
+    node_link: bool,
+    /// This node's link to the pad's owner, before the owner's sync step 2 arrived: live
+    /// updates sent before it build on content only the step 2 brings, and the step 2 holds
+    /// them all, so they are skipped rather than refused.
+    awaiting_step2: bool,
 }
 
 impl Session {
@@ -152,7 +161,32 @@ impl Session {
             read_only,
             controlled: BTreeSet::new(),
             told_denied: false,
+            node_link: false,
+            awaiting_step2: false,
         }
+    }
+
+    /// The session of this node's link to the pad's owner (a replica's). The owner answers
+    /// the link's sync step 1 with the whole diff; the live updates it sends before that
+    /// answer are all in it, and may build on content the replica lacks until it arrives.
+    pub fn upstream() -> Self {
+        Session {
+            awaiting_step2: true,
+            ..Session::new(false)
+        }
+    }
+
+    /// The session of a link from another node of the cluster (the edge authenticated it): it
+    /// may send authored updates, which any other connection is closed for.
+    pub fn node_link() -> Self {
+        Session {
+            node_link: true,
+            ..Session::new(false)
+        }
+    }
+
+    pub fn is_node_link(&self) -> bool {
+        self.node_link
     }
 
     /// The greeting: sync step 1, then every known awareness state, each in its own frame.
@@ -181,7 +215,9 @@ impl Session {
             Message::SyncStep2(update) => {
                 let update = frame.slice_ref(update);
                 effects.update = self.write(pad, &mut effects, update, None, admission)?;
+                self.awaiting_step2 = false;
             }
+            Message::Update(_) if self.awaiting_step2 => {}
             Message::Update(update) => {
                 let update = frame.slice_ref(update);
                 let forward = Some(frame.clone());
@@ -209,6 +245,14 @@ impl Session {
                 }
             }
             Message::Auth => {}
+            Message::AuthoredUpdate { author, update } => {
+                if !self.node_link {
+                    return Err(DecodeError::UnknownType(protocol::MSG_AUTHORED_UPDATE).into());
+                }
+                let update = frame.slice_ref(update);
+                effects.update = self.write(pad, &mut effects, update, None, admission)?;
+                effects.author = Some(author.to_owned());
+            }
         }
         Ok(effects)
     }
@@ -325,6 +369,59 @@ mod tests {
         let e = s.receive(&mut pad, &step2, 0, Admission::OPEN).unwrap();
         assert_eq!(e.update.unwrap().forward, encode_update(&keystroke(2, "b")));
         assert_eq!(pad.doc.text().len(), 2);
+    }
+
+    #[test]
+    fn only_a_node_link_may_name_an_author() {
+        let mut pad = Pad::default();
+        let frame = crate::protocol::encode_authored_update("a.x", &keystroke(1, "a"));
+        assert!(
+            Session::new(false)
+                .receive(&mut pad, &frame, 0, Admission::OPEN)
+                .is_err()
+        );
+        assert_eq!(pad.doc.text(), "");
+        let e = Session::node_link()
+            .receive(&mut pad, &frame, 0, Admission::OPEN)
+            .unwrap();
+        assert_eq!(e.author.as_deref(), Some("a.x"));
+        assert_eq!(e.update.unwrap().forward, encode_update(&keystroke(1, "a")));
+        assert_eq!(pad.doc.text(), "a");
+    }
+
+    #[test]
+    fn an_upstream_link_skips_live_updates_until_the_owners_step2() {
+        let mut pad = Pad::default();
+        let mut up = Session::upstream();
+        // A live update that builds on content the replica does not have yet.
+        let owner = Doc::with_client_id(5);
+        let text = owner.get_or_insert_text(TEXT_NAME);
+        {
+            let mut txn = owner.transact_mut();
+            text.insert(&mut txn, 0, "ab");
+        }
+        let sv = owner.transact().state_vector();
+        let second = {
+            let mut txn = owner.transact_mut();
+            text.insert(&mut txn, 2, "c");
+            txn.encode_diff_v1(&sv)
+        };
+        let early = encode_update(&second);
+        let e = up.receive(&mut pad, &early, 0, Admission::OPEN).unwrap();
+        assert!(e.update.is_none(), "skipped, not refused");
+        let all = owner
+            .transact()
+            .encode_state_as_update_v1(&yrs::StateVector::default());
+        up.receive(&mut pad, &encode_sync_step2(&all), 0, Admission::OPEN)
+            .unwrap();
+        assert_eq!(pad.doc.text(), "abc");
+        // A browser's session never skips: the same early update is refused.
+        let mut fresh = Pad::default();
+        assert!(
+            Session::new(false)
+                .receive(&mut fresh, &early, 0, Admission::OPEN)
+                .is_err()
+        );
     }
 
     #[test]

@@ -65,6 +65,7 @@ fn main() {
                 history_block_len: ypad_engine::DEFAULT_HISTORY_BLOCK_LEN,
                 idle_evict: Duration::from_secs(1),
                 max_pad_chars: u64::MAX,
+                cluster: None,
             },
         );
         let mut rng = StdRng::seed_from_u64(7);

@@ -549,6 +549,7 @@ mod tests {
                 history_block_len: 100,
                 idle_evict: Duration::from_secs(60),
                 max_pad_chars: 1 << 20,
+                cluster: None,
             },
         );
         let id = PadId::parse("ev-a").unwrap();

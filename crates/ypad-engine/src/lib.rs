@@ -8,6 +8,7 @@
 //! engine over a data directory.
 
 mod clock;
+mod cluster;
 mod compact;
 pub mod events;
 mod history;
@@ -27,19 +28,21 @@ use bytes::Bytes;
 use ypad_core::PadId;
 use ypad_core::chat::ChatMessage;
 use ypad_core::history::Rendered;
-use ypad_store::{LogEntry, PadLock, Store, StoreError};
+use ypad_store::{Claim, LogEntry, PadLock, Store, StoreError};
 
 pub use clock::wall_ms;
+pub use cluster::{ClusterNode, ClusterStatus, Located};
 pub use events::{Applied, EventError, EventHit, EventTexts, SessionLive};
 pub use history::{HistoryError, HistoryIndex};
 pub use ids::{new_author, new_group_id, new_session_id};
 pub use live::{ConnId, Dismissal, Edit, EditError, LivePad, Outbox};
 pub use load::LoadError;
 pub use persist::{Commit, CommittedPad};
-pub use registry::PadGuard;
+pub use registry::{PadGuard, RelayStarter};
 pub use transfer::{ExportOptions, Format, Import, TransferError, read_file};
 
-use crate::persist::Persister;
+use crate::cluster::Lease;
+use crate::persist::{Fencing, Persister};
 use crate::registry::Registry;
 
 /// Revisions per block of positional history unless configured: reading a past revision
@@ -56,6 +59,8 @@ pub struct Settings {
     pub idle_evict: Duration,
     /// Largest text an update may grow a pad to, in UTF-16 code units.
     pub max_pad_chars: u64,
+    /// This node in a cluster, when its store is shared with other nodes.
+    pub cluster: Option<ClusterNode>,
 }
 
 /// How `copy` treats the source pad.
@@ -84,43 +89,170 @@ struct Inner {
     /// The persister and compactor threads, joined by [`Engine::shutdown`].
     threads: Mutex<Vec<JoinHandle<()>>>,
     max_pad_chars: u64,
+    /// In a cluster: this node's lease, and the way to stop its renewals.
+    lease: Option<Arc<Lease>>,
+    stop_lease: Mutex<Option<(std::sync::mpsc::Sender<()>, JoinHandle<()>)>>,
 }
 
 impl Engine {
     /// Starts the persister and compactor threads over `store`.
+    ///
+    /// With `settings.cluster` over a store that coordinates a cluster, the node registers its
+    /// lease before this returns (a blocking call), renews it on a thread, claims each pad it
+    /// loads, and commits only under the fences of its claims.
     pub fn start(store: Arc<dyn Store>, settings: &Settings) -> Engine {
         let history = Arc::new(HistoryIndex::new(settings.history_block_len));
         let (compact, compactor) = compact::start(store.clone(), history.clone());
+        let lease = settings
+            .cluster
+            .clone()
+            .filter(|_| store.cluster().is_some())
+            .map(|node| {
+                Arc::new(Lease {
+                    node,
+                    live: Arc::new(std::sync::atomic::AtomicBool::new(true)),
+                })
+            });
+        let fencing = match &lease {
+            // The lease's liveness is what the persister admits edits by.
+            Some(lease) => Fencing {
+                node: Some(lease.node.info.id.clone()),
+                lease_live: lease.live.clone(),
+                ..Fencing::single_node()
+            },
+            None => Fencing::single_node(),
+        };
+        let on_fenced = fencing.on_fenced.clone();
         let (persister, persist_thread) =
-            Persister::start(store.clone(), settings.history_block_len, compact);
+            Persister::start(store.clone(), settings.history_block_len, compact, fencing);
         let registry = Registry::new(
             store.clone(),
             persister.clone(),
             settings.idle_evict,
             settings.max_pad_chars,
+            lease.clone(),
         );
-        Engine {
-            inner: Arc::new(Inner {
-                store,
-                registry,
-                persister,
-                history,
-                threads: Mutex::new(vec![persist_thread, compactor]),
-                max_pad_chars: settings.max_pad_chars,
-            }),
+        let inner = Arc::new(Inner {
+            store: store.clone(),
+            registry,
+            persister,
+            history,
+            threads: Mutex::new(vec![persist_thread, compactor]),
+            max_pad_chars: settings.max_pad_chars,
+            lease: lease.clone(),
+            stop_lease: Mutex::new(None),
+        });
+        let weak = Arc::downgrade(&inner);
+        let _ = on_fenced.set(Box::new(move |pad, fence| {
+            if let Some(inner) = weak.upgrade() {
+                inner.registry.fenced(pad, fence);
+            }
+        }));
+        if let Some(lease) = lease {
+            cluster::follow_locks(store.clone(), Arc::downgrade(&inner));
+            let stop = cluster::start_lease(store, lease, Arc::downgrade(&inner));
+            *lock(&inner.stop_lease) = Some(stop);
         }
+        Engine { inner }
+    }
+
+    /// Sets how replicas reach their owners (the server's relay). Without it a node of a
+    /// cluster relays nothing: pads owned elsewhere stay as they were loaded.
+    pub fn set_relay(&self, relay: RelayStarter) {
+        let _ = self.inner.registry.relay.set(relay);
+    }
+
+    /// Claims a replica's pad: if this node gets it (its owner left or lapsed), the replica is
+    /// promoted in place from the store; otherwise says who owns it.
+    pub async fn locate(&self, pad: &Arc<LivePad>) -> Result<Located, LoadError> {
+        let Some(lease) = self.inner.lease.clone() else {
+            return Ok(Located::Mine);
+        };
+        let id = pad.id.clone();
+        let claimed = self
+            .blocking(move |store| -> Result<_, LoadError> {
+                let Some(cluster) = store.cluster() else {
+                    return Ok(None);
+                };
+                match cluster.claim(id.as_ref(), &lease.node.info.id)? {
+                    Claim::Mine { fence, took_over } => {
+                        let stored = registry::load_stored(store, id, live::Role::Owner { fence })?;
+                        Ok(Some((Located::Mine, Some((stored, took_over)))))
+                    }
+                    Claim::Theirs { owner, fence } => {
+                        Ok(Some((Located::Theirs { owner, fence }, None)))
+                    }
+                }
+            })
+            .await?;
+        let Some((located, stored)) = claimed else {
+            return Ok(Located::Mine);
+        };
+        if let Some((stored, took_over)) = stored {
+            if took_over {
+                self.inner.persister.metrics().failovers.inc();
+            }
+            tracing::info!(pad = %pad.id, took_over, "this node owns the pad now");
+            pad.promote(stored)?;
+        }
+        Ok(located)
+    }
+
+    /// In a cluster, takes `id` for this node, refusing it while another node owns it.
+    async fn claim_for_writing(&self, id: &PadId) -> Result<(), TransferError> {
+        let Some(lease) = self.inner.lease.clone() else {
+            return Ok(());
+        };
+        let key = id.to_string();
+        let claim = self
+            .blocking(move |s| s.cluster().map(|c| c.claim(&key, &lease.node.info.id)))
+            .await
+            .transpose()?;
+        match claim {
+            Some(Claim::Theirs { owner, .. }) => Err(TransferError::OpenElsewhere {
+                pad: id.to_string(),
+                url: owner.advertise_url,
+            }),
+            _ => Ok(()),
+        }
+    }
+
+    /// The cluster's view from this node, `None` on a node of its own.
+    pub fn cluster_status(&self) -> Option<ClusterStatus> {
+        let lease = self.inner.lease.as_ref()?;
+        let (owned_pads, relayed_pads) = self.inner.registry.roles();
+        Some(ClusterStatus {
+            node_id: lease.node.info.id.clone(),
+            advertise_url: lease.node.info.advertise_url.clone(),
+            lease_live: lease.live.load(std::sync::atomic::Ordering::Relaxed),
+            owned_pads,
+            relayed_pads,
+        })
     }
 
     /// Makes every accepted revision durable and stops the engine's threads. Call it once
     /// nothing writes any more (connections closed, requests answered).
+    ///
+    /// In a cluster the node then releases its pads and leaves, so other nodes take them at
+    /// once instead of waiting for its lease to lapse.
     pub async fn shutdown(&self) {
         self.barrier().await;
         self.inner.persister.stop();
         let threads = std::mem::take(&mut *lock(&self.inner.threads));
+        let stop_lease = lock(&self.inner.stop_lease).take();
+        let store = self.inner.store.clone();
+        let lease = self.inner.lease.clone();
         // The compactor ends once the persister, which holds its queue, has ended.
         let joined = tokio::task::spawn_blocking(move || {
             for thread in threads {
                 let _ = thread.join();
+            }
+            if let Some((stop, thread)) = stop_lease {
+                drop(stop);
+                let _ = thread.join();
+            }
+            if let Some(lease) = lease {
+                cluster::leave(&*store, &lease);
             }
         });
         let _ = joined.await;
@@ -156,6 +288,11 @@ impl Engine {
     pub fn metrics_text(&self, open_connections: usize) -> String {
         let metrics = self.inner.persister.metrics();
         metrics.pads.set(self.inner.registry.loaded().len() as i64);
+        if self.inner.lease.is_some() {
+            let (owned, relayed) = self.inner.registry.roles();
+            metrics.pads_owned.set(owned.len() as i64);
+            metrics.pads_relayed.set(relayed.len() as i64);
+        }
         metrics.connections.set(open_connections as i64);
         metrics.store_healthy.set(i64::from(self.is_healthy()));
         metrics.encode()
@@ -285,7 +422,9 @@ impl Engine {
                     return Err(TransferError::PadNotEmpty(id.to_string()));
                 }
                 // The whole history is written straight to the store, so the pad must not be
-                // live meanwhile; it loads afresh on its next checkout.
+                // live meanwhile, here or (in a cluster) on another node; it loads afresh on
+                // its next checkout.
+                self.claim_for_writing(id).await?;
                 self.inner.registry.retire(id);
                 self.barrier().await;
                 let history = self.inner.history.clone();
@@ -376,7 +515,13 @@ impl Engine {
         })
         .await?;
         if let Some(pad) = self.peek(id) {
-            pad.set_lock(lock);
+            if self.inner.lease.is_some() {
+                // A replica may not know the pad's moderator yet.
+                self.blocking(move |s| cluster::reload_lock(s, &pad))
+                    .await?;
+            } else {
+                pad.set_lock(lock);
+            }
         }
         Ok(())
     }

@@ -3,8 +3,14 @@
 //! The critical section of an update is: apply to the document, queue the revision for the
 //! persister, hand the same bytes to every other outbox. Nothing in it awaits or does IO, and
 //! the pad's lock is taken once per frame.
+//!
+//! In a cluster a pad is either owned here ([`Role::Owner`]: it numbers revisions under the
+//! fence of its claim) or a replica of the owner's ([`Role::Replica`]): it serves this node's
+//! connections from its own document, sends their writes (with their authors) and awareness up
+//! the link to the owner, and fans out what comes down it. A replica whose owner went away is
+//! promoted in place, so its connections stay open.
 
-use std::collections::HashMap;
+use std::collections::{HashMap, VecDeque};
 use std::sync::atomic::{AtomicBool, AtomicU64, AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex, MutexGuard, OnceLock};
 
@@ -12,7 +18,9 @@ use bytes::Bytes;
 use tokio::sync::mpsc::{self, error::TrySendError};
 use tokio_util::sync::CancellationToken;
 use ypad_core::chat::ChatMessage;
+use ypad_core::doc::Applied;
 use ypad_core::doc::PadDoc;
+use ypad_core::protocol;
 use ypad_core::protocol::CloseCode;
 use ypad_core::session::{Accepted, Admission, Pad, Session, SessionError};
 use ypad_core::{ApplyError, PadId};
@@ -101,6 +109,48 @@ pub struct LivePad {
     /// Out of service: yrs panicked on this pad, or it was deleted, moved or overwritten. Its
     /// next checkout loads it afresh from the store.
     poisoned: AtomicBool,
+    /// Cancelled when the pad leaves memory (out of service or evicted): its upstream link ends.
+    closed: CancellationToken,
+}
+
+/// Who numbers this pad's revisions.
+pub(crate) enum Role {
+    /// This node, under the fence of its claim (0 on a node of its own).
+    Owner { fence: u64 },
+    /// Another node; this one relays.
+    Replica(Upstream),
+}
+
+/// A replica's way to its owner: the link's queue while it is connected; while it is not, the
+/// authored writes waiting for the next link (beyond a bound, the resync brings them without
+/// their authors).
+#[derive(Default)]
+pub(crate) struct Upstream {
+    link: Option<mpsc::UnboundedSender<Bytes>>,
+    pending: VecDeque<Bytes>,
+}
+
+/// Writes a detached replica keeps for its next link.
+const MAX_PENDING_UPSTREAM: usize = 10_000;
+
+impl Upstream {
+    fn send(&mut self, frame: Bytes) {
+        if let Some(link) = &self.link
+            && link.send(frame.clone()).is_ok()
+        {
+            return;
+        }
+        self.link = None;
+        if self.pending.len() < MAX_PENDING_UPSTREAM {
+            self.pending.push_back(frame);
+        }
+    }
+}
+
+impl Drop for LivePad {
+    fn drop(&mut self) {
+        self.closed.cancel();
+    }
 }
 
 struct Inner {
@@ -118,6 +168,7 @@ struct Inner {
     lock_announced: bool,
     /// The author of the first revision: the pad's moderator.
     creator: Option<Arc<str>>,
+    role: Role,
 }
 
 impl LivePad {
@@ -129,6 +180,7 @@ impl LivePad {
             clients,
             lock,
             creator,
+            role,
         } = loaded;
         let lock_announced = lock.as_ref().is_some_and(|l| l.holds_at(wall_ms()));
         LivePad {
@@ -142,6 +194,7 @@ impl LivePad {
                 lock,
                 lock_announced,
                 creator,
+                role,
             }),
             persister,
             max_pad_chars,
@@ -149,6 +202,7 @@ impl LivePad {
             idle_since_ms: AtomicU64::new(mono_ms()),
             last_seq: AtomicU64::new(0),
             poisoned: AtomicBool::new(false),
+            closed: CancellationToken::new(),
         }
     }
 
@@ -186,7 +240,16 @@ impl LivePad {
     /// refused from now on); after an unlock they are asked to reconnect, so that what they
     /// typed meanwhile reaches the pad.
     pub(crate) fn set_lock(&self, lock: PadLock) {
+        self.set_lock_by(lock, None);
+    }
+
+    /// [`LivePad::set_lock`], learning the pad's moderator first if this copy did not know it
+    /// (a replica loaded before the pad's first revision was stored).
+    pub(crate) fn set_lock_by(&self, lock: PadLock, creator: Option<Arc<str>>) {
         let mut inner = self.lock();
+        if inner.creator.is_none() {
+            inner.creator = creator;
+        }
         let now = wall_ms();
         let was = inner.lock.as_ref().is_some_and(|l| l.holds_at(now));
         let holds = lock.holds_at(now);
@@ -226,20 +289,29 @@ impl LivePad {
         let admission = Admission {
             accepting_writes: self.persister.is_healthy(),
             max_pad_chars: self.max_pad_chars,
-            locked: inner.lock.is_some() && inner.locked_for(author, wall_ms()),
+            // A node link's writes were admitted by the node its browsers are on, which knows
+            // each browser's author and the same lock.
+            locked: !session.is_node_link()
+                && inner.lock.is_some()
+                && inner.locked_for(author, wall_ms()),
         };
         let effects = match session.receive(&mut inner.pad, frame, mono_ms(), admission) {
             Ok(effects) => effects,
             Err(err) => {
                 if matches!(err, SessionError::Update(ApplyError::Poisoned)) {
                     tracing::error!(pad = %self.id, "document poisoned by a panic inside yrs; reloading it");
-                    self.take_out_of_service(inner);
+                    self.take_out_of_service(inner, CloseCode::Internal, "pad is being reloaded");
                 }
                 return Err(err);
             }
         };
         if let Some(accepted) = effects.update {
-            self.commit(inner, accepted, author.cloned(), Some(conn));
+            // A node link names the author of each write it forwards.
+            let author = match effects.author {
+                Some(named) => Some(Arc::from(named)),
+                None => author.cloned(),
+            };
+            self.commit(inner, accepted, author, Some(conn));
         }
         if effects.refused_write
             && admission.locked
@@ -248,13 +320,18 @@ impl LivePad {
             c.refused_while_locked = true;
         }
         if let Some(frame) = &effects.awareness {
+            // A node merged its browsers' states already; it needs none of them back.
+            let except = session.is_node_link().then_some(conn);
             fan_out(
                 self.persister.metrics(),
                 &self.id,
                 &mut inner.conns,
                 frame,
-                None,
+                except,
             );
+            if let Role::Replica(upstream) = &mut inner.role {
+                upstream.send(frame.clone());
+            }
         }
         Ok(effects.reply)
     }
@@ -291,6 +368,154 @@ impl LivePad {
         Ok(Some(inner.head_rev))
     }
 
+    /// This pad's fence when it is owned here, `None` when it is a replica.
+    pub fn fence(&self) -> Option<u64> {
+        match self.lock().role {
+            Role::Owner { fence } => Some(fence),
+            Role::Replica(_) => None,
+        }
+    }
+
+    pub fn is_owner(&self) -> bool {
+        self.fence().is_some()
+    }
+
+    /// Left memory for being idle: its upstream link, if any, ends.
+    pub(crate) fn evicted(&self) {
+        self.closed.cancel();
+    }
+
+    /// Resolves when the pad leaves memory (its upstream link, if any, then ends).
+    pub fn closed(&self) -> tokio_util::sync::WaitForCancellationFutureOwned {
+        self.closed.clone().cancelled_owned()
+    }
+
+    /// A replica's link to its owner is up: frames for the owner go to `link` from now on.
+    /// Returns what to send first: the greeting (sync step 1, awareness) and the writes that
+    /// waited for a link, in order; the owner's sync step 1 then gets the rest.
+    pub fn attach_upstream(
+        &self,
+        session: &Session,
+        link: mpsc::UnboundedSender<Bytes>,
+    ) -> Vec<Bytes> {
+        let mut inner = self.lock();
+        let mut frames = session.open(&inner.pad);
+        if let Role::Replica(upstream) = &mut inner.role {
+            frames.extend(upstream.pending.drain(..));
+            upstream.link = Some(link);
+        }
+        frames
+    }
+
+    /// A frame from the owner: applied to the replica and fanned out to this node's
+    /// connections. Returns the replies for the owner.
+    pub fn receive_upstream(
+        &self,
+        session: &mut Session,
+        frame: &Bytes,
+    ) -> Result<Vec<Bytes>, SessionError> {
+        let mut inner = self.lock();
+        let inner = &mut *inner;
+        let effects = match session.receive(&mut inner.pad, frame, mono_ms(), Admission::OPEN) {
+            Ok(effects) => effects,
+            Err(err) => {
+                if matches!(err, SessionError::Update(ApplyError::Poisoned)) {
+                    self.take_out_of_service(inner, CloseCode::Internal, "pad is being reloaded");
+                }
+                return Err(err);
+            }
+        };
+        let metrics = self.persister.metrics();
+        for frame in effects
+            .update
+            .as_ref()
+            .map(|a| &a.forward)
+            .into_iter()
+            .chain(effects.awareness.as_ref())
+        {
+            fan_out(metrics, &self.id, &mut inner.conns, frame, None);
+        }
+        Ok(effects.reply)
+    }
+
+    /// The link to the owner is down: the owner's awareness states go, and writes wait.
+    pub fn detach_upstream(&self, session: &mut Session) {
+        let mut inner = self.lock();
+        let inner = &mut *inner;
+        if let Role::Replica(upstream) = &mut inner.role {
+            upstream.link = None;
+        }
+        if let Some(removal) = session.close(&mut inner.pad, mono_ms()) {
+            fan_out(
+                self.persister.metrics(),
+                &self.id,
+                &mut inner.conns,
+                &removal,
+                None,
+            );
+        }
+    }
+
+    /// Makes this replica the owner under `fence`, its connections staying open: what the
+    /// store has and the replica lacks goes to them, and what the replica has and the store
+    /// lacks (edits the old owner sent out but never committed) becomes a revision.
+    pub(crate) fn promote(&self, stored: Loaded) -> Result<(), ApplyError> {
+        let Loaded {
+            doc: mut stored_doc,
+            head_rev,
+            clients,
+            lock,
+            creator,
+            role,
+            ..
+        } = stored;
+        let mut inner = self.lock();
+        let inner = &mut *inner;
+        if !matches!(inner.role, Role::Replica(_)) {
+            return Ok(());
+        }
+        let result = (|| {
+            let store_lacks = inner.pad.doc.encode_diff(&stored_doc.state_vector())?;
+            let we_lack = stored_doc.encode_diff(&inner.pad.doc.state_vector())?;
+            if inner.pad.doc.apply_update(&we_lack)?.is_changed() {
+                fan_out(
+                    self.persister.metrics(),
+                    &self.id,
+                    &mut inner.conns,
+                    &protocol::encode_update(&we_lack),
+                    None,
+                );
+            }
+            let unsaved = match stored_doc.apply_update(&store_lacks)? {
+                Applied::Changed { inserted_by } => Some((store_lacks, inserted_by)),
+                Applied::Unchanged => None,
+            };
+            Ok::<_, ApplyError>(unsaved)
+        })();
+        let unsaved = match result {
+            Ok(unsaved) => unsaved,
+            Err(err) => {
+                self.take_out_of_service(inner, CloseCode::Reconnect, "the pad moved; reconnect");
+                return Err(err);
+            }
+        };
+        inner.role = role;
+        inner.head_rev = head_rev;
+        inner.clients = clients;
+        inner.lock = lock;
+        inner.creator = creator;
+        if let Some((update, inserted_by)) = unsaved {
+            let update = Bytes::from(update);
+            let accepted = Accepted {
+                forward: protocol::encode_update(&update),
+                update,
+                inserted_by,
+            };
+            self.commit(inner, accepted, None, None);
+        }
+        Ok(())
+    }
+
     /// Numbers the revision, queues it for the persister and forwards it to every connection
     /// but its sender.
     fn commit(
@@ -300,6 +525,24 @@ impl LivePad {
         author: Option<Arc<str>>,
         sender: Option<ConnId>,
     ) {
+        let fence = match &mut inner.role {
+            Role::Owner { fence } => *fence,
+            Role::Replica(upstream) => {
+                // The owner numbers it; this node's other connections have it now.
+                upstream.send(match &author {
+                    Some(author) => protocol::encode_authored_update(author, &accepted.update),
+                    None => accepted.forward.clone(),
+                });
+                fan_out(
+                    self.persister.metrics(),
+                    &self.id,
+                    &mut inner.conns,
+                    &accepted.forward,
+                    sender,
+                );
+                return;
+            }
+        };
         let new_clients = match &author {
             Some(author) => claim_clients(&mut inner.clients, &accepted.inserted_by, author),
             None => Vec::new(),
@@ -309,14 +552,17 @@ impl LivePad {
             inner.creator = author.clone();
         }
         inner.head_rev += 1;
-        let seq = self.persister.append(LogEntry {
-            pad: self.id.to_string(),
-            rev: inner.head_rev,
-            time_ms: wall_ms(),
-            author: author.map(|a| a.to_string()),
-            update: accepted.update,
-            new_clients,
-        });
+        let seq = self.persister.append(
+            LogEntry {
+                pad: self.id.to_string(),
+                rev: inner.head_rev,
+                time_ms: wall_ms(),
+                author: author.map(|a| a.to_string()),
+                update: accepted.update,
+                new_clients,
+            },
+            fence,
+        );
         self.last_seq.store(seq, Ordering::Release);
         fan_out(
             self.persister.metrics(),
@@ -330,14 +576,28 @@ impl LivePad {
     /// Takes the pad out of service (deleted, moved or overwritten): every connection is
     /// closed, and the next checkout loads it afresh from the store.
     pub(crate) fn retire(&self) {
-        self.take_out_of_service(&mut self.lock());
+        self.take_out_of_service(
+            &mut self.lock(),
+            CloseCode::Internal,
+            "pad is being reloaded",
+        );
     }
 
-    fn take_out_of_service(&self, inner: &mut Inner) {
+    /// Takes the pad out of service because another node owns it now: its connections
+    /// reconnect (to be served by the new owner or a relay) and resync what they have.
+    pub(crate) fn lost(&self) {
+        self.take_out_of_service(
+            &mut self.lock(),
+            CloseCode::Reconnect,
+            "the pad moved to another node; reconnect",
+        );
+    }
+
+    fn take_out_of_service(&self, inner: &mut Inner, code: CloseCode, reason: &'static str) {
         self.poisoned.store(true, Ordering::Release);
+        self.closed.cancel();
         for conn in inner.conns.drain(..) {
-            conn.outbox
-                .dismiss(CloseCode::Internal, "pad is being reloaded");
+            conn.outbox.dismiss(code, reason);
         }
     }
 
@@ -364,6 +624,9 @@ impl LivePad {
                 &removal,
                 None,
             );
+            if let Role::Replica(upstream) = &mut inner.role {
+                upstream.send(removal);
+            }
         }
     }
 
@@ -457,6 +720,7 @@ pub(crate) struct Loaded {
     pub clients: HashMap<u64, Arc<str>>,
     pub lock: Option<PadLock>,
     pub creator: Option<Arc<str>>,
+    pub role: Role,
 }
 
 /// A change the server makes to a pad on someone's behalf.

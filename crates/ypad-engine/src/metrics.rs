@@ -12,6 +12,13 @@ pub(crate) struct Metrics {
     pub(crate) fanout_frames: IntCounter,
     /// How long one group commit's append and flush took, retries included.
     pub(crate) commit_seconds: Histogram,
+    /// Cluster: lease renewals, pads taken over from a node whose lease lapsed, batches that
+    /// found a pad fenced (claimed by another node).
+    pub(crate) lease_renewals: IntCounter,
+    pub(crate) failovers: IntCounter,
+    pub(crate) fenced_batches: IntCounter,
+    pub(crate) pads_owned: IntGauge,
+    pub(crate) pads_relayed: IntGauge,
     pub(crate) connections: IntGauge,
     pub(crate) pads: IntGauge,
     pub(crate) store_healthy: IntGauge,
@@ -40,6 +47,20 @@ impl Metrics {
             "fanout_frames_total",
             "Frames queued on connections' outboxes by fan-out.",
         );
+        let lease_renewals = counter("lease_renewals_total", "Cluster lease renewals.");
+        let failovers = counter(
+            "failovers_total",
+            "Pads this node took over from a node whose lease lapsed.",
+        );
+        let fenced_batches = counter(
+            "fenced_commits_total",
+            "Group commits that found a pad claimed by another node.",
+        );
+        let pads_owned = gauge("pads_owned", "Loaded pads this node owns.");
+        let pads_relayed = gauge(
+            "pads_relayed",
+            "Loaded pads this node relays from their owner.",
+        );
         let connections = gauge("connections", "Open WebSocket connections.");
         let pads = gauge("pads_loaded", "Pads loaded in memory.");
         let store_healthy = gauge("store_healthy", "1 while the store takes writes, else 0.");
@@ -62,6 +83,11 @@ impl Metrics {
             updates,
             fanout_frames,
             commit_seconds,
+            lease_renewals,
+            failovers,
+            fenced_batches,
+            pads_owned,
+            pads_relayed,
             connections,
             pads,
             store_healthy,

@@ -5,16 +5,22 @@
 //! delays a flush.
 //!
 //! The thread is an OS thread because the store blocks; nothing here touches the async runtime.
+//!
+//! In a cluster each revision carries the fence its pad was claimed with, and a batch commits
+//! only where the node still holds those fences; the revisions of pads it lost are dropped
+//! (their pads are taken out of service, and their clients' replicas bring the edits to the
+//! new owner) and the rest of the batch commits.
 
+use std::collections::BTreeMap;
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
-use std::sync::{Arc, mpsc};
+use std::sync::{Arc, OnceLock, mpsc};
 use std::thread::JoinHandle;
 use std::time::{Duration, Instant};
 
 use crate::metrics::Metrics;
 
 use tokio::sync::{broadcast, oneshot};
-use ypad_store::{LogEntry, Store};
+use ypad_store::{LogEntry, Store, StoreError};
 
 /// Commits a listener may fall behind by before it misses some (and is told it lagged). A
 /// listener only notes heads in memory, so it keeps up unless starved.
@@ -47,6 +53,8 @@ enum Command {
     Append {
         seq: u64,
         entry: LogEntry,
+        /// The fence its pad was claimed with (0 on a node of its own).
+        fence: u64,
     },
     /// Answered once everything sent before it is durable.
     Barrier(oneshot::Sender<()>),
@@ -68,6 +76,8 @@ struct Shared {
     flushed_seq: AtomicU64,
     /// False while the store refuses writes.
     healthy: AtomicBool,
+    /// False while the cluster lease cannot be renewed (always true on a node of its own).
+    lease_live: Arc<AtomicBool>,
     /// Every pad holds the persister, so the engine's counters live beside it.
     metrics: Metrics,
     /// Told of each commit once it is durable (long polls of the changes feed, webhooks). A
@@ -82,12 +92,14 @@ impl Persister {
         store: Arc<dyn Store>,
         history_block_len: u64,
         compact: mpsc::Sender<String>,
+        fencing: Fencing,
     ) -> (Persister, JoinHandle<()>) {
         let (tx, rx) = mpsc::channel();
         let shared = Arc::new(Shared {
             next_seq: AtomicU64::new(0),
             flushed_seq: AtomicU64::new(0),
             healthy: AtomicBool::new(true),
+            lease_live: fencing.lease_live.clone(),
             metrics: Metrics::new(),
             commits: broadcast::channel(COMMIT_LISTENER_BACKLOG).0,
         });
@@ -95,7 +107,9 @@ impl Persister {
             let shared = shared.clone();
             std::thread::Builder::new()
                 .name("ypad-persist".into())
-                .spawn(move || persist_loop(&*store, &shared, rx, compact, history_block_len))
+                .spawn(move || {
+                    persist_loop(&*store, &shared, rx, compact, history_block_len, &fencing)
+                })
                 .expect("spawn persister thread")
         };
         (Persister { tx, shared }, thread)
@@ -105,11 +119,11 @@ impl Persister {
         &self.shared.metrics
     }
 
-    /// Queues a revision; returns its sequence number.
-    pub(crate) fn append(&self, entry: LogEntry) -> u64 {
+    /// Queues a revision of a pad claimed under `fence`; returns its sequence number.
+    pub(crate) fn append(&self, entry: LogEntry, fence: u64) -> u64 {
         self.shared.metrics.updates.inc();
         let seq = self.shared.next_seq.fetch_add(1, Ordering::Relaxed) + 1;
-        if self.tx.send(Command::Append { seq, entry }).is_err() {
+        if self.tx.send(Command::Append { seq, entry, fence }).is_err() {
             // Only after the engine shut down, when no connection or API call is left.
             tracing::error!(seq, "a revision arrived after shutdown and was not stored");
         }
@@ -121,8 +135,11 @@ impl Persister {
         self.shared.flushed_seq.load(Ordering::Acquire) >= seq
     }
 
+    /// Whether edits may be accepted: the store takes writes and, in a cluster, the lease is
+    /// being renewed.
     pub(crate) fn is_healthy(&self) -> bool {
         self.shared.healthy.load(Ordering::Relaxed)
+            && self.shared.lease_live.load(Ordering::Relaxed)
     }
 
     /// Tells the commit listeners of revisions written to the store directly (a copy, an
@@ -152,14 +169,71 @@ impl Persister {
     }
 }
 
+/// Told of a pad (and its fence) whose revisions the store refused.
+pub(crate) type OnFenced = Box<dyn Fn(&str, u64) + Send + Sync>;
+
+/// What the persister needs to commit as a node of a cluster.
+#[derive(Default)]
+pub(crate) struct Fencing {
+    /// This node's id; `None` on a node of its own, whose commits are not fenced.
+    pub(crate) node: Option<String>,
+    pub(crate) lease_live: Arc<AtomicBool>,
+    /// Told of each pad (and the fence) whose revisions were refused: it is no longer ours.
+    pub(crate) on_fenced: Arc<OnceLock<OnFenced>>,
+}
+
+impl Fencing {
+    pub(crate) fn single_node() -> Fencing {
+        Fencing {
+            node: None,
+            lease_live: Arc::new(AtomicBool::new(true)),
+            on_fenced: Arc::default(),
+        }
+    }
+}
+
+/// Appends and flushes `entries`; in a cluster, drops the revisions of pads this node lost
+/// (and says so) and commits the rest.
+fn commit(
+    store: &dyn Store,
+    entries: &mut Vec<LogEntry>,
+    fences: &mut BTreeMap<String, u64>,
+    fencing: &Fencing,
+    shared: &Shared,
+) -> Result<(), StoreError> {
+    let (Some(node), Some(cluster)) = (&fencing.node, store.cluster()) else {
+        return store.append(entries).and_then(|()| store.flush());
+    };
+    loop {
+        // Refused only because this node's lease lapsed (the database was unreachable for a
+        // while), the batch is tried again once the lease is renewed; refused for pads another
+        // node claimed (or whose log moved on), their revisions are dropped.
+        let lost = match cluster.append_fenced(node, fences, entries) {
+            Err(StoreError::Fenced { pads }) => pads,
+            other => return other,
+        };
+        shared.metrics.fenced_batches.inc();
+        entries.retain(|e| !lost.contains(&e.pad));
+        for pad in lost {
+            let fence = fences.remove(&pad).unwrap_or(0);
+            tracing::warn!(pad = %pad, fence, "no longer this pad's owner; its unsaved revisions go back to its clients");
+            if let Some(on_fenced) = fencing.on_fenced.get() {
+                on_fenced(&pad, fence);
+            }
+        }
+    }
+}
+
 fn persist_loop(
     store: &dyn Store,
     shared: &Shared,
     rx: mpsc::Receiver<Command>,
     compact: mpsc::Sender<String>,
     history_block_len: u64,
+    fencing: &Fencing,
 ) {
     let mut entries = Vec::new();
+    let mut fences = BTreeMap::new();
     let mut barriers = Vec::new();
     let mut last_seq = 0;
     let mut stopping = false;
@@ -170,8 +244,11 @@ fn persist_loop(
         let mut next = Some(first);
         while let Some(cmd) = next.take() {
             match cmd {
-                Command::Append { seq, entry } => {
+                Command::Append { seq, entry, fence } => {
                     last_seq = seq;
+                    if fencing.node.is_some() && !fences.contains_key(&entry.pad) {
+                        fences.insert(entry.pad.clone(), fence);
+                    }
                     entries.push(entry);
                 }
                 Command::Barrier(done) => barriers.push(done),
@@ -189,7 +266,7 @@ fn persist_loop(
             }
         }
         let commit_started = Instant::now();
-        while let Err(err) = store.append(&entries).and_then(|()| store.flush()) {
+        while let Err(err) = commit(store, &mut entries, &mut fences, fencing, shared) {
             if shared.healthy.swap(false, Ordering::Relaxed) {
                 tracing::error!(cause = %err, revisions = entries.len(), "store refused writes; retrying");
             }
@@ -212,6 +289,7 @@ fn persist_loop(
         // Every pad passes each multiple of the block length once, so no per-pad count is kept
         // (it would grow with every pad ever written). A multiple missed across a restart is
         // covered by the next one: extending the history takes everything since its last block.
+        fences.clear();
         for entry in entries.drain(..) {
             if entry.rev.is_multiple_of(history_block_len.max(1)) {
                 let _ = compact.send(entry.pad);

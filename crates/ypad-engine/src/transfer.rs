@@ -80,6 +80,10 @@ pub enum TransferError {
     BadFile(String),
     #[error("pad {0} already has content; an .etherpad file imports into a new pad")]
     PadNotEmpty(String),
+    /// In a cluster: another node has the pad open, and a whole history cannot be written
+    /// beside it.
+    #[error("pad {pad} is open on another node ({url}); import it there")]
+    OpenElsewhere { pad: String, url: String },
     #[error(transparent)]
     Load(#[from] LoadError),
     #[error(transparent)]

@@ -93,6 +93,18 @@ pub struct Config {
     pub webhook_settle: Duration,
     #[arg(long = "header-read-timeout-secs", env = "YPAD_HEADER_READ_TIMEOUT_SECS", default_value = "10", value_parser = positive_seconds)]
     pub header_read_timeout: Duration,
+    /// Cluster (with `--database-url`): milliseconds a node's lease lasts unless renewed. A
+    /// node that stops renewing loses its pads to the others after this long.
+    #[arg(long = "lease-ttl-ms", env = "YPAD_LEASE_TTL_MS", default_value = "5000", value_parser = milliseconds)]
+    pub lease_ttl: Duration,
+    /// Cluster: the address other nodes reach this one at (`http://host:port`); by default the
+    /// address it listens on.
+    #[arg(long, env = "YPAD_ADVERTISE_URL")]
+    pub advertise_url: Option<String>,
+    /// Cluster: the secret nodes authenticate their links to each other with; by default one
+    /// made once and kept in the shared database, which every node reads.
+    #[arg(long, env = "YPAD_CLUSTER_SECRET", hide_env_values = true)]
+    pub cluster_secret: Option<String>,
 }
 
 /// Parses only the defaults (and the environment), as `ypad serve` with no flags would.
@@ -121,6 +133,7 @@ impl Config {
             history_block_len: self.history_block_len,
             idle_evict: self.idle_evict,
             max_pad_chars: self.max_pad_chars,
+            cluster: None,
         }
     }
 }
@@ -142,6 +155,14 @@ fn http_url(s: &str) -> Result<String, String> {
             "{s}: https receivers are not supported; put the receiver behind an http address on a private network"
         )),
         _ => Err(format!("{s} is not an http:// URL")),
+    }
+}
+
+/// A positive whole number of milliseconds.
+fn milliseconds(s: &str) -> Result<Duration, String> {
+    match s.trim().parse::<u64>() {
+        Ok(ms) if ms > 0 => Ok(Duration::from_millis(ms)),
+        _ => Err(format!("{s:?} is not a positive number of milliseconds")),
     }
 }
 
@@ -171,5 +192,7 @@ mod tests {
         assert!(http_url("http://127.0.0.1:9/hook").is_ok());
         assert!(http_url("https://example.org/hook").is_err());
         assert!(http_url("example.org").is_err());
+        assert_eq!(config.lease_ttl, Duration::from_millis(5000));
+        assert!(milliseconds("0").is_err());
     }
 }

@@ -25,7 +25,14 @@ pub(crate) struct Peer {
     pub author: Option<Arc<str>>,
     /// The group session that let it in: the connection closes when it expires or is deleted.
     pub session: Option<ypad_store::GroupSession>,
+    /// Another node of the cluster relaying its browsers: it names each write's author, and a
+    /// browser's limits (frame rate, outbox size) do not apply to it.
+    pub node_link: bool,
 }
+
+/// A node link's outbox: in effect unbounded, since cutting it would cut every browser behind
+/// it; the owner's memory is bounded by the nodes, not their browsers.
+const NODE_LINK_OUTBOX: usize = 1 << 20;
 
 /// Runs one connection until either side closes it. Its log lines share one span naming the pad
 /// and the connection's number; the span is their parent rather than entered around every poll,
@@ -33,9 +40,18 @@ pub(crate) struct Peer {
 pub(crate) async fn serve(socket: WebSocket, pad: PadGuard, peer: Peer, state: AppState) {
     let _counted = state.count_connection();
     let (mut sink, mut stream) = socket.split();
-    let (tx, mut rx) = mpsc::channel::<Bytes>(state.config.outbox_frames);
+    let outbox_frames = if peer.node_link {
+        NODE_LINK_OUTBOX
+    } else {
+        state.config.outbox_frames
+    };
+    let (tx, mut rx) = mpsc::channel::<Bytes>(outbox_frames);
     let (outbox, dismissal) = Outbox::new(tx);
-    let mut session = Session::new(peer.read_only);
+    let mut session = if peer.node_link {
+        Session::node_link()
+    } else {
+        Session::new(peer.read_only)
+    };
     let (conn, greeting) = pad.join(&session, outbox, peer.author.clone());
     let span = tracing::info_span!("conn", pad = %pad.id, conn);
     let shutdown = state.shutdown.clone();
@@ -81,7 +97,7 @@ pub(crate) async fn serve(socket: WebSocket, pad: PadGuard, peer: Peer, state: A
                         }
                     };
                     last_heard = Instant::now();
-                    if !budget.take(last_heard) {
+                    if !peer.node_link && !budget.take(last_heard) {
                         tracing::warn!(parent: &span, "frame rate over the limit; closing");
                         break Some((CloseCode::Policy, "too many messages"));
                     }
@@ -91,6 +107,11 @@ pub(crate) async fn serve(socket: WebSocket, pad: PadGuard, peer: Peer, state: A
                                 if send_all(&mut sink, replies).await.is_err() {
                                     break None;
                                 }
+                            }
+                            // A node resends what it holds after a failover; a write that
+                            // does not integrate here reaches the pad with its sync step 2.
+                            Err(ypad_core::SessionError::Update(ypad_core::ApplyError::Rejected(why))) if peer.node_link => {
+                                tracing::debug!(parent: &span, cause = %why, "a relayed write did not integrate; its sync brings it");
                             }
                             Err(err) => {
                                 tracing::warn!(parent: &span, cause = %err, "frame refused; closing");

@@ -26,6 +26,9 @@ pub enum HttpError {
     TooLarge(String),
     #[error("{0}")]
     TooManyRequests(String),
+    /// Another node of the cluster asked this one for a pad it does not own.
+    #[error("{0}")]
+    Misdirected(String),
     #[error("storage is unavailable")]
     Store(#[from] StoreError),
     #[error("pad could not be loaded")]
@@ -44,6 +47,7 @@ impl HttpError {
             HttpError::Busy(_) => StatusCode::SERVICE_UNAVAILABLE,
             HttpError::TooLarge(_) => StatusCode::PAYLOAD_TOO_LARGE,
             HttpError::TooManyRequests(_) => StatusCode::TOO_MANY_REQUESTS,
+            HttpError::Misdirected(_) => StatusCode::MISDIRECTED_REQUEST,
             HttpError::Store(_) | HttpError::Load(_) | HttpError::History(_) => {
                 StatusCode::INTERNAL_SERVER_ERROR
             }
@@ -80,6 +84,7 @@ impl From<TransferError> for HttpError {
             TransferError::BadFile(_) | TransferError::PadNotEmpty(_) => {
                 HttpError::BadRequest(e.to_string())
             }
+            TransferError::OpenElsewhere { .. } => HttpError::Misdirected(e.to_string()),
             TransferError::Load(e) => HttpError::Load(e),
             TransferError::History(e) => HttpError::History(e),
             TransferError::TooLarge(e) => HttpError::TooLarge(e.to_string()),

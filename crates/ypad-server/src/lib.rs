@@ -9,6 +9,7 @@ mod access;
 mod admin;
 mod api_v1;
 mod changes;
+mod cluster;
 mod config;
 mod connection;
 mod error;
@@ -154,6 +155,7 @@ async fn health(State(state): State<AppState>) -> impl IntoResponse {
         "pads": state.engine.loaded().len(),
         "connections": state.connections(),
         "webhooks": state.webhooks.to_json(),
+        "cluster": state.engine.cluster_status(),
     });
     (status, Json(body))
 }
@@ -247,13 +249,64 @@ impl Server {
         &self.api_key_path
     }
 
+    /// This node's place in the cluster its database makes: a new id, the address others reach
+    /// it at, and the secret of the links between nodes.
+    async fn cluster_node(
+        &self,
+        listener: &TcpListener,
+    ) -> Result<(ypad_engine::ClusterNode, cluster::ClusterEdge), ServerError> {
+        let advertise_url = match &self.config.advertise_url {
+            Some(url) => url.trim_end_matches('/').to_owned(),
+            None => format!("http://{}", listener.local_addr()?),
+        };
+        let secret = match &self.config.cluster_secret {
+            Some(secret) => secret.clone(),
+            None => {
+                let store = self.store.clone();
+                tokio::task::spawn_blocking(move || {
+                    store.shared_setting(cluster::SECRET_SETTING, &new_api_key())
+                })
+                .await
+                .map_err(|e| std::io::Error::other(e.to_string()))?
+                .map_err(ServerError::SharedApiKey)?
+                .unwrap_or_else(new_api_key)
+            }
+        };
+        let node = ypad_engine::ClusterNode {
+            info: ypad_store::NodeInfo {
+                id: cluster::new_node_id(),
+                advertise_url,
+            },
+            lease_ttl: self.config.lease_ttl,
+        };
+        tracing::info!(node = %node.info.id, url = %node.info.advertise_url, "joining the cluster");
+        let edge = cluster::ClusterEdge {
+            secret: secret.into(),
+            lease_ttl: self.config.lease_ttl,
+        };
+        Ok((node, edge))
+    }
+
     /// Serves until `shutdown` resolves, then closes every socket and flushes every pad.
     pub async fn serve(
         self,
         listener: TcpListener,
         shutdown: impl Future<Output = ()> + Send + 'static,
     ) -> Result<(), ServerError> {
-        let engine = Engine::start(self.store, &self.config.engine());
+        let mut settings = self.config.engine();
+        let edge = match self.config.database_url {
+            Some(_) => {
+                let (node, edge) = self.cluster_node(&listener).await?;
+                settings.cluster = Some(node);
+                Some(edge)
+            }
+            None => None,
+        };
+        // Blocking: in a cluster the node registers its lease before it serves.
+        let store = self.store.clone();
+        let engine = tokio::task::spawn_blocking(move || Engine::start(store, &settings))
+            .await
+            .map_err(|e| std::io::Error::other(e.to_string()))?;
         let sweep_every = self.config.sweep_every;
         let header_read_timeout = self.config.header_read_timeout;
         let webhooks = webhooks::WebhookSettings {
@@ -264,6 +317,10 @@ impl Server {
         };
         let mut state = AppState::new(self.config, engine.clone(), self.api_key);
         state.webhooks = webhooks::start(webhooks, &engine, &state.shutdown, &state.tracker);
+        if let Some(edge) = edge {
+            state.cluster = Some(edge);
+            engine.set_relay(cluster::relay_starter(state.clone()));
+        }
 
         let sweeper = {
             let engine = engine.clone();

@@ -32,6 +32,8 @@ pub(crate) struct AppState {
     pub event_texts: Arc<ypad_engine::EventTexts>,
     /// Open WebSocket connections, for the server-wide limit and `/health`.
     connections: Arc<AtomicUsize>,
+    /// This node's cluster secret and lease, when it is one of a cluster's nodes.
+    pub cluster: Option<crate::cluster::ClusterEdge>,
 }
 
 /// Decrements the connection count when dropped.
@@ -62,6 +64,7 @@ impl AppState {
             event_texts: Arc::default(),
             connections: Arc::new(AtomicUsize::new(0)),
             webhooks: Arc::default(),
+            cluster: None,
         }
     }
 

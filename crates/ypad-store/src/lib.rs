@@ -6,12 +6,15 @@
 //! server sees; [`SledStore`] is the embedded backend and [`PgStore`] the PostgreSQL one that
 //! nodes of a cluster share. This is the only crate that knows sled or PostgreSQL.
 
+pub mod cluster;
 mod keys;
+mod pg_cluster;
 mod pg_store;
 #[doc(hidden)]
 pub mod pg_testing;
 mod sled_store;
 
+pub use cluster::{Claim, Cluster, NodeInfo};
 pub use pg_store::{PgStore, SchemaTooNew};
 pub use sled_store::SledStore;
 
@@ -194,6 +197,13 @@ pub enum StoreError {
     Backend(#[source] Box<dyn std::error::Error + Send + Sync>),
     #[error("stored data of pad {pad:?} is corrupt: {what}")]
     Corrupt { pad: String, what: String },
+    /// A cluster commit refused: this node no longer owns these pads under the fence it
+    /// claimed them with (or their log moved on without it). Nothing of the batch was written.
+    #[error("no longer the owner of pads {pads:?}")]
+    Fenced { pads: Vec<String> },
+    /// This node's lease lapsed: it may not claim pads until it renews.
+    #[error("this node's lease has lapsed")]
+    LeaseLapsed,
 }
 
 impl StoreError {
@@ -307,4 +317,10 @@ pub trait Store: Send + Sync + 'static {
     /// Every external id (browser token, API author mapper) with its author id, in external id
     /// order.
     fn author_mappers(&self) -> Result<Vec<(String, String)>>;
+
+    /// The cluster this store coordinates, when several nodes share it; `None` for a store of
+    /// one node, which owns every pad.
+    fn cluster(&self) -> Option<&dyn Cluster> {
+        None
+    }
 }

@@ -48,6 +48,7 @@ const MIGRATIONS: &[(i32, &str)] = &[
     (1, include_str!("../migrations/0001_initial.sql")),
     (2, include_str!("../migrations/0002_access.sql")),
     (3, include_str!("../migrations/0003_events.sql")),
+    (4, include_str!("../migrations/0004_cluster.sql")),
     (5, include_str!("../migrations/0005_changes.sql")),
 ];
 
@@ -58,6 +59,8 @@ const MIGRATION_LOCK: i64 = 0x7970_6164;
 const POOL_SIZE: usize = 8;
 /// How long a call waits for a connection before failing (the persister then retries).
 const POOL_WAIT: Duration = Duration::from_secs(30);
+/// Milliseconds a session may sit in a transaction waiting for ypad before PostgreSQL ends it.
+const IDLE_IN_TRANSACTION_MS: u32 = 1000;
 /// How long opening a connection may take unless the URL says (`connect_timeout`).
 const CONNECT_TIMEOUT: Duration = Duration::from_secs(10);
 
@@ -75,6 +78,8 @@ pub struct SchemaTooNew {
 /// A [`Store`] in a PostgreSQL database.
 pub struct PgStore {
     pool: Pool,
+    /// For connections of its own outside the pool (the cluster's `LISTEN`).
+    pub(crate) config: tokio_postgres::Config,
     runtime: tokio::runtime::Handle,
     _runtime: OwnedRuntime,
 }
@@ -105,6 +110,16 @@ impl PgStore {
         if config.get_application_name().is_none() {
             config.application_name("ypad");
         }
+        // A node paused or cut off in the middle of a transaction (its group commit holds the
+        // pad's ownership row) would hold up the claim of the node taking its pads over until
+        // it came back: PostgreSQL ends such a session after this long, releasing its locks.
+        // ypad's transactions never wait on their client between statements for anywhere near
+        // as long.
+        let options = format!(
+            "{} -c idle_in_transaction_session_timeout={IDLE_IN_TRANSACTION_MS}",
+            config.get_options().unwrap_or_default()
+        );
+        config.options(options.trim_start());
         let runtime = tokio::runtime::Builder::new_multi_thread()
             .worker_threads(2)
             .thread_name("ypad-pg")
@@ -112,7 +127,7 @@ impl PgStore {
             .build()
             .map_err(StoreError::backend)?;
         let manager = Manager::from_config(
-            config,
+            config.clone(),
             NoTls,
             ManagerConfig {
                 recycling_method: RecyclingMethod::Fast,
@@ -127,6 +142,7 @@ impl PgStore {
             .map_err(StoreError::backend)?;
         let store = PgStore {
             pool,
+            config,
             runtime: runtime.handle().clone(),
             _runtime: OwnedRuntime(Some(runtime)),
         };
@@ -143,7 +159,11 @@ impl PgStore {
     }
 
     /// Runs `f`'s future on the store's runtime and waits for its answer.
-    fn run<T, F>(&self, f: impl FnOnce(Pool) -> F) -> Result<T>
+    pub(crate) fn runtime(&self) -> &tokio::runtime::Handle {
+        &self.runtime
+    }
+
+    pub(crate) fn run<T, F>(&self, f: impl FnOnce(Pool) -> F) -> Result<T>
     where
         T: Send + 'static,
         F: Future<Output = Result<T>> + Send + 'static,
@@ -202,11 +222,11 @@ fn now_ms() -> i64 {
 
 /// A u64 of the trait as a BIGINT: revisions and times are far below 2^63, and a bound of
 /// `u64::MAX` ("the newest") saturates.
-fn db(v: u64) -> i64 {
+pub(crate) fn db(v: u64) -> i64 {
     i64::try_from(v).unwrap_or(i64::MAX)
 }
 
-fn num(v: i64) -> u64 {
+pub(crate) fn num(v: i64) -> u64 {
     u64::try_from(v).unwrap_or(0)
 }
 
@@ -366,6 +386,131 @@ async fn put_author_in(client: &impl GenericClient, author: &Author) -> Result<(
     Ok(())
 }
 
+/// A group commit as column arrays for UNNEST: one statement a table, whatever its size.
+pub(crate) struct Batch {
+    new_pads: Vec<String>,
+    new_times: Vec<i64>,
+    pads: Vec<String>,
+    revs: Vec<i64>,
+    times: Vec<i64>,
+    authors: Vec<Option<String>>,
+    updates: Vec<Vec<u8>>,
+    client_pads: Vec<String>,
+    client_ids: Vec<i64>,
+    client_authors: Vec<String>,
+    author_pads: Vec<String>,
+    author_ids: Vec<String>,
+    /// Each pad's newest revision in the batch and its time, for the changes feed.
+    head_pads: Vec<String>,
+    head_revs: Vec<i64>,
+    head_times: Vec<i64>,
+}
+
+impl Batch {
+    pub(crate) fn of(entries: &[LogEntry]) -> Batch {
+        let mut first_of_pad: BTreeMap<&str, i64> = BTreeMap::new();
+        let (mut pads, mut revs, mut times, mut authors, mut updates) =
+            (Vec::new(), Vec::new(), Vec::new(), Vec::new(), Vec::new());
+        let mut clients: BTreeMap<(&str, i64), &str> = BTreeMap::new();
+        let mut authorship: BTreeSet<(&str, &str)> = BTreeSet::new();
+        let mut heads: BTreeMap<&str, (i64, i64)> = BTreeMap::new();
+        for e in entries {
+            first_of_pad.entry(&e.pad).or_insert(db(e.time_ms));
+            let head = heads.entry(&e.pad).or_insert((db(e.rev), db(e.time_ms)));
+            if head.0 < db(e.rev) {
+                *head = (db(e.rev), db(e.time_ms));
+            }
+            pads.push(e.pad.clone());
+            revs.push(db(e.rev));
+            times.push(db(e.time_ms));
+            authors.push(e.author.clone());
+            updates.push(e.update.to_vec());
+            if let Some(author) = e.author.as_deref() {
+                authorship.insert((&e.pad, author));
+                for client in &e.new_clients {
+                    // Stored as the bit pattern; a later entry's claim wins, as in the log order.
+                    clients.insert((&e.pad, *client as i64), author);
+                }
+            }
+        }
+        let (new_pads, new_times): (Vec<String>, Vec<i64>) = first_of_pad
+            .into_iter()
+            .map(|(p, t)| (p.to_owned(), t))
+            .unzip();
+        let (client_pads, client_ids, client_authors) = unzip3(
+            clients
+                .into_iter()
+                .map(|((p, c), a)| (p.to_owned(), c, a.to_owned())),
+        );
+        let (author_pads, author_ids): (Vec<String>, Vec<String>) = authorship
+            .into_iter()
+            .map(|(p, a)| (p.to_owned(), a.to_owned()))
+            .unzip();
+        let (head_pads, head_revs, head_times) =
+            unzip3(heads.into_iter().map(|(p, (r, t))| (p.to_owned(), r, t)));
+        Batch {
+            new_pads,
+            new_times,
+            pads,
+            revs,
+            times,
+            authors,
+            updates,
+            client_pads,
+            client_ids,
+            client_authors,
+            author_pads,
+            author_ids,
+            head_pads,
+            head_revs,
+            head_times,
+        }
+    }
+
+    /// Writes the batch inside the caller's transaction.
+    pub(crate) async fn insert(&self, tx: &tokio_postgres::Transaction<'_>) -> Result<()> {
+        tx.execute(
+            "INSERT INTO pads (id, created_ms)
+             SELECT * FROM UNNEST($1::text[], $2::bigint[])
+             ON CONFLICT (id) DO NOTHING",
+            &[&self.new_pads, &self.new_times],
+        )
+        .await?;
+        tx.execute(
+            "INSERT INTO log (pad, rev, time_ms, author, update_v1)
+             SELECT * FROM UNNEST($1::text[], $2::bigint[], $3::bigint[], $4::text[], $5::bytea[])
+             ON CONFLICT (pad, rev) DO NOTHING",
+            &[
+                &self.pads,
+                &self.revs,
+                &self.times,
+                &self.authors,
+                &self.updates,
+            ],
+        )
+        .await?;
+        if !self.client_ids.is_empty() {
+            tx.execute(
+                "INSERT INTO client_authors (pad, client, author)
+                 SELECT * FROM UNNEST($1::text[], $2::bigint[], $3::text[])
+                 ON CONFLICT (pad, client) DO UPDATE SET author = EXCLUDED.author",
+                &[&self.client_pads, &self.client_ids, &self.client_authors],
+            )
+            .await?;
+        }
+        if !self.author_ids.is_empty() {
+            tx.execute(
+                "INSERT INTO pad_authors (pad, author)
+                 SELECT * FROM UNNEST($1::text[], $2::text[])
+                 ON CONFLICT DO NOTHING",
+                &[&self.author_pads, &self.author_ids],
+            )
+            .await?;
+        }
+        record_changes(tx, &self.head_pads, &self.head_revs, &self.head_times).await
+    }
+}
+
 const AUTHOR_COLUMNS: &str = "id, name, color, created_ms";
 
 impl Store for PgStore {
@@ -382,6 +527,7 @@ impl Store for PgStore {
                 .start()
                 .await?;
             let Some(meta) = meta_of(&*tx, &pad).await? else {
+                tx.rollback().await?;
                 return Ok(None);
             };
             let checkpoint =
@@ -430,83 +576,11 @@ impl Store for PgStore {
         if entries.is_empty() {
             return Ok(());
         }
-        // Column arrays for UNNEST: one statement a table, whatever the batch's size.
-        let mut first_of_pad: BTreeMap<&str, i64> = BTreeMap::new();
-        let (mut pads, mut revs, mut times, mut authors, mut updates) =
-            (Vec::new(), Vec::new(), Vec::new(), Vec::new(), Vec::new());
-        let mut clients: BTreeMap<(&str, i64), &str> = BTreeMap::new();
-        let mut authorship: BTreeSet<(&str, &str)> = BTreeSet::new();
-        let mut heads: BTreeMap<&str, (i64, i64)> = BTreeMap::new();
-        for e in entries {
-            first_of_pad.entry(&e.pad).or_insert(db(e.time_ms));
-            let head = heads.entry(&e.pad).or_insert((db(e.rev), db(e.time_ms)));
-            if head.0 < db(e.rev) {
-                *head = (db(e.rev), db(e.time_ms));
-            }
-            pads.push(e.pad.clone());
-            revs.push(db(e.rev));
-            times.push(db(e.time_ms));
-            authors.push(e.author.clone());
-            updates.push(e.update.to_vec());
-            if let Some(author) = e.author.as_deref() {
-                authorship.insert((&e.pad, author));
-                for client in &e.new_clients {
-                    // Stored as the bit pattern; a later entry's claim wins, as in the log order.
-                    clients.insert((&e.pad, *client as i64), author);
-                }
-            }
-        }
-        let (new_pads, new_times): (Vec<String>, Vec<i64>) = first_of_pad
-            .into_iter()
-            .map(|(p, t)| (p.to_owned(), t))
-            .unzip();
-        let (client_pads, client_ids, client_authors) = unzip3(
-            clients
-                .into_iter()
-                .map(|((p, c), a)| (p.to_owned(), c, a.to_owned())),
-        );
-        let (author_pads, author_ids): (Vec<String>, Vec<String>) = authorship
-            .into_iter()
-            .map(|(p, a)| (p.to_owned(), a.to_owned()))
-            .unzip();
-        let (head_pads, head_revs, head_times) =
-            unzip3(heads.into_iter().map(|(p, (r, t))| (p.to_owned(), r, t)));
+        let batch = Batch::of(entries);
         self.run(|pool| async move {
             let mut client = pool.get().await?;
             let tx = client.transaction().await?;
-            tx.execute(
-                "INSERT INTO pads (id, created_ms)
-                 SELECT * FROM UNNEST($1::text[], $2::bigint[])
-                 ON CONFLICT (id) DO NOTHING",
-                &[&new_pads, &new_times],
-            )
-            .await?;
-            tx.execute(
-                "INSERT INTO log (pad, rev, time_ms, author, update_v1)
-                 SELECT * FROM UNNEST($1::text[], $2::bigint[], $3::bigint[], $4::text[], $5::bytea[])
-                 ON CONFLICT (pad, rev) DO NOTHING",
-                &[&pads, &revs, &times, &authors, &updates],
-            )
-            .await?;
-            if !client_ids.is_empty() {
-                tx.execute(
-                    "INSERT INTO client_authors (pad, client, author)
-                     SELECT * FROM UNNEST($1::text[], $2::bigint[], $3::text[])
-                     ON CONFLICT (pad, client) DO UPDATE SET author = EXCLUDED.author",
-                    &[&client_pads, &client_ids, &client_authors],
-                )
-                .await?;
-            }
-            if !author_ids.is_empty() {
-                tx.execute(
-                    "INSERT INTO pad_authors (pad, author)
-                     SELECT * FROM UNNEST($1::text[], $2::text[])
-                     ON CONFLICT DO NOTHING",
-                    &[&author_pads, &author_ids],
-                )
-                .await?;
-            }
-            record_changes(&*tx, &head_pads, &head_revs, &head_times).await?;
+            batch.insert(&tx).await?;
             tx.commit().await?;
             Ok(())
         })
@@ -892,8 +966,12 @@ impl Store for PgStore {
             pool.get()
                 .await?
                 .execute(
-                    "INSERT INTO pad_locks (pad, locked, lock_at, by_author, time_ms, chat)
-                     VALUES ($1, $2, $3, $4, $5, $6)",
+                    // Every node with the pad in memory hears of it (see `pg_cluster`).
+                    "WITH changed AS (
+                         INSERT INTO pad_locks (pad, locked, lock_at, by_author, time_ms, chat)
+                         VALUES ($1, $2, $3, $4, $5, $6)
+                     )
+                     SELECT pg_notify('ypad_pad_locks', $1)",
                     &[
                         &pad,
                         &lock.locked,
@@ -1246,6 +1324,10 @@ impl Store for PgStore {
                 .await?;
             Ok(rows.iter().map(|row| (row.get(0), row.get(1))).collect())
         })
+    }
+
+    fn cluster(&self) -> Option<&dyn crate::Cluster> {
+        Some(self)
     }
 }
 

@@ -13,7 +13,8 @@ use ypad_formats::archive::{self, Schedule, Session};
 use ypad_store::Event;
 
 use crate::transfer_cli::{
-    CliResult, Source, encode, file_name, http_client, open_engine, progress, runtime,
+    CliResult, Source, encode, file_name, http_client, open_database_reader, open_engine, progress,
+    runtime,
 };
 
 /// What the archive is written as.
@@ -55,6 +56,12 @@ pub fn export_event(source: Source, args: EventExportArgs) -> CliResult {
         match source {
             Source::DataDir(dir) => {
                 let engine = open_engine(&dir)?;
+                let gathered = gather_from_engine(&engine, &args.event).await;
+                engine.shutdown().await;
+                gathered
+            }
+            Source::Database(url) => {
+                let engine = open_database_reader(&url)?;
                 let gathered = gather_from_engine(&engine, &args.event).await;
                 engine.shutdown().await;
                 gathered

@@ -61,6 +61,13 @@ pub fn create(source: Source, args: CreateArgs) -> CliResult {
             engine.shutdown().await;
             Ok::<_, Box<dyn std::error::Error>>(serde_json::to_value(result?)?)
         })?,
+        // Making an event writes its pads, which only their owners may do in a cluster.
+        Source::Database(_) => {
+            return Err(
+                "an event of a cluster is made through one of its nodes: use --server URL --api-key KEY"
+                    .into(),
+            );
+        }
         Source::Server { url, api_key } => runtime()?.block_on(async {
             let client = http_client(api_key.as_deref())?;
             let response = client

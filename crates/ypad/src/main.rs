@@ -91,6 +91,15 @@ struct Target {
     /// Work on this data directory directly (the server must be stopped).
     #[arg(long, env = "YPAD_DATA_DIR", default_value = ypad_server::DEFAULT_DATA_DIR)]
     data_dir: PathBuf,
+    /// Work on this PostgreSQL database (a cluster's) instead; pads open on a running node
+    /// are left to it (import through `--server`).
+    #[arg(
+        long,
+        env = "YPAD_DATABASE_URL",
+        hide_env_values = true,
+        conflicts_with = "server"
+    )]
+    database_url: Option<String>,
     /// Work through a running server instead, e.g. http://127.0.0.1:9001.
     #[arg(long)]
     server: Option<String>,
@@ -101,12 +110,13 @@ struct Target {
 
 impl Target {
     fn source(self) -> transfer_cli::Source {
-        match self.server {
-            Some(url) => transfer_cli::Source::Server {
+        match (self.server, self.database_url) {
+            (Some(url), _) => transfer_cli::Source::Server {
                 url: url.trim_end_matches('/').to_owned(),
                 api_key: self.api_key,
             },
-            None => transfer_cli::Source::DataDir(self.data_dir),
+            (None, Some(url)) => transfer_cli::Source::Database(url),
+            (None, None) => transfer_cli::Source::DataDir(self.data_dir),
         }
     }
 }

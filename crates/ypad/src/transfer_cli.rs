@@ -1,6 +1,8 @@
 //! `ypad export` and `ypad import`: whole pads to and from files, either straight on a data
-//! directory through the pad engine (with the server stopped: sled allows one process) or
-//! through a running server's HTTP endpoints.
+//! directory through the pad engine (with the server stopped: sled allows one process), on a
+//! cluster's PostgreSQL database (as a node of its own for the while: it claims the pads it
+//! imports into, and leaves pads open on a running node to that node), or through a running
+//! server's HTTP endpoints.
 
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
@@ -10,13 +12,15 @@ use indicatif::{ProgressBar, ProgressStyle};
 use percent_encoding::{AsciiSet, NON_ALPHANUMERIC, utf8_percent_encode};
 use ypad_core::PadId;
 use ypad_engine::{Engine, ExportOptions, Format, Settings};
-use ypad_store::SledStore;
+use ypad_store::{Claim, NodeInfo, PgStore, SledStore, Store};
 
 pub type CliResult<T = ()> = Result<T, Box<dyn std::error::Error>>;
 
 /// Where pads come from or go to.
 pub enum Source {
     DataDir(PathBuf),
+    /// A cluster's PostgreSQL database.
+    Database(String),
     Server {
         url: String,
         api_key: Option<String>,
@@ -36,14 +40,45 @@ pub(crate) fn open_engine(dir: &Path) -> CliResult<Engine> {
             dir.display()
         )
     })?;
-    let settings = Settings {
+    Ok(Engine::start(Arc::new(store), &settings(None)))
+}
+
+/// The pad engine over a cluster's database for reading what the pads' owners committed; it
+/// claims nothing, so it must not write.
+pub(crate) fn open_database_reader(url: &str) -> CliResult<Engine> {
+    let store = PgStore::open(url).map_err(|e| format!("cannot open the database: {e}"))?;
+    Ok(Engine::start(Arc::new(store), &settings(None)))
+}
+
+/// The pad engine over a cluster's database, as a node that serves nobody: its id says so.
+fn open_database(url: &str) -> CliResult<(Engine, String)> {
+    let store = PgStore::open(url).map_err(|e| format!("cannot open the database: {e}"))?;
+    let node = format!("cli-{}", &uuid::Uuid::new_v4().simple().to_string()[..12]);
+    let cluster = ypad_engine::ClusterNode {
+        info: NodeInfo {
+            id: node.clone(),
+            advertise_url: String::new(),
+        },
+        lease_ttl: CLI_LEASE,
+    };
+    Ok((
+        Engine::start(Arc::new(store), &settings(Some(cluster))),
+        node,
+    ))
+}
+
+/// The command line's lease on a cluster's database: it renews it while it works.
+const CLI_LEASE: Duration = Duration::from_secs(5);
+
+fn settings(cluster: Option<ypad_engine::ClusterNode>) -> Settings {
+    Settings {
         history_block_len: ypad_engine::DEFAULT_HISTORY_BLOCK_LEN,
         // Nothing sweeps here, and a file imported by the operator is not held to the size
         // limit of edits from the network.
         idle_evict: Duration::MAX,
         max_pad_chars: u64::MAX,
-    };
-    Ok(Engine::start(Arc::new(store), &settings))
+        cluster,
+    }
 }
 
 pub(crate) fn progress(len: usize) -> ProgressBar {
@@ -86,6 +121,14 @@ pub fn export(source: Source, args: ExportArgs) -> CliResult {
     match source {
         Source::DataDir(dir) => runtime()?.block_on(async {
             let engine = open_engine(&dir)?;
+            let exported = export_pads(&engine, &args).await;
+            engine.shutdown().await;
+            eprintln!("exported {} pad(s) to {}", exported?, args.out.display());
+            Ok::<_, Box<dyn std::error::Error>>(())
+        })?,
+        // Reads only what the pads' owners committed: no claim is needed.
+        Source::Database(url) => runtime()?.block_on(async {
+            let engine = open_database_reader(&url)?;
             let exported = export_pads(&engine, &args).await;
             engine.shutdown().await;
             eprintln!("exported {} pad(s) to {}", exported?, args.out.display());
@@ -224,6 +267,17 @@ pub fn import(source: Source, args: ImportArgs) -> CliResult {
             engine.shutdown().await;
             imported
         })?,
+        Source::Database(url) => runtime()?.block_on(async {
+            let (engine, node) = open_database(&url)?;
+            let imported = claim_all(&engine, &node, &jobs).await;
+            let imported = match imported {
+                Ok(()) => import_files(&engine, &jobs).await,
+                Err(e) => Err(e),
+            };
+            // Commits, then releases the pads and the lease.
+            engine.shutdown().await;
+            imported
+        })?,
         Source::Server { url, api_key } => runtime()?.block_on(async {
             let client = http_client(api_key.as_deref())?;
             for (file, pad) in &jobs {
@@ -256,6 +310,30 @@ pub fn import(source: Source, args: ImportArgs) -> CliResult {
             }
             Ok::<_, Box<dyn std::error::Error>>(())
         })?,
+    }
+    Ok(())
+}
+
+/// Claims every pad to import into, refusing pads a running node owns: its browsers would not
+/// see an import written beside it.
+async fn claim_all(engine: &Engine, node: &str, jobs: &[(PathBuf, PadId)]) -> CliResult {
+    for (file, pad) in jobs {
+        let (key, node) = (pad.to_string(), node.to_owned());
+        let claim = engine
+            .blocking(move |s: &dyn Store| s.cluster().map(|c| c.claim(&key, &node)))
+            .await
+            .transpose()
+            .map_err(|e| format!("{}: {e}", file.display()))?;
+        if let Some(Claim::Theirs { owner, .. }) = claim {
+            return Err(format!(
+                "{}: pad {pad} is open on node {} ({}): import through --server {}",
+                file.display(),
+                owner.id,
+                owner.advertise_url,
+                owner.advertise_url
+            )
+            .into());
+        }
     }
     Ok(())
 }

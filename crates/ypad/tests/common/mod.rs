@@ -7,6 +7,8 @@ use std::io::{BufRead, BufReader};
 use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Stdio};
 
+pub mod cluster;
+
 /// The `ypad` binary this package builds.
 pub fn ypad() -> Command {
     Command::new(env!("CARGO_BIN_EXE_ypad"))
@@ -22,11 +24,22 @@ pub fn fixture(name: &str) -> PathBuf {
 /// Starts `ypad serve` on a loopback port over `data`; returns the process and its
 /// `host:port`, read from the line it prints when it is listening.
 pub fn serve(data: &Path) -> (Child, String) {
+    serve_with(data, &[])
+}
+
+/// [`serve`] with more arguments (a database, cluster settings).
+pub fn serve_with(data: &Path, args: &[&str]) -> (Child, String) {
     let mut child = Command::new(env!("CARGO_BIN_EXE_ypad"))
         .args(["serve", "--listen", "127.0.0.1:0", "--data-dir"])
         .arg(data)
+        .args(args)
         .stdout(Stdio::piped())
-        .stderr(Stdio::null())
+        // YPAD_TEST_LOGS=1 shows the servers' logs, to see why a test failed.
+        .stderr(if std::env::var_os("YPAD_TEST_LOGS").is_some() {
+            Stdio::inherit()
+        } else {
+            Stdio::null()
+        })
         .spawn()
         .expect("ypad starts");
     let stdout = child.stdout.take().expect("stdout is piped");
