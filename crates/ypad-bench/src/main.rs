@@ -109,7 +109,8 @@ struct RunArgs {
     /// Seconds after typing stops for in-flight updates to arrive before counting losses.
     #[arg(long, env = "YPAD_BENCH_DRAIN", default_value_t = 3.0)]
     drain: f64,
-    /// Comma-separated targets, run in this order: relay, ypad, y-websocket, hocuspocus.
+    /// Comma-separated targets, run in this order: relay, ypad, y-websocket, hocuspocus; and
+    /// ypad-pg, ypad on PostgreSQL (under `source tests/pg.sh`).
     #[arg(
         long,
         env = "YPAD_BENCH_TARGETS",

@@ -20,14 +20,17 @@ pub enum Target {
     /// The bare relay: the hardware ceiling. Run first, so the others can be compared to it.
     Relay,
     Ypad,
+    /// ypad on a PostgreSQL store: a fresh database on the test command's private server.
+    YpadPg,
     YWebsocket,
     Hocuspocus,
 }
 
 impl Target {
-    pub const ALL: [Target; 4] = [
+    pub const ALL: [Target; 5] = [
         Target::Relay,
         Target::Ypad,
+        Target::YpadPg,
         Target::YWebsocket,
         Target::Hocuspocus,
     ];
@@ -36,6 +39,7 @@ impl Target {
         match self {
             Target::Relay => "relay",
             Target::Ypad => "ypad",
+            Target::YpadPg => "ypad-pg",
             Target::YWebsocket => "y-websocket",
             Target::Hocuspocus => "hocuspocus",
         }
@@ -47,7 +51,7 @@ impl Target {
 
     pub fn addressing(self) -> Addressing {
         match self {
-            Target::Ypad => Addressing::Path("/ws/"),
+            Target::Ypad | Target::YpadPg => Addressing::Path("/ws/"),
             Target::Relay | Target::YWebsocket => Addressing::Path("/"),
             Target::Hocuspocus => Addressing::Hocuspocus,
         }
@@ -58,6 +62,7 @@ impl Target {
         match self {
             Target::Relay => "relay (ypad-bench relay: axum 0.8 ws, no CRDT, no store)",
             Target::Ypad => "ypad (release build, sled store)",
+            Target::YpadPg => "ypad-pg (release build, PostgreSQL store on a unix socket)",
             Target::YWebsocket => "y-websocket 1.5.4 bin/server.js (in memory)",
             Target::Hocuspocus => "@hocuspocus/server 3.4.4 (in memory)",
         }
@@ -104,7 +109,13 @@ impl Paths {
 pub fn prepare(target: Target, paths: &Paths) -> Result<(), String> {
     match target {
         Target::Relay => Ok(()),
-        Target::Ypad => {
+        Target::YpadPg if std::env::var_os(ypad_store::pg_testing::URL_VAR).is_none() => {
+            Err(format!(
+                "ypad-pg needs a PostgreSQL server: run under `source tests/pg.sh` (it sets {})",
+                ypad_store::pg_testing::URL_VAR
+            ))
+        }
+        Target::Ypad | Target::YpadPg => {
             if paths.ypad_bin.exists() {
                 if let Some(newer) = newer_source(paths) {
                     tracing::warn!(
@@ -233,7 +244,7 @@ pub fn start(
     let log_err = log_file.try_clone().map_err(|e| e.to_string())?;
     let mut data = None;
     let mut command = match target {
-        Target::Ypad => {
+        Target::Ypad | Target::YpadPg => {
             let dir = tempfile::Builder::new()
                 .prefix("ypad-bench-data-")
                 .tempdir_in(scratch)
@@ -246,6 +257,10 @@ pub fn start(
                 .arg(dir.path())
                 .args(&options.ypad_args)
                 .env("RUST_LOG", "warn");
+            if target == Target::YpadPg {
+                c.arg("--database-url")
+                    .arg(ypad_store::pg_testing::fresh_database());
+            }
             data = Some(dir);
             c
         }
