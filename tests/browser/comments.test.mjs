@@ -239,3 +239,28 @@ test("an .etherpad file from an Etherpad with ep_comments_page opens with its co
   assert.equal(await ro.getByRole("button", { name: "Comment", exact: true }).isVisible(), false);
   await ada.close();
 });
+
+test("beside the reading view the threads leave the margin for the drawer, and come back when it closes", { timeout: 60_000 }, async () => {
+  const pad = uniquePad("comments-reading");
+  const ada = await newUser(env.browser, { name: "Ada", color: "#c2255c", viewport: { width: 1500, height: 820 } });
+  try {
+    const page = await openPad(ada, env.server.url, pad);
+    await typeAtEnd(page, "Ship the replication scheme by Friday.");
+    await addComment(page, "replication", "Raft or chain?");
+    const margin = page.locator(".comments-margin");
+    await thread(page, "Raft or chain?").waitFor();
+    assert.equal(await margin.evaluate((m) => m.classList.contains("comments-drawer")), false);
+
+    await page.getByRole("button", { name: "Reading view" }).click();
+    await page.getByRole("region", { name: "Reading view" }).waitFor();
+    // The sheet shares the width with the rendered view; a margin too would crush it.
+    await page.waitForFunction(() => document.querySelector(".comments-margin").classList.contains("comments-drawer"));
+    assert.equal(await margin.isHidden(), true);
+
+    await page.getByRole("button", { name: "Reading view" }).click();
+    await page.waitForFunction(() => !document.querySelector(".comments-margin").classList.contains("comments-drawer"));
+    await thread(page, "Raft or chain?").waitFor();
+  } finally {
+    await ada.close();
+  }
+});

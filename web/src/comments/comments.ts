@@ -54,7 +54,13 @@ export function setupComments(
   const map = doc.getMap<unknown>(COMMENTS_NAME);
   const binding = view.state.facet(bindingFacet);
   let writable = !opts.readOnly;
-  const narrow = window.matchMedia(NARROW);
+  const narrowScreen = window.matchMedia(NARROW);
+  // Beside the reading view the sheet is too narrow for a margin too: threads go to the drawer.
+  const narrow = {
+    get matches(): boolean {
+      return narrowScreen.matches || document.body.classList.contains("reading-on");
+    },
+  };
   /**
    * Whether you asked for the comments shown or hidden (the margin on a wide screen, the drawer on
    * a narrow one); null: as the layout has it, the margin when there are threads, no drawer.
@@ -300,12 +306,17 @@ export function setupComments(
     shown = false;
     showMargin();
   });
-  narrow.addEventListener("change", () => {
+  let wasNarrow = narrow.matches;
+  const narrowChanged = (): void => {
+    if (narrow.matches === wasNarrow) return;
+    wasNarrow = narrow.matches;
     shown = null;
     for (const el of list.children) (el as HTMLElement).style.top = "";
     list.style.height = "";
     showMargin();
-  });
+  };
+  narrowScreen.addEventListener("change", narrowChanged);
+  new MutationObserver(narrowChanged).observe(document.body, { attributes: true, attributeFilter: ["class"] });
 
   const updateButton = (): void => {
     addButton.hidden = !writable;
