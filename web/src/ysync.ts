@@ -235,11 +235,14 @@ export function sameRelPos(a: RelPos | null, b: RelPos | null): boolean {
 }
 
 /** Remote changes wait at least this long after the previous ones were shown. */
-const REMOTE_BATCH_MS = 50;
+const REMOTE_BATCH_MS = 80;
 /** ...and at least this many times as long as showing the previous ones took. */
 const REMOTE_BATCH_COST_FACTOR = 6;
 /** ...but never longer than this. */
-const REMOTE_BATCH_MAX_MS = 150;
+const REMOTE_BATCH_MAX_MS = 250;
+/** While you type (a key within TYPING_MS), remote changes wait this long, so fewer of your keys wait for them. */
+const REMOTE_BATCH_TYPING_MS = 200;
+const TYPING_MS = 1000;
 /** A frame in which you typed is left to your keys: remote changes wait for up to this many more. */
 const YIELD_FRAMES = 2;
 
@@ -562,8 +565,10 @@ class SyncPlugin {
   /** Show the pending changes in a frame, not sooner than the batch interval after the last. */
   private schedule(): void {
     if (this.timer !== null || this.frame !== 0) return;
-    const gap = Math.min(REMOTE_BATCH_MAX_MS, Math.max(REMOTE_BATCH_MS, REMOTE_BATCH_COST_FACTOR * this.showCost));
-    const wait = Math.max(0, this.lastShown + gap - performance.now());
+    const now = performance.now();
+    const least = now - this.typedAt < TYPING_MS ? REMOTE_BATCH_TYPING_MS : REMOTE_BATCH_MS;
+    const gap = Math.min(REMOTE_BATCH_MAX_MS, Math.max(least, REMOTE_BATCH_COST_FACTOR * this.showCost));
+    const wait = Math.max(0, this.lastShown + gap - now);
     this.timer = setTimeout(() => {
       this.timer = null;
       // No frames come while the page is hidden.
