@@ -2,7 +2,9 @@
 // on the text they were at while others edit before them, follow renames, and show their name only
 // on hover or just after their person typed; authorship colours appear on text typed by others and
 // go away (marks and all) with the toggle; a remote change far from what you are reading leaves
-// your view where it was; concurrent edits (and undo) from several tabs end in the same text.
+// your view where it was; concurrent edits (and undo) from several tabs end in the same text; what
+// you type while others' changes wait for the next frame lands where you typed it, and theirs where
+// they typed it.
 
 import assert from "node:assert/strict";
 import { test } from "node:test";
