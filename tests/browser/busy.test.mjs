@@ -2,7 +2,9 @@
 // on the text they were at while others edit before them, follow renames, and show their name only
 // on hover or just after their person typed; authorship colours appear on text typed by others and
 // go away (marks and all) with the toggle; a remote change far from what you are reading leaves
-// your view where it was; concurrent edits (and undo) from several tabs end in the same text.
+// your view where it was; concurrent edits (and undo) from several tabs end in the same text; what
+// you type while others' changes wait for the next frame lands where you typed it, and theirs where
+// they typed it.
 
 import assert from "node:assert/strict";
 import { test } from "node:test";
@@ -325,4 +327,100 @@ test("three people editing all over the pad at once end with the server's text, 
   assert.ok(server.includes("quick") && server.includes(" w7") && server.includes(" w3"), `Alice's and Carol's edits are in: ${JSON.stringify(server)}`);
   assert.ok(!server.includes(" w0"), `Bob's are undone: ${JSON.stringify(server)}`);
   await close();
+});
+
+/**
+ * Init script: counts the document updates the page receives from the server (y-websocket's sync
+ * messages of type update) in `window.updatesIn`.
+ */
+function countIncomingUpdates() {
+  window.updatesIn = 0;
+  const Native = window.WebSocket;
+  window.WebSocket = class extends Native {
+    constructor(...args) {
+      super(...args);
+      this.addEventListener("message", (e) => {
+        const bytes = e.data instanceof ArrayBuffer ? new Uint8Array(e.data) : null;
+        if (bytes && bytes[0] === 0 && bytes[1] === 2) window.updatesIn += 1;
+      });
+    }
+  };
+}
+
+/** In the page: hold animation frames (their callbacks wait) until `window.releaseFrames()`. */
+function holdFrames() {
+  const native = window.requestAnimationFrame.bind(window);
+  let holding = true;
+  const held = [];
+  // Kept in place after the release (a caller may have kept a reference to it).
+  window.requestAnimationFrame = (cb) => {
+    if (!holding) return native(cb);
+    held.push(cb);
+    return 0;
+  };
+  window.releaseFrames = () => {
+    holding = false;
+    for (const cb of held.splice(0)) native(cb);
+  };
+}
+
+test("typing while others' changes wait for the next frame keeps both edits where they were made", { timeout: TEST_MS }, async () => {
+  const pad = uniquePad("pending");
+  const aliceContext = await newUser(env.browser, ALICE);
+  await aliceContext.addInitScript(countIncomingUpdates);
+  const a = await openPad(aliceContext, env.server.url, pad);
+  const bobContext = await newUser(env.browser, BOB);
+  const b = await openPad(bobContext, env.server.url, pad);
+  await a.evaluate(() => {
+    window.marksWithoutCarets = () =>
+      Array.from(document.querySelectorAll(".cm-content .author-mark"), (m) => {
+        const copy = m.cloneNode(true);
+        for (const w of copy.querySelectorAll(".cm-ySelectionCaret, .cm-widgetBuffer")) w.remove();
+        return [m.getAttribute("title"), copy.textContent.replace(/\u2060/g, "")];
+      }).filter(([, text]) => text !== "");
+  });
+
+  await a.locator(".cm-content").click();
+  await a.keyboard.insertText("alpha\nomega");
+  await waitForText(b, "alpha\nomega");
+  await a.keyboard.press("Control+Home");
+  await a.keyboard.press("End");
+
+  // Alice's tab draws no frame: Bob's change reaches its Yjs document but waits to be shown.
+  await a.evaluate(holdFrames);
+  const before = await a.evaluate(() => window.updatesIn);
+  await b.locator(".cm-content").click();
+  await b.keyboard.press("Control+Home");
+  await b.keyboard.insertText("REMOTE ");
+  await a.waitForFunction((n) => window.updatesIn > n, before, { timeout: WAIT_MS });
+  assert.equal(await editorText(a), "alpha\nomega", "Bob's change is not shown before a frame");
+
+  // Alice types at the end of her first line meanwhile, where her caret is in what she sees.
+  await a.keyboard.type(" LOCAL");
+  assert.equal(await editorText(a), "alpha LOCAL\nomega");
+  await a.evaluate(() => window.releaseFrames());
+
+  const want = "REMOTE alpha LOCAL\nomega";
+  for (const [who, page] of [["Alice", a], ["Bob", b]]) {
+    await waitForText(page, want).catch(async (e) => {
+      throw new Error(`${who}'s tab shows ${JSON.stringify(await editorText(page))}: ${e.message}`);
+    });
+  }
+  assert.equal(await editorText(a), want);
+  assert.equal(await editorText(b), want);
+  // Her caret stays after her own text, and each part is in its author's colour in her tab.
+  await a.keyboard.type("!");
+  await waitForText(b, "REMOTE alpha LOCAL!\nomega");
+  const marks = [
+    ["Bob", "REMOTE "],
+    ["Alice", "alpha LOCAL!"],
+    ["Alice", "omega"],
+  ];
+  await a.waitForFunction((want) => JSON.stringify(window.marksWithoutCarets()) === JSON.stringify(want), marks, { timeout: WAIT_MS }).catch(async (e) => {
+    throw new Error(`marks in Alice's tab: ${JSON.stringify(await a.evaluate(() => window.marksWithoutCarets()))}: ${e.message}`);
+  });
+  await waitCaretAt(a, "Bob", 1, "REMOTE ");
+  assert.deepEqual([...pageProblems(a), ...pageProblems(b)], [], "the pages reported errors");
+  await aliceContext.close();
+  await bobContext.close();
 });

@@ -15,7 +15,7 @@ import { type Extension, type Range, RangeSetBuilder, StateEffect, StateField } 
 import { Decoration, type DecorationSet, EditorView, ViewPlugin, type ViewUpdate } from "@codemirror/view";
 import type { Awareness } from "y-protocols/awareness";
 import { type AuthorInfo, authorStyle, displayName, readAuthors } from "./authorcolors";
-import { type InsertedRun, fromYjs, isRecord, yInserted } from "./ysync";
+import { type InsertedRun, YBinding, fromYjs, isRecord, yInserted } from "./ysync";
 
 /** The authorship map is fetched at most this often. */
 const FETCH_INTERVAL_MS = 2000;
@@ -328,6 +328,8 @@ export function authorshipColors(ytext: Y.Text, source: AuthorshipSource): Exten
 
   const plugin = ViewPlugin.define((view) => {
     const rebuild = (): void => {
+      // The walk reads the Y.Text: the editor must show all of it first.
+      YBinding.of(ytext)?.flush();
       if (view.state.field(field).shown) view.dispatch({ effects: setMarks.of(build(view)) });
     };
     const unsubscribe = source.onChange(rebuild);

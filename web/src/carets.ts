@@ -135,6 +135,8 @@ class CaretsPlugin {
       if (this.dirty.size === 0) return;
       this.frame = requestAnimationFrame(() => {
         this.frame = 0;
+        // Remote changes are waiting to be shown: the carets are looked up with them.
+        if (this.b.pending !== null) return;
         if (this.dirty.size > 0) this.view.dispatch({ effects: refresh.of(null) });
       });
     }, CARET_BATCH_MS);
@@ -171,8 +173,7 @@ class CaretsPlugin {
             for (const id of this.deferred) this.dirty.add(id);
             this.deferred.clear();
           }
-          this.resolve(this.lookUpAll);
-          this.lookUpAll = false;
+          if (this.resolve(this.lookUpAll)) this.lookUpAll = false;
           changed = true;
         }
       }
@@ -188,8 +189,8 @@ class CaretsPlugin {
     if (!view.hasFocus || !view.dom.ownerDocument.hasFocus()) return;
     if (this.awareness.getLocalState() === null) return;
     const sel = u.state.selection.main;
-    const anchor = this.b.relAt(sel.anchor);
-    const head = sel.head === sel.anchor ? anchor : this.b.relAt(sel.head);
+    const anchor = this.b.relAt(this.b.toYjs(sel.anchor));
+    const head = sel.head === sel.anchor ? anchor : this.b.relAt(this.b.toYjs(sel.head));
     const rel = {
       anchor: { item: anchor.item, tname: anchor.tname, assoc: anchor.assoc },
       head: { item: head.item, tname: head.tname, assoc: head.assoc },
@@ -201,9 +202,11 @@ class CaretsPlugin {
 
   /**
    * Look up the carets whose awareness changed. One that was off screen is looked up only if the
-   * walk is short; otherwise it waits for idle time.
+   * walk is short; otherwise it waits for idle time. Not while remote changes wait to be shown
+   * (positions in the Y.Text are not yet the editor's): false then, and they stay to look up.
    */
-  private resolve(all: boolean): void {
+  private resolve(all: boolean): boolean {
+    if (this.b.pending !== null) return false;
     const states = this.awareness.getStates();
     const { from, to } = this.view.viewport;
     for (const id of [...this.dirty]) {
@@ -256,6 +259,7 @@ class CaretsPlugin {
       c.placed = true;
       this.dirty.delete(id);
     }
+    return true;
   }
 
   private retryOnChange = new Set<number>();

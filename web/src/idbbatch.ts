@@ -2,7 +2,8 @@
 // that is one write per remote keystroke, about a tenth of a tab's main thread, for updates the
 // server keeps anyway. Here updates from the server are gathered and written merged, at most once a
 // second (and when the page is hidden); your own edits are still written at once, as they are what
-// the offline copy is for.
+// the offline copy is for, without waiting for the batch (updates apply in any order), so a key
+// you type does not pay for merging the others' updates.
 
 import * as Y from "yjs";
 import type { IndexeddbPersistence } from "y-indexeddb";
@@ -31,7 +32,6 @@ export function batchServerWrites(doc: Y.Doc, persistence: IndexeddbPersistence,
       timer ??= setTimeout(flush, REMOTE_WRITE_DELAY_MS);
       return;
     }
-    flush();
     write(update, origin);
   };
   // The persistence takes this handler off again when it is destroyed.

@@ -6,6 +6,14 @@
 // from the transaction itself (new structs and its delete set), and each one's position is found by
 // walking left from it to the nearest item whose position is known (`ItemIndex`'s markers), which
 // survive remote transactions because they are mapped through each change.
+//
+// Changes from the server reach the editor at most once a frame, and on a busy tab less often: Yjs
+// takes each message at once, but the editor's update (every extension, the redraw, the measure
+// that follows) costs about the same for one key as for several, so the changes that come between
+// two frames are composed and dispatched together. Until then the editor is behind Yjs by
+// `YBinding.pending`; an edit you make meanwhile is rebased over it (ChangeSet.map) on its way to
+// Yjs, and the pending changes over your edit, so both land where they were made. Changes of your
+// own from elsewhere (undo, redo) are shown at once.
 
 import * as Y from "yjs";
 import { Annotation, ChangeSet, EditorSelection, EditorState, type Extension, StateEffect, Transaction } from "@codemirror/state";
@@ -226,10 +234,55 @@ export function sameRelPos(a: RelPos | null, b: RelPos | null): boolean {
   );
 }
 
+/** Remote changes wait at least this long after the previous ones were shown. */
+const REMOTE_BATCH_MS = 80;
+/** ...and at least this many times as long as showing the previous ones took. */
+const REMOTE_BATCH_COST_FACTOR = 6;
+/** ...but never longer than this. */
+const REMOTE_BATCH_MAX_MS = 250;
+/** While you type (a key within TYPING_MS), remote changes wait this long, so fewer of your keys wait for them. */
+const REMOTE_BATCH_TYPING_MS = 200;
+const TYPING_MS = 1000;
+/** A frame in which you typed is left to your keys: remote changes wait for up to this many more. */
+const YIELD_FRAMES = 2;
+
+/**
+ * `runs` (positions in a text) in the positions after `changes`: text deleted goes, and a run with
+ * text inserted inside it is split around that text, which is not its author's.
+ */
+export function mapRuns(runs: readonly InsertedRun[], changes: ChangeSet): InsertedRun[] {
+  const out: InsertedRun[] = [];
+  const piece = (from: number, to: number, client: number): void => {
+    const a = changes.mapPos(from, 1);
+    const b = changes.mapPos(to, -1);
+    if (b > a) out.push({ from: a, to: b, client });
+  };
+  for (const r of runs) {
+    let start = r.from;
+    changes.iterChanges((fromA, _toA, _fromB, _toB, inserted) => {
+      if (inserted.length > 0 && fromA > start && fromA < r.to) {
+        piece(start, fromA, r.client);
+        start = fromA;
+      }
+    });
+    piece(start, r.to, r.client);
+  }
+  return out;
+}
+
+const bindings = new WeakMap<Y.Text, YBinding>();
+
 /** What the editor modules share about one Y.Text. */
 export class YBinding {
   readonly doc: Y.Doc;
   readonly index: ItemIndex;
+  /**
+   * Changes Yjs has that the editor does not show yet, in the editor's positions; null when the
+   * editor shows the Y.Text as it is. Positions from `relAt`/`posOf` are the Y.Text's.
+   */
+  pending: ChangeSet | null = null;
+  /** Set by the editor side: shows the pending changes now. */
+  flusher: (() => void) | null = null;
   /** The origin of the transactions that carry your edits to Yjs; the undo manager tracks it. */
   readonly origin = { binding: "ypad" };
   private readonly tname: string | null;
@@ -246,6 +299,22 @@ export class YBinding {
       if ((type as unknown) === ytext) name = key;
     });
     this.tname = name;
+    bindings.set(ytext, this);
+  }
+
+  /** The binding of `ytext`, if an editor has one. */
+  static of(ytext: Y.Text): YBinding | undefined {
+    return bindings.get(ytext);
+  }
+
+  /** Show the pending remote changes now (before reading the Y.Text and the editor together). */
+  flush(): void {
+    if (this.pending !== null) this.flusher?.();
+  }
+
+  /** An editor position in the Y.Text's positions. */
+  toYjs(pos: number, assoc = -1): number {
+    return this.pending === null ? pos : this.pending.mapPos(pos, assoc);
   }
 
   /** A relative position for `pos` (as Yjs's createRelativePositionFromTypeIndex with assoc 0). */
@@ -406,6 +475,18 @@ class SyncPlugin {
   /** Your selection before your last edit, to put back when that edit is undone. */
   private beforeEdit: SelectionBefore | null = null;
   private readonly meta = {};
+  /** Text inserted by the pending changes, in the Y.Text's positions. */
+  private pendingRuns: InsertedRun[] = [];
+  /** A change from Yjs could not be followed: take the whole text at the next flush. */
+  private lost = false;
+  private timer: ReturnType<typeof setTimeout> | null = null;
+  private frame = 0;
+  private yielded = 0;
+  private lastShown = 0;
+  private showCost = 0;
+  /** When you last changed the text (performance.now()). */
+  private typedAt = Number.NEGATIVE_INFINITY;
+  private lastFrameAt = 0;
 
   constructor(
     private readonly view: EditorView,
@@ -413,13 +494,14 @@ class SyncPlugin {
   ) {
     const observer = (_e: Y.YTextEvent, tr: Y.Transaction): void => {
       if (tr.origin === b.origin) return;
-      this.applyFromYjs(tr);
+      this.takeFromYjs(tr);
     };
     const cleanup = (tr: Y.Transaction): void => {
       if (tr.changed.size > 0) b.index.prune();
     };
     b.ytext.observe(observer);
     b.doc.on("afterTransactionCleanup", cleanup);
+    b.flusher = () => this.flush();
     const um = b.undoManager;
     const added = ({
       stackItem,
@@ -434,6 +516,7 @@ class SyncPlugin {
     const popped = ({ stackItem }: { stackItem: { meta: Map<unknown, unknown> } }): void => {
       const sel = stackItem.meta.get(this.meta);
       if (!(sel instanceof SelectionBefore)) return;
+      this.flush();
       const { anchor, head } = sel;
       const a = b.posOf({ item: anchor.item, tname: anchor.tname, assoc: anchor.assoc });
       const h = b.posOf({ item: head.item, tname: head.tname, assoc: head.assoc });
@@ -450,6 +533,7 @@ class SyncPlugin {
     this.unobserve = () => {
       b.ytext.unobserve(observer);
       b.doc.off("afterTransactionCleanup", cleanup);
+      if (b.flusher) b.flusher = null;
       if (um) {
         um.removeTrackedOrigin(b.origin);
         um.off("stack-item-added", added);
@@ -458,12 +542,74 @@ class SyncPlugin {
     };
   }
 
-  private applyFromYjs(tr: Y.Transaction): void {
-    const state = this.view.state;
+  /** Take a Yjs transaction into the pending changes; shown at once if it is your own (undo). */
+  private takeFromYjs(tr: Y.Transaction): void {
+    const b = this.b;
+    if (!this.lost) {
+      try {
+        const docLength = b.pending ? b.pending.newLength : this.view.state.doc.length;
+        const { changes, inserted } = b.changeOf(tr, docLength);
+        if (!changes.empty) {
+          this.pendingRuns = this.pendingRuns.length > 0 ? mapRuns(this.pendingRuns, changes).concat(inserted) : inserted;
+          b.pending = b.pending ? b.pending.compose(changes) : changes;
+        }
+      } catch (e) {
+        console.error("ypad: could not apply a change from Yjs, reloading the text", e);
+        this.lost = true;
+      }
+    }
+    if (tr.local) this.flush();
+    else if (b.pending !== null || this.lost) this.schedule();
+  }
+
+  /** Show the pending changes in a frame, not sooner than the batch interval after the last. */
+  private schedule(): void {
+    if (this.timer !== null || this.frame !== 0) return;
+    const now = performance.now();
+    const least = now - this.typedAt < TYPING_MS ? REMOTE_BATCH_TYPING_MS : REMOTE_BATCH_MS;
+    const gap = Math.min(REMOTE_BATCH_MAX_MS, Math.max(least, REMOTE_BATCH_COST_FACTOR * this.showCost));
+    const wait = Math.max(0, this.lastShown + gap - now);
+    this.timer = setTimeout(() => {
+      this.timer = null;
+      // No frames come while the page is hidden.
+      if (document.hidden) this.flush();
+      else this.frame = requestAnimationFrame((t) => this.onFrame(t));
+    }, wait);
+  }
+
+  private onFrame(t: number): void {
+    this.frame = 0;
+    // You typed since the last frame: this frame shows your key, the others' wait a frame or two.
+    if (this.typedAt > this.lastFrameAt && this.yielded < YIELD_FRAMES) {
+      this.yielded += 1;
+      this.lastFrameAt = t;
+      this.frame = requestAnimationFrame((t2) => this.onFrame(t2));
+      return;
+    }
+    this.lastFrameAt = t;
+    this.flush();
+  }
+
+  /** Show the pending changes now. */
+  private flush(): void {
+    if (this.timer !== null) clearTimeout(this.timer);
+    if (this.frame !== 0) cancelAnimationFrame(this.frame);
+    this.timer = null;
+    this.frame = 0;
+    this.yielded = 0;
+    const changes = this.b.pending;
+    const inserted = this.pendingRuns;
+    this.b.pending = null;
+    this.pendingRuns = [];
+    if (this.lost) {
+      this.lost = false;
+      this.resync();
+      return;
+    }
+    if (changes === null) return;
+    const start = performance.now();
     let dispatched = false;
     try {
-      const { changes, inserted } = this.b.changeOf(tr, state.doc.length);
-      if (changes.empty) return;
       this.view.dispatch({
         changes,
         effects: inserted.length > 0 ? yInserted.of(inserted) : [],
@@ -473,6 +619,9 @@ class SyncPlugin {
     } catch (e) {
       console.error("ypad: could not apply a change from Yjs, reloading the text", e);
     }
+    const end = performance.now();
+    this.showCost = end - start;
+    this.lastShown = end;
     if (!dispatched || this.view.state.doc.length !== this.b.ytext.length) this.resync();
   }
 
@@ -490,21 +639,34 @@ class SyncPlugin {
   update(u: ViewUpdate): void {
     if (!u.docChanged || u.transactions.every((t) => t.annotation(fromYjs) === true || !t.docChanged)) return;
     const { ytext, doc, origin } = this.b;
+    this.typedAt = performance.now();
+    const pending = this.b.pending;
     const sel = u.startState.selection.main;
-    if (this.b.undoManager) this.beforeEdit = new SelectionBefore(this.b.relAt(sel.anchor), this.b.relAt(sel.head));
+    if (this.b.undoManager)
+      this.beforeEdit = new SelectionBefore(this.b.relAt(this.b.toYjs(sel.anchor)), this.b.relAt(this.b.toYjs(sel.head)));
+    // With remote changes pending, your edit is made on the text as Yjs has it, and the pending
+    // changes then apply after your edit: both orders give the same text.
+    const local = pending ? u.changes.map(pending, true) : u.changes;
+    if (pending) {
+      this.b.pending = pending.map(u.changes);
+      this.pendingRuns = mapRuns(this.pendingRuns, local);
+    }
     doc.transact(() => {
       let adj = 0;
-      u.changes.iterChanges((fromA, toA, _fromB, _toB, insert) => {
+      local.iterChanges((fromA, toA, _fromB, _toB, insert) => {
         const text = insert.sliceString(0, insert.length, "\n");
         if (toA > fromA) ytext.delete(fromA + adj, toA - fromA);
         if (text.length > 0) ytext.insert(fromA + adj, text);
         adj += text.length - (toA - fromA);
       });
     }, origin);
-    this.b.index.map(u.changes);
+    this.b.index.map(local);
   }
 
   destroy(): void {
+    this.b.pending = null;
+    if (this.timer !== null) clearTimeout(this.timer);
+    if (this.frame !== 0) cancelAnimationFrame(this.frame);
     this.unobserve();
   }
 }

@@ -141,6 +141,8 @@ class Author {
     const color = COLORS[index % COLORS.length];
     this.awareness.setLocalState({ user: { name: this.name, color, colorLight: `${color}33` } });
     this.cursor = null;
+    /** Document updates this connection has received from the server. */
+    this.received = 0;
   }
 
   async connect(base, pad) {
@@ -152,6 +154,7 @@ class Author {
       const decoder = decoding.createDecoder(new Uint8Array(data));
       const type = decoding.readVarUint(decoder);
       if (type !== MSG_SYNC) return;
+      this.received += 1;
       const encoder = encoding.createEncoder();
       encoding.writeVarUint(encoder, MSG_SYNC);
       const kind = sync.readSyncMessage(decoder, encoder, this.doc, this);
@@ -218,12 +221,24 @@ async function authorsOn(base, pad, count) {
 
 /**
  * Write `items` keystrokes into the pad: by all authors at scattered places, or (`oneAuthor`) by
- * the first author in a row. Each author's share goes over its own connection in one update.
+ * the first author in a row. The server takes no update that depends on content it does not have
+ * yet, and scattered keystrokes depend on each other's authors: so each author first types one
+ * character over its own connection, in turn (the server records the author of a client from its
+ * first text), and the rest goes over the first author's connection in one update.
  */
 async function seed(pad, { doc, ytext, authors }, items, oneAuthor) {
-  const before = new Map(authors.map((a) => [a.id, 0]));
+  if (!oneAuthor) {
+    for (const [i, a] of authors.entries()) {
+      const other = authors[(i + 1) % authors.length];
+      const seen = other.received;
+      doc.clientID = a.id;
+      doc.transact(() => ytext.insert(ytext.length, letter()), a);
+      if (other !== a) await deadline(`${a.name}'s first key at the server`, WAIT_MS, () => other.received > seen);
+    }
+  }
+  const claimed = Y.encodeStateVector(doc);
   const saved = authors.map((a) => a.ws);
-  for (const a of authors) a.ws = null; // build offline, send per author below
+  for (const a of authors) a.ws = null; // build offline, send below
   if (oneAuthor) {
     doc.clientID = authors[0].id;
     let text = "";
@@ -237,13 +252,7 @@ async function seed(pad, { doc, ytext, authors }, items, oneAuthor) {
     }
   }
   authors.forEach((a, i) => (a.ws = saved[i]));
-  const sv = Y.decodeStateVector(Y.encodeStateVector(doc));
-  for (const a of authors) {
-    if (!sv.has(a.id)) continue;
-    const target = new Map(sv);
-    target.set(a.id, before.get(a.id));
-    a.sendUpdate(Y.encodeStateAsUpdate(doc, Y.encodeStateVector(target)));
-  }
+  authors[0].sendUpdate(Y.encodeStateAsUpdate(doc, claimed));
   return ytext.length;
 }
 
