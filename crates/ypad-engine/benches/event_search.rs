@@ -9,36 +9,15 @@
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
+use rand::SeedableRng;
 use rand::rngs::StdRng;
-use rand::{Rng, SeedableRng};
 use ypad_engine::{Engine, EventTexts, Settings};
 use ypad_formats::search::Query;
 use ypad_store::{Event, EventSession, SledStore};
 
-fn words(rng: &mut StdRng) -> Vec<String> {
-    (0..5000)
-        .map(|_| {
-            let len = rng.random_range(2..10);
-            (0..len)
-                .map(|_| char::from(b'a' + rng.random_range(0..26u8)))
-                .collect()
-        })
-        .collect()
-}
-
-fn text(rng: &mut StdRng, words: &[String], bytes: usize) -> String {
-    let mut out = String::with_capacity(bytes + 16);
-    while out.len() < bytes {
-        let i = (rng.random::<f64>().powi(3) * words.len() as f64) as usize;
-        out.push_str(&words[i.min(words.len() - 1)]);
-        out.push(if rng.random_range(0..12) == 0 {
-            '\n'
-        } else {
-            ' '
-        });
-    }
-    out
-}
+#[path = "../../ypad-formats/benches/corpus.rs"]
+mod corpus;
+use corpus::{pad_text, vocabulary};
 
 fn ms(d: Duration) -> f64 {
     d.as_secs_f64() * 1000.0
@@ -69,7 +48,7 @@ fn main() {
             },
         );
         let mut rng = StdRng::seed_from_u64(7);
-        let vocabulary = words(&mut rng);
+        let words = vocabulary(&mut rng);
         let event = Event {
             id: "bench".into(),
             title: "Bench".into(),
@@ -89,7 +68,7 @@ fn main() {
         engine.put_event(event.clone(), "").await.unwrap();
         for s in &event.sessions {
             let id = ypad_core::PadId::parse(&s.pad).unwrap();
-            let body = text(&mut rng, &vocabulary, bytes);
+            let body = pad_text(&mut rng, &words, bytes);
             engine
                 .import(&id, ypad_engine::Import::Text(body))
                 .await
@@ -105,9 +84,9 @@ fn main() {
             engine.loaded().len()
         );
         let queries = [
-            vocabulary[40].clone(),
-            format!("{} {}", vocabulary[3], vocabulary[900]),
-            format!("\"{} {}\"", vocabulary[1], vocabulary[2]),
+            words[40].clone(),
+            format!("{} {}", words[3], words[900]),
+            format!("\"{} {}\"", words[1], words[2]),
         ];
         for (n, q) in queries.iter().enumerate() {
             let query = Query::parse(q).unwrap();

@@ -6,36 +6,12 @@
 
 use std::time::{Duration, Instant};
 
+use rand::SeedableRng;
 use rand::rngs::StdRng;
-use rand::{Rng, SeedableRng};
 use ypad_formats::search::{Query, Searchable, hit, score};
 
-/// A vocabulary with a long tail, so some words are rare and some everywhere.
-fn vocabulary(rng: &mut StdRng) -> Vec<String> {
-    (0..5000)
-        .map(|_| {
-            let len = rng.random_range(2..10);
-            (0..len)
-                .map(|_| char::from(b'a' + rng.random_range(0..26u8)))
-                .collect()
-        })
-        .collect()
-}
-
-fn pad_text(rng: &mut StdRng, words: &[String], bytes: usize) -> String {
-    let mut text = String::with_capacity(bytes + 16);
-    while text.len() < bytes {
-        // Zipf-like: low indexes far more often.
-        let i = (rng.random::<f64>().powi(3) * words.len() as f64) as usize;
-        text.push_str(&words[i.min(words.len() - 1)]);
-        text.push(if rng.random_range(0..12) == 0 {
-            '\n'
-        } else {
-            ' '
-        });
-    }
-    text
-}
+mod corpus;
+use corpus::{pad_text, vocabulary};
 
 fn main() {
     let args: Vec<usize> = std::env::args()

@@ -9,7 +9,7 @@
 
 use std::fmt::Write as _;
 
-use chrono::{DateTime, TimeZone as _};
+use chrono::DateTime;
 use chrono_tz::Tz;
 
 use crate::markdown::{self, escape_html};
@@ -94,9 +94,7 @@ impl Schedule {
     }
 
     fn zoned(&self, ms: u64) -> Option<DateTime<Tz>> {
-        self.zone
-            .timestamp_millis_opt(i64::try_from(ms).ok()?)
-            .single()
+        crate::schedule::instant_in(self.zone, ms)
     }
 
     fn dates(&self) -> Option<String> {

@@ -465,14 +465,15 @@ fn field(name: &str, f: &TemplateFields<'_>) -> Option<String> {
     })
 }
 
+/// An instant (ms since the epoch) as a time in `tz`.
+pub fn instant_in(tz: Tz, ms: u64) -> Option<DateTime<Tz>> {
+    tz.timestamp_millis_opt(i64::try_from(ms).ok()?).single()
+}
+
 /// `Tue 14 Apr 2026, 09:00–09:40 Europe/Berlin`: a session's time in the event's zone.
 pub fn session_time(starts_ms: u64, ends_ms: u64, time_zone: &str) -> String {
     let tz = zone(time_zone).unwrap_or(Tz::UTC);
-    let at = |ms: u64| {
-        i64::try_from(ms)
-            .ok()
-            .and_then(|ms| tz.timestamp_millis_opt(ms).single())
-    };
+    let at = |ms: u64| instant_in(tz, ms);
     match (at(starts_ms), at(ends_ms)) {
         (Some(s), Some(e)) if s.date_naive() == e.date_naive() => format!(
             "{}–{} {}",
@@ -492,8 +493,7 @@ pub fn session_time(starts_ms: u64, ends_ms: u64, time_zone: &str) -> String {
 
 /// The day of an instant in `time_zone`, `YYYY-MM-DD`.
 pub fn local_date(ms: u64, time_zone: &str) -> Option<String> {
-    let tz = zone(time_zone).ok()?;
-    let t = tz.timestamp_millis_opt(i64::try_from(ms).ok()?).single()?;
+    let t = instant_in(zone(time_zone).ok()?, ms)?;
     Some(t.format("%Y-%m-%d").to_string())
 }
 

@@ -188,7 +188,7 @@ async fn gather_from_server(
 
 /// The archive's view of the event, its sessions paired with their pads' notes.
 fn schedule(event: Event, notes: Vec<PadNotes>) -> Schedule {
-    let (zone_name, zone) = match event.time_zone.parse::<chrono_tz::Tz>() {
+    let (zone_name, zone) = match ypad_formats::schedule::zone(&event.time_zone) {
         Ok(zone) => (event.time_zone.clone(), zone),
         Err(err) => {
             eprintln!(
