@@ -340,3 +340,47 @@ async fn a_pad_deleted_through_another_node_is_dropped_by_its_owner_at_its_next_
         .wait_text("fine")
         .await;
 }
+
+#[tokio::test]
+async fn a_relaying_node_shows_edits_its_owner_has_not_stored_yet() {
+    let url = ypad_store::pg_testing::fresh_database();
+    let (_d1, c1) = node_config(&url);
+    let (_d2, c2) = node_config(&url);
+    let owner = TestServer::start_with(c1).await;
+    let relay = TestServer::start_with(c2).await;
+    let mut alice = Client::connect(&owner.ws_url("unsaved"), 11).await;
+    health_until(&owner, "the owner to own the pad", |h| {
+        lists(h, "ownedPads", "unsaved")
+    })
+    .await;
+    let mut bob = Client::connect(&relay.ws_url("unsaved"), 20).await;
+    health_until(&relay, "the relay to relay the pad", |h| {
+        lists(h, "relayedPads", "unsaved")
+    })
+    .await;
+
+    // Holding the pad's ownership row holds every commit of the owner's for it.
+    let (db, connection) = tokio_postgres::connect(&url, tokio_postgres::NoTls)
+        .await
+        .unwrap();
+    tokio::spawn(connection);
+    db.batch_execute("BEGIN; SELECT * FROM pad_owners WHERE pad = 'unsaved' FOR UPDATE")
+        .await
+        .unwrap();
+    alice.insert(0, "not stored yet").await;
+    bob.wait_text("not stored yet").await;
+    let stored = PgStore::open(&url).unwrap().meta("unsaved").unwrap();
+    assert!(stored.is_none(), "the owner stored it already: {stored:?}");
+
+    let (status, meta) = relay.get_json("/api/v1/pads/unsaved").await;
+    assert_eq!(status, 200, "{meta}");
+    assert_eq!(meta["id"], "unsaved");
+    let text = relay.api_ok("getText", &[("padID", "unsaved")]).await;
+    assert_eq!(text["text"], "not stored yet\n");
+
+    db.batch_execute("COMMIT").await.unwrap();
+    owner.stop().await;
+    let stored = PgStore::open(&url).unwrap().meta("unsaved").unwrap();
+    assert!(stored.is_some_and(|m| m.revisions >= 1));
+    relay.stop().await;
+}

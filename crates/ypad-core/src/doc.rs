@@ -148,6 +148,11 @@ impl PadDoc {
         self.text.len(&self.doc.transact())
     }
 
+    /// Whether no edit ever reached this document.
+    pub fn is_blank(&self) -> bool {
+        self.doc.transact().state_vector().is_empty()
+    }
+
     pub fn state_vector(&self) -> Vec<u8> {
         self.doc.transact().state_vector().encode_v1()
     }

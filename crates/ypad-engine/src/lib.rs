@@ -324,15 +324,16 @@ impl Engine {
     /// The pad's head revision: the live one if loaded (it may be ahead of the disk by one
     /// group commit), else the stored one; `None` if the pad does not exist.
     pub async fn head(&self, id: &PadId) -> Result<Option<u64>, StoreError> {
-        let live = self.peek(id).map(|p| p.head_rev());
+        let live = self.peek(id);
         let key = id.to_string();
         let stored = self
             .blocking(move |store| store.meta(&key))
             .await?
             .map(|m| m.revisions);
         Ok(match (live, stored) {
-            (Some(l), Some(s)) => Some(l.max(s)),
-            (Some(l), None) if l > 0 => Some(l),
+            (Some(l), Some(s)) => Some(l.head_rev().max(s)),
+            // A replica can hold edits its owner accepted but has not stored yet.
+            (Some(l), None) if l.holds_edits() => Some(l.head_rev()),
             (_, s) => s,
         })
     }

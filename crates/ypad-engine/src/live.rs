@@ -667,6 +667,13 @@ impl LivePad {
         self.lock().head_rev
     }
 
+    /// Whether this copy holds any edit: revisions numbered here, or, on a replica, content its
+    /// owner accepted and may not have stored yet.
+    pub fn holds_edits(&self) -> bool {
+        let inner = self.lock();
+        inner.head_rev > 0 || !inner.pad.doc.is_blank()
+    }
+
     pub fn connections(&self) -> usize {
         self.lock().conns.len()
     }

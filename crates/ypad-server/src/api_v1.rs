@@ -79,16 +79,27 @@ pub(crate) async fn meta(
     // Revisions accepted a moment ago may still be on their way to the store.
     state.engine.barrier().await;
     let key = id.to_string();
-    let meta = state
-        .engine
-        .blocking(move |store| store.meta(&key))
-        .await?
-        .ok_or_else(|| HttpError::NotFound(format!("pad {id} does not exist")))?;
-    let read_only_id = state.engine.read_only_id(&id).await?;
-    let mut summary = PadSummary::from(meta);
-    if let Some(live) = state.engine.peek(&id) {
+    let stored = state.engine.blocking(move |store| store.meta(&key)).await?;
+    let live = state.engine.peek(&id);
+    let mut summary = match (stored, &live) {
+        (Some(meta), _) => PadSummary::from(meta),
+        // On a relaying node the owner may not have stored the edits its replica shows yet.
+        (None, Some(live)) if live.holds_edits() => {
+            let now = ypad_engine::wall_ms();
+            PadSummary {
+                id: id.to_string(),
+                revisions: 0,
+                last_edited: now,
+                created_at: now,
+                read_only_id: None,
+            }
+        }
+        _ => return Err(not_found()),
+    };
+    if let Some(live) = &live {
         summary.revisions = summary.revisions.max(live.head_rev());
     }
+    let read_only_id = state.engine.read_only_id(&id).await?;
     summary.read_only_id = Some(read_only_id);
     Ok(Json(summary))
 }
