@@ -49,6 +49,8 @@ const { values: opt } = parseArgs({
     seed: { type: "string", default: "17" },
     profile: { type: "string" },
     trace: { type: "string" },
+    /** Which tab --profile and --trace record: a watcher's number from 1, or "typist". */
+    "profile-tab": { type: "string", default: "1" },
   },
 });
 const ITEMS = Number(opt.items);
@@ -368,11 +370,12 @@ async function storm() {
 
     const marker = `END${Date.now().toString(36)}`;
     for (const t of tabs) await t.page.evaluate(startProbes, marker);
+    const probed = opt["profile-tab"] === "typist" ? typist : tabs[Number(opt["profile-tab"]) - 1];
     if (opt.profile) {
-      await tabs[0].cdp.send("Profiler.enable");
-      await tabs[0].cdp.send("Profiler.start");
+      await probed.cdp.send("Profiler.enable");
+      await probed.cdp.send("Profiler.start");
     }
-    if (opt.trace) await browser.startTracing(tabs[0].page, { path: opt.trace, categories: ["devtools.timeline", "disabled-by-default-devtools.timeline"] });
+    if (opt.trace) await browser.startTracing(probed.page, { path: opt.trace, categories: ["devtools.timeline", "disabled-by-default-devtools.timeline"] });
     const t0 = await Promise.all(tabs.map(taskSeconds));
     const start = Date.now();
     let sent = 0;
@@ -397,9 +400,9 @@ async function storm() {
     const t1 = await Promise.all(tabs.map(taskSeconds));
     if (opt.trace) await browser.stopTracing();
     if (opt.profile) {
-      const { profile } = await tabs[0].cdp.send("Profiler.stop");
+      const { profile } = await probed.cdp.send("Profiler.stop");
       await writeFile(opt.profile, JSON.stringify(profile));
-      log(`storm: CPU profile of ${tabs[0].name} in ${opt.profile}`);
+      log(`storm: CPU profile of ${probed.name} in ${opt.profile}`);
     }
     // The marker at both ends of the pad, so every tab has it on screen.
     const a0 = team.authors[0];
