@@ -25,6 +25,17 @@ const shown = (it: Item): boolean => it.countable && !it.deleted;
 /** A walk longer than this many items leaves a marker every this many items. */
 const WAYPOINT_STEPS = 512;
 
+/** Yjs's own search marker (`ArraySearchMarker`, internal to Yjs), as it reads it. */
+interface YjsMarker {
+  p: Item;
+  index: number;
+  timestamp: number;
+}
+/** Yjs keeps at most this many search markers (its `maxSearchMarker`). */
+const YJS_MAX_MARKERS = 80;
+/** A Yjs marker this close (in characters) to an edit makes lending one pointless. */
+const YJS_MARKER_NEAR = 256;
+
 interface Marker {
   item: Item;
   /** Position of the item's first character in the text as it is between transactions. */
@@ -114,6 +125,25 @@ export class ItemIndex {
       at += n.length;
     }
     return null;
+  }
+
+  /**
+   * Yjs drops its search markers after every remote transaction, and then finds the position of
+   * a local edit by walking from the text's first item: on a pad typed into from everywhere, that
+   * walk was most of a keystroke's cost. Before a local edit at `pos`, lend Yjs a marker near it
+   * from this index, whose markers survive remote transactions; Yjs keeps a lent marker up to
+   * date through the edit as one of its own. Call it between transactions only.
+   */
+  lendMarker(pos: number): void {
+    const markers = (this.ytext as unknown as { _searchMarker: YjsMarker[] | null })._searchMarker;
+    if (markers === null || pos === 0 || markers.length >= YJS_MAX_MARKERS) return;
+    for (const m of markers) if (Math.abs(m.index - pos) <= YJS_MARKER_NEAR) return;
+    // The character before `pos`: there is one, also at the end of the text.
+    const at = this.itemAt(pos - 1);
+    if (at === null) return;
+    at.item.marker = true;
+    // The oldest timestamp: Yjs reuses this marker first unless it finds it useful.
+    markers.push({ p: at.item, index: at.start, timestamp: 0 });
   }
 
   /** Note that visible `item` starts at `index` (in the text between transactions). */
@@ -651,6 +681,11 @@ class SyncPlugin {
       this.b.pending = pending.map(u.changes);
       this.pendingRuns = mapRuns(this.pendingRuns, local);
     }
+    let first = -1;
+    local.iterChangedRanges((fromA) => {
+      if (first < 0) first = fromA;
+    });
+    if (first > 0) this.b.index.lendMarker(first);
     doc.transact(() => {
       let adj = 0;
       local.iterChanges((fromA, toA, _fromB, _toB, insert) => {
