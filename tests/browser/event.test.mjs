@@ -1,7 +1,7 @@
 // The event page (`/e/{event}`) in headless Chromium: an event made through the API with sessions
 // around now, its schedule by day with the Now/Next box, the live count of a session rising while
-// a tab sits in its pad (no reload), the filter box, search with marked snippets, and a phone's
-// width without sideways scrolling.
+// a tab sits in its pad (no reload), the pad's link back to its event, the filter box, search with
+// marked snippets, and a phone's width without sideways scrolling.
 
 import assert from "node:assert/strict";
 import { test } from "node:test";
@@ -56,6 +56,13 @@ test("the event page lists sessions, counts people live, filters, searches, fits
     const pad = await openPad(writer, server.url, "summit-nova-planning");
     await waitForText(pad, "# Nova planning");
     await typeAtEnd(pad, "\n- decide the nova release date\n");
+    // The pad links back to its event, with its session in the link's tooltip.
+    const back = pad.locator("#event-link");
+    await back.waitFor();
+    assert.equal(await back.innerText(), "Open Summit");
+    assert.equal(await back.getAttribute("href"), "/e/summit");
+    assert.match(await back.getAttribute("title"), /^Part of Open Summit · Nova planning · .+ · Room 2$/);
+    if (SHOTS) await pad.screenshot({ path: `${SHOTS}/event-pad.png` });
     await page.waitForFunction(
       () => document.querySelector('.session[data-pad="summit-nova-planning"] .present')?.textContent === "1 here",
       null,

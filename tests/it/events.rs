@@ -564,3 +564,49 @@ async fn an_event_made_on_one_node_is_served_searched_and_frozen_on_another() {
     a.stop().await;
     b.stop().await;
 }
+
+#[tokio::test]
+async fn a_pad_links_back_to_its_event_but_not_through_a_read_only_id() {
+    let dir = tempfile::tempdir().unwrap();
+    let server = TestServer::start(dir.path()).await;
+    let (status, body) = post_event(
+        &server,
+        json!({ "id": "summit-2030", "title": "Summit 2030", "timeZone": "Europe/Berlin",
+                "schedule": CSV }),
+    )
+    .await;
+    assert_eq!(status, 201, "{body}");
+
+    let (status, event) = server.get_json("/api/v1/pads/summit-2030-nova/event").await;
+    assert_eq!(status, 200, "{event}");
+    assert_eq!(
+        (&event["id"], &event["title"], &event["timeZone"]),
+        (
+            &json!("summit-2030"),
+            &json!("Summit 2030"),
+            &json!("Europe/Berlin")
+        )
+    );
+    assert_eq!(event["session"]["title"], "Nova, planning");
+    assert_eq!(event["session"]["room"], "Room 2");
+    // 10:00 in Berlin on 14 April 2030 (summer time) is 08:00 UTC.
+    assert_eq!(event["session"]["startsMs"], 1_902_384_000_000u64);
+
+    // A pad named like the event's but not in its schedule belongs to no event.
+    server
+        .api_ok("createPad", &[("padID", "summit-2030-hallway")])
+        .await;
+    let (status, _) = server
+        .get_json("/api/v1/pads/summit-2030-hallway/event")
+        .await;
+    assert_eq!(status, 404);
+
+    // The event's page names the writable pad: a read-only id gets nothing from here.
+    let ro = server.get_json("/api/v1/pads/summit-2030-nova").await.1["readOnlyId"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    let (status, body) = server.get_json(&format!("/api/v1/pads/{ro}/event")).await;
+    assert_eq!(status, 404, "{body}");
+    assert!(!body.to_string().contains("summit-2030"), "{body}");
+}

@@ -11,6 +11,7 @@ import { Awareness } from "y-protocols/awareness";
 import { EditorView } from "@codemirror/view";
 import { byId, h } from "./dom";
 import { icon } from "./icons";
+import { showEventLink } from "./eventlink";
 import { isReadOnlyId, padIdFromPath, padIdProblem, timesliderPath } from "./padid";
 import { rememberPad } from "./recent";
 import { openOfflineStore } from "./offline";
@@ -58,7 +59,10 @@ function main(): void {
   }
   rememberPad(padId);
   const readOnly = isReadOnlyId(padId);
-  if (!readOnly) showName(padId);
+  if (!readOnly) {
+    showName(padId);
+    void showEventLink(byId<HTMLAnchorElement>("event-link"), padId);
+  }
   document.body.classList.toggle("read-only", readOnly);
   byId("read-only-badge").hidden = !readOnly;
 

@@ -131,6 +131,14 @@ fn fill(event: &Event, session: &EventSession, base_url: &str) -> String {
 }
 
 /// The end of the event's last session: when a frozen event's pads lock.
+/// The ids an event listing `pad` could have: an event's pads are named `{event}-…`, so each
+/// prefix of the pad id before a `-`, the longest first.
+pub fn event_ids_of_pad(pad: &str) -> impl Iterator<Item = &str> {
+    pad.rmatch_indices('-')
+        .map(|(at, _)| &pad[..at])
+        .filter(|id| !id.is_empty())
+}
+
 pub fn last_end(event: &Event) -> Option<u64> {
     event.sessions.iter().map(|s| s.ends_ms).max()
 }
@@ -387,6 +395,24 @@ impl Engine {
         self.blocking(move |s| s.event(&id)).await
     }
 
+    /// The event whose schedule lists `pad`, and that session: a pad links back to its event.
+    pub async fn event_of_pad(
+        &self,
+        pad: &str,
+    ) -> Result<Option<(Event, EventSession)>, StoreError> {
+        let pad = pad.to_owned();
+        self.blocking(move |s| {
+            for id in event_ids_of_pad(&pad) {
+                let Some(event) = s.event(id)? else { continue };
+                if let Some(session) = event.sessions.iter().find(|x| x.pad == pad).cloned() {
+                    return Ok(Some((event, session)));
+                }
+            }
+            Ok(None)
+        })
+        .await
+    }
+
     /// Who is in each session's pad now, when it was last edited and its length.
     pub async fn sessions_live(
         &self,
@@ -538,6 +564,14 @@ mod tests {
 
     use super::*;
     use crate::{Edit, Settings};
+
+    #[test]
+    fn a_pad_id_names_its_possible_events_longest_first() {
+        let ids: Vec<&str> = event_ids_of_pad("summit-2026-keynote").collect();
+        assert_eq!(ids, ["summit-2026", "summit"]);
+        assert_eq!(event_ids_of_pad("-x").count(), 0);
+        assert_eq!(event_ids_of_pad("plain").count(), 0);
+    }
 
     #[tokio::test]
     async fn a_pad_is_filled_only_while_it_holds_what_was_read() {

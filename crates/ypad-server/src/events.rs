@@ -15,7 +15,7 @@ use ypad_formats::schedule::{self, CalendarEntry};
 use ypad_formats::search;
 use ypad_store::Event;
 
-use crate::access::{Caller, KeyHolder};
+use crate::access::{Caller, KeyHolder, Visitor};
 use crate::error::HttpError;
 use crate::state::AppState;
 
@@ -188,6 +188,31 @@ pub(crate) async fn search(
     Ok(Json(
         json!({ "query": query.q, "terms": parsed.terms(), "results": hits }),
     ))
+}
+
+/// `GET /api/v1/pads/{pad}/event`: the event whose schedule lists the pad and its session, for
+/// the pad page's link back. Not through a read-only id: the event's page names the writable pad.
+pub(crate) async fn of_pad(
+    visitor: Visitor,
+    State(state): State<AppState>,
+    Path(raw): Path<String>,
+) -> Result<Json<Value>, HttpError> {
+    let not_listed = || HttpError::NotFound(format!("pad {raw} is in no event's schedule"));
+    let opened = visitor.open_writable(&state, &raw, not_listed).await?;
+    let Some((event, session)) = state.engine.event_of_pad(opened.id.as_str()).await? else {
+        return Err(not_listed());
+    };
+    Ok(Json(json!({
+        "id": event.id,
+        "title": event.title,
+        "timeZone": event.time_zone,
+        "session": {
+            "title": session.title,
+            "startsMs": session.starts_ms,
+            "endsMs": session.ends_ms,
+            "room": session.room,
+        },
+    })))
 }
 
 /// `GET /e/{event}` (the page) and `/e/{event}.ics` (its calendar).

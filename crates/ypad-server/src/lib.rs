@@ -86,6 +86,7 @@ fn app(state: AppState) -> Router {
             "/api/v1/pads/{pad}",
             get(api_v1::meta).delete(moderation::delete_pad),
         )
+        .route("/api/v1/pads/{pad}/event", get(events::of_pad))
         .route(
             "/api/v1/pads/{pad}/lock",
             get(moderation::get_lock).put(moderation::put_lock),
