@@ -25,6 +25,16 @@ async fn changes(server: &TestServer, since: u64, timeout: f64) -> serde_json::V
     resp.json().await.unwrap()
 }
 
+/// Until a request waits on `server`'s feed.
+async fn until_waiting(server: &TestServer) {
+    within("a request to wait on the feed", async {
+        while server.get_json("/health").await.1["feedWaiting"] != 1 {
+            tokio::task::yield_now().await;
+        }
+    })
+    .await;
+}
+
 /// Follows the feed from `since` until every pad of `heads` was seen at its head; checks that
 /// no answer lists a pad twice and no pad is seen twice at one head. Returns the cursor.
 async fn follow_until(server: &TestServer, mut since: u64, heads: &HashMap<String, u64>) -> u64 {
@@ -137,6 +147,41 @@ async fn a_follower_sees_both_nodes_of_a_postgresql_cluster() {
     }
 }
 
+/// A reader waiting on one node wakes for a commit on another: each commit to the feed is
+/// announced through PostgreSQL, so the wait ends with the change, not with its timeout.
+#[tokio::test]
+async fn a_waiting_reader_wakes_for_another_nodes_commit() {
+    let url = ypad_store::pg_testing::fresh_database();
+    let (a, b) = (tempfile::tempdir().unwrap(), tempfile::tempdir().unwrap());
+    let config = |dir: &std::path::Path| {
+        let mut config = Config::new(dir);
+        config.database_url = Some(url.clone());
+        config
+    };
+    let reader_node = TestServer::start_with(config(a.path())).await;
+    let writer_node = TestServer::start_with(config(b.path())).await;
+    let since = changes(&reader_node, 0, 0.0).await["next"]
+        .as_u64()
+        .unwrap();
+    // Longer than `within` allows: only a wake-up ends it in time.
+    let waiting = changes(&reader_node, since, 55.0);
+    let write = async {
+        // Written once the reader waits, so that the wait has to end for it.
+        until_waiting(&reader_node).await;
+        writer_node
+            .api_ok("createPad", &[("padID", "elsewhere"), ("text", "hi")])
+            .await
+    };
+    let (page, _) = within(
+        "the waiting reader to hear of the other node's commit",
+        async { tokio::join!(waiting, write) },
+    )
+    .await;
+    assert_eq!(page["changes"][0]["pad"], "elsewhere", "{page}");
+    reader_node.stop().await;
+    writer_node.stop().await;
+}
+
 #[tokio::test]
 async fn the_feed_needs_the_api_key_and_a_sane_timeout() {
     let dir = tempfile::tempdir().unwrap();
@@ -177,10 +222,15 @@ async fn a_copy_is_a_change_and_wakes_a_waiting_request() {
     })
     .await;
     let waiting = changes(&server, cursor, 55.0);
-    let copy = server.api_ok(
-        "copyPad",
-        &[("sourceID", "original"), ("destinationID", "copied")],
-    );
+    let copy = async {
+        until_waiting(&server).await;
+        server
+            .api_ok(
+                "copyPad",
+                &[("sourceID", "original"), ("destinationID", "copied")],
+            )
+            .await
+    };
     let (woken, _) = within("the copy to wake the request", async {
         tokio::join!(waiting, copy)
     })

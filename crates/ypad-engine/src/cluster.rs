@@ -146,6 +146,28 @@ pub(crate) fn follow_locks(store: Arc<dyn Store>, engine: Weak<Inner>) {
     }
 }
 
+/// Passes on every other node's additions to the changes feed to this node's waiting readers
+/// (this node's own commits reach them from the persister). Ends with the engine.
+pub(crate) fn follow_feed(store: &dyn Store, engine: Weak<Inner>) {
+    let Some(changes) = store.cluster().map(|c| c.watch_changes()) else {
+        return;
+    };
+    let spawned = std::thread::Builder::new()
+        .name("ypad-feed".into())
+        .spawn(move || {
+            while changes.recv().is_ok() {
+                let Some(engine) = engine.upgrade() else {
+                    return;
+                };
+                // Nobody waiting is no error.
+                let _ = engine.fed_elsewhere.send(());
+            }
+        });
+    if let Err(err) = spawned {
+        tracing::error!(cause = %err, "cannot follow the changes feed of other nodes");
+    }
+}
+
 /// Puts the pad's newest stored lock in force, with its moderator (blocking).
 pub(crate) fn reload_lock(
     store: &dyn Store,

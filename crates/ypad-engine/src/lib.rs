@@ -80,6 +80,9 @@ pub struct Engine {
     inner: Arc<Inner>,
 }
 
+/// Notices of other nodes' commits a waiting reader may fall behind by; one is as good as many.
+const FED_ELSEWHERE_BACKLOG: usize = 16;
+
 struct Inner {
     store: Arc<dyn Store>,
     registry: Registry,
@@ -92,6 +95,8 @@ struct Inner {
     /// In a cluster: this node's lease, and the way to stop its renewals.
     lease: Option<Arc<Lease>>,
     stop_lease: Mutex<Option<(std::sync::mpsc::Sender<()>, JoinHandle<()>)>>,
+    /// Told when another node of the cluster committed to the changes feed.
+    fed_elsewhere: tokio::sync::broadcast::Sender<()>,
 }
 
 impl Engine {
@@ -141,6 +146,7 @@ impl Engine {
             max_pad_chars: settings.max_pad_chars,
             lease: lease.clone(),
             stop_lease: Mutex::new(None),
+            fed_elsewhere: tokio::sync::broadcast::channel(FED_ELSEWHERE_BACKLOG).0,
         });
         let weak = Arc::downgrade(&inner);
         let _ = on_fenced.set(Box::new(move |pad, fence| {
@@ -150,6 +156,7 @@ impl Engine {
         }));
         if let Some(lease) = lease {
             cluster::follow_locks(store.clone(), Arc::downgrade(&inner));
+            cluster::follow_feed(&*store, Arc::downgrade(&inner));
             let stop = cluster::start_lease(store, lease, Arc::downgrade(&inner));
             *lock(&inner.stop_lease) = Some(stop);
         }
@@ -302,6 +309,12 @@ impl Engine {
     /// heads. Subscribe before reading the store, so that no commit falls in between.
     pub fn subscribe_commits(&self) -> tokio::sync::broadcast::Receiver<Arc<Commit>> {
         self.inner.persister.subscribe()
+    }
+
+    /// Told whenever another node of the cluster adds to the changes feed (never on a node of
+    /// its own): with [`Engine::subscribe_commits`], what wakes a reader waiting on the feed.
+    pub fn subscribe_feed_elsewhere(&self) -> tokio::sync::broadcast::Receiver<()> {
+        self.inner.fed_elsewhere.subscribe()
     }
 
     /// Resolves once every revision accepted before the call is durable.

@@ -1,7 +1,7 @@
 //! `GET /api/v1/changes`: the pads changed since a cursor, for scripts that archive
 //! incrementally. The feed lives in the store (`Store::changes_since`), so every node of a
-//! cluster serves the same one; a request with `timeout` waits for this node's next commit
-//! when nothing is new, instead of making the script poll.
+//! cluster serves the same one; a request with `timeout` waits for the next commit of any
+//! node when nothing is new, instead of making the script poll.
 
 use std::time::Duration;
 
@@ -13,7 +13,7 @@ use ypad_store::PadChange;
 
 use crate::access::KeyHolder;
 use crate::error::HttpError;
-use crate::state::AppState;
+use crate::state::{AppState, Counted};
 
 /// Pads in one answer unless `limit` says fewer.
 const DEFAULT_LIMIT: usize = 100;
@@ -57,6 +57,7 @@ pub(crate) async fn changes(
     // Subscribed before the first read: a commit landing between the read and the wait
     // still wakes it.
     let mut commits = state.engine.subscribe_commits();
+    let mut elsewhere = state.engine.subscribe_feed_elsewhere();
     loop {
         let page = state
             .engine
@@ -69,12 +70,16 @@ pub(crate) async fn changes(
                 next,
             }));
         }
-        // Another node's commits do not wake this one; they are seen at the latest when the
-        // wait ends.
+        // This node's commits, or another node's (heard through the store); a lagging
+        // receiver only means there is more to read.
+        let _waiting = Counted::enter(&state.feed_waiting);
         tokio::select! {
             () = tokio::time::sleep_until(deadline) => {}
             () = state.shutdown.cancelled() => return Ok(Json(Changes { changes: Vec::new(), next: since })),
             got = commits.recv() => if matches!(got, Err(RecvError::Closed)) {
+                return Ok(Json(Changes { changes: Vec::new(), next: since }));
+            },
+            got = elsewhere.recv() => if matches!(got, Err(RecvError::Closed)) {
                 return Ok(Json(Changes { changes: Vec::new(), next: since }));
             },
         }

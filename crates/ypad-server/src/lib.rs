@@ -155,6 +155,7 @@ async fn health(State(state): State<AppState>) -> impl IntoResponse {
         "status": if healthy { "ok" } else { "unhealthy" },
         "pads": state.engine.loaded().len(),
         "connections": state.connections(),
+        "feedWaiting": state.feed_waiting.load(std::sync::atomic::Ordering::Relaxed),
         "webhooks": state.webhooks.to_json(),
         "cluster": state.engine.cluster_status(),
     });

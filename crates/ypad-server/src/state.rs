@@ -32,14 +32,24 @@ pub(crate) struct AppState {
     pub event_texts: Arc<ypad_engine::EventTexts>,
     /// Open WebSocket connections, for the server-wide limit and `/health`.
     connections: Arc<AtomicUsize>,
+    /// Requests waiting on the changes feed now, for `/health`.
+    pub feed_waiting: Arc<AtomicUsize>,
     /// This node's cluster secret and lease, when it is one of a cluster's nodes.
     pub cluster: Option<crate::cluster::ClusterEdge>,
 }
 
-/// Decrements the connection count when dropped.
-pub(crate) struct ConnectionCount(Arc<AtomicUsize>);
+/// One in a count (connections, waiting requests) until dropped.
+pub(crate) struct Counted(Arc<AtomicUsize>);
 
-impl Drop for ConnectionCount {
+impl Counted {
+    /// Counts one more in `count` until the result is dropped.
+    pub(crate) fn enter(count: &Arc<AtomicUsize>) -> Counted {
+        count.fetch_add(1, Ordering::Relaxed);
+        Counted(count.clone())
+    }
+}
+
+impl Drop for Counted {
     fn drop(&mut self) {
         self.0.fetch_sub(1, Ordering::Relaxed);
     }
@@ -63,14 +73,14 @@ impl AppState {
             api_key: api_key.into(),
             event_texts: Arc::default(),
             connections: Arc::new(AtomicUsize::new(0)),
+            feed_waiting: Arc::default(),
             webhooks: Arc::default(),
             cluster: None,
         }
     }
 
-    pub fn count_connection(&self) -> ConnectionCount {
-        self.connections.fetch_add(1, Ordering::Relaxed);
-        ConnectionCount(self.connections.clone())
+    pub fn count_connection(&self) -> Counted {
+        Counted::enter(&self.connections)
     }
 
     pub fn connections(&self) -> usize {

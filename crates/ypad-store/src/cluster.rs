@@ -66,4 +66,10 @@ pub trait Cluster: Send + Sync {
     ///
     /// [`Store::put_pad_lock`]: crate::Store::put_pad_lock
     fn watch_locks(&self) -> std::sync::mpsc::Receiver<Option<String>>;
+    /// Tells of every commit by any node that adds to the changes feed
+    /// ([`Store::changes_since`]), for as long as the receiver lives: `Some(_)` once it is
+    /// committed, or `None` when some may have been missed (read the feed again).
+    ///
+    /// [`Store::changes_since`]: crate::Store::changes_since
+    fn watch_changes(&self) -> std::sync::mpsc::Receiver<Option<String>>;
 }

@@ -9,13 +9,11 @@ use std::collections::BTreeMap;
 use std::time::Duration;
 
 use crate::cluster::{Claim, Cluster, NodeInfo};
+use crate::pg_store::{Batch, CHANGES_CHANNEL, LOCKS_CHANNEL, PgStore, db, num};
+use crate::{LogEntry, Result, StoreError};
 
-/// The channel lock changes are announced on.
-const LOCKS_CHANNEL: &str = "ypad_pad_locks";
 /// Wait before listening again after the listening connection broke.
 const LISTEN_RETRY: Duration = Duration::from_millis(500);
-use crate::pg_store::{Batch, PgStore, db, num};
-use crate::{LogEntry, Result, StoreError};
 
 impl Cluster for PgStore {
     fn renew_lease(&self, node: &NodeInfo, ttl: Duration) -> Result<bool> {
@@ -179,17 +177,11 @@ impl Cluster for PgStore {
     }
 
     fn watch_locks(&self) -> std::sync::mpsc::Receiver<Option<String>> {
-        let (tx, rx) = std::sync::mpsc::channel();
-        let config = self.config.clone();
-        self.runtime().spawn(async move {
-            loop {
-                if listen(&config, &tx).await.is_err() {
-                    return; // Nobody listens any more.
-                }
-                tokio::time::sleep(LISTEN_RETRY).await;
-            }
-        });
-        rx
+        self.watch(LOCKS_CHANNEL)
+    }
+
+    fn watch_changes(&self) -> std::sync::mpsc::Receiver<Option<String>> {
+        self.watch(CHANGES_CHANNEL)
     }
 
     fn append_fenced(
@@ -269,9 +261,28 @@ impl Cluster for PgStore {
     }
 }
 
+impl PgStore {
+    /// Each notification on `channel` as `Some(payload)`, and `None` whenever some may have
+    /// been missed (the listening connection was made again), for as long as the receiver lives.
+    fn watch(&self, channel: &'static str) -> std::sync::mpsc::Receiver<Option<String>> {
+        let (tx, rx) = std::sync::mpsc::channel();
+        let config = self.config.clone();
+        self.runtime().spawn(async move {
+            loop {
+                if listen(&config, channel, &tx).await.is_err() {
+                    return; // Nobody listens any more.
+                }
+                tokio::time::sleep(LISTEN_RETRY).await;
+            }
+        });
+        rx
+    }
+}
+
 /// One listening connection, until it breaks (`Ok`) or the receiver is gone (`Err`).
 async fn listen(
     config: &tokio_postgres::Config,
+    channel: &str,
     tx: &std::sync::mpsc::Sender<Option<String>>,
 ) -> std::result::Result<(), ()> {
     let Ok((client, mut connection)) = config.connect(tokio_postgres::NoTls).await else {
@@ -289,7 +300,7 @@ async fn listen(
         }
     });
     if client
-        .batch_execute(&format!("LISTEN {LOCKS_CHANNEL}"))
+        .batch_execute(&format!("LISTEN {channel}"))
         .await
         .is_err()
     {

@@ -43,6 +43,11 @@ use crate::{
     SavedRevision, Store, StoreError, StoredPad,
 };
 
+/// Notified with the pad's id whenever a pad's lock changes (`pg_cluster` listens).
+pub(crate) const LOCKS_CHANNEL: &str = "ypad_pad_locks";
+/// Notified in every transaction that adds to the changes feed (`pg_cluster` listens).
+pub(crate) const CHANGES_CHANNEL: &str = "ypad_changes";
+
 /// The schema's versions, in order: each applied once, in its own transaction with the others.
 const MIGRATIONS: &[(i32, &str)] = &[
     (1, include_str!("../migrations/0001_initial.sql")),
@@ -330,10 +335,12 @@ async fn record_changes(
         return Ok(());
     }
     let n = i64::try_from(pads.len()).unwrap_or(i64::MAX);
+    // Every node's waiting readers of the feed hear of it at the commit (see `pg_cluster`).
     let first: i64 = tx
         .query_one(
-            "UPDATE change_clock SET seq = seq + $1 RETURNING seq - $1 + 1",
-            &[&n],
+            "WITH moved AS (UPDATE change_clock SET seq = seq + $1 RETURNING seq - $1 + 1 AS first)
+             SELECT first, pg_notify($2, '') FROM moved",
+            &[&n, &CHANGES_CHANNEL],
         )
         .await?
         .get(0);
@@ -971,7 +978,7 @@ impl Store for PgStore {
                          INSERT INTO pad_locks (pad, locked, lock_at, by_author, time_ms, chat)
                          VALUES ($1, $2, $3, $4, $5, $6)
                      )
-                     SELECT pg_notify('ypad_pad_locks', $1)",
+                     SELECT pg_notify($7, $1)",
                     &[
                         &pad,
                         &lock.locked,
@@ -979,6 +986,7 @@ impl Store for PgStore {
                         &lock.by,
                         &db(lock.time_ms),
                         &lock.chat,
+                        &LOCKS_CHANNEL,
                     ],
                 )
                 .await?;
