@@ -51,7 +51,8 @@ test("a fresh tab loads the pad with both people's edits", { timeout: TEST_MS },
   const pad = uniquePad("fresh");
   const { a, b, close } = await twoUsers(pad);
   await typeAtEnd(a, "first line by Alice\n");
-  await waitForText(b, "first line by Alice");
+  // With the line break: typed at the end before it shows, Bob's text would go before it.
+  await waitForText(b, "first line by Alice\n");
   await typeAtEnd(b, "second line by Bob");
   await waitForText(a, "second line by Bob");
 
