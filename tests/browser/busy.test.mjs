@@ -381,8 +381,15 @@ test("typing while others' changes wait for the next frame keeps both edits wher
   });
 
   await a.locator(".cm-content").click();
-  await a.keyboard.insertText("alpha\nomega");
-  await waitForText(b, "alpha\nomega");
+  await a.keyboard.insertText("alpha\n");
+  await waitForText(b, "alpha\n");
+  // Bob writes the second line, and Alice's tab learns he is its author before it holds its
+  // frames: text from an author it does not know yet makes it fetch the author map and repaint
+  // the colours, which shows pending changes at once.
+  await b.locator(".cm-content").click();
+  await b.keyboard.press("Control+End");
+  await b.keyboard.insertText("omega");
+  await a.waitForFunction(() => JSON.stringify(window.marksWithoutCarets()).includes('["Bob","omega"]'), null, { timeout: WAIT_MS });
   await a.keyboard.press("Control+Home");
   await a.keyboard.press("End");
 
@@ -414,7 +421,7 @@ test("typing while others' changes wait for the next frame keeps both edits wher
   const marks = [
     ["Bob", "REMOTE "],
     ["Alice", "alpha LOCAL!"],
-    ["Alice", "omega"],
+    ["Bob", "omega"],
   ];
   await a.waitForFunction((want) => JSON.stringify(window.marksWithoutCarets()) === JSON.stringify(want), marks, { timeout: WAIT_MS }).catch(async (e) => {
     throw new Error(`marks in Alice's tab: ${JSON.stringify(await a.evaluate(() => window.marksWithoutCarets()))}: ${e.message}`);
