@@ -25,6 +25,19 @@ async fn changes(server: &TestServer, since: u64, timeout: f64) -> serde_json::V
     resp.json().await.unwrap()
 }
 
+/// Two nodes on one fresh PostgreSQL database, each with its data directory (kept by the caller).
+async fn two_postgresql_nodes() -> ([tempfile::TempDir; 2], [TestServer; 2]) {
+    let url = ypad_store::pg_testing::fresh_database();
+    let dirs = [tempfile::tempdir().unwrap(), tempfile::tempdir().unwrap()];
+    let start = |dir: &tempfile::TempDir| {
+        let mut config = Config::new(dir.path());
+        config.database_url = Some(url.clone());
+        TestServer::start_with(config)
+    };
+    let nodes = [start(&dirs[0]).await, start(&dirs[1]).await];
+    (dirs, nodes)
+}
+
 /// Until a request waits on `server`'s feed.
 async fn until_waiting(server: &TestServer) {
     within("a request to wait on the feed", async {
@@ -131,16 +144,7 @@ async fn a_follower_sees_a_burst_once_at_its_head_over_sled() {
 
 #[tokio::test]
 async fn a_follower_sees_both_nodes_of_a_postgresql_cluster() {
-    let url = ypad_store::pg_testing::fresh_database();
-    let (a, b) = (tempfile::tempdir().unwrap(), tempfile::tempdir().unwrap());
-    let config = |dir: &std::path::Path| {
-        let mut config = Config::new(dir);
-        config.database_url = Some(url.clone());
-        config
-    };
-    let first = TestServer::start_with(config(a.path())).await;
-    let second = TestServer::start_with(config(b.path())).await;
-    let nodes = [first, second];
+    let (_dirs, nodes) = two_postgresql_nodes().await;
     burst_is_seen_once_at_its_head(&nodes).await;
     for node in nodes {
         node.stop().await;
@@ -151,15 +155,7 @@ async fn a_follower_sees_both_nodes_of_a_postgresql_cluster() {
 /// announced through PostgreSQL, so the wait ends with the change, not with its timeout.
 #[tokio::test]
 async fn a_waiting_reader_wakes_for_another_nodes_commit() {
-    let url = ypad_store::pg_testing::fresh_database();
-    let (a, b) = (tempfile::tempdir().unwrap(), tempfile::tempdir().unwrap());
-    let config = |dir: &std::path::Path| {
-        let mut config = Config::new(dir);
-        config.database_url = Some(url.clone());
-        config
-    };
-    let reader_node = TestServer::start_with(config(a.path())).await;
-    let writer_node = TestServer::start_with(config(b.path())).await;
+    let (_dirs, [reader_node, writer_node]) = two_postgresql_nodes().await;
     let since = changes(&reader_node, 0, 0.0).await["next"]
         .as_u64()
         .unwrap();

@@ -224,6 +224,22 @@ async fn existing(
     }
 }
 
+/// [`existing`], with `rev` at or before the pad's head revision (else 404).
+async fn existing_at(
+    visitor: &Visitor,
+    state: &AppState,
+    raw: &str,
+    rev: u64,
+) -> Result<(PadId, u64), HttpError> {
+    let (id, head) = existing(visitor, state, raw).await?;
+    if rev > head {
+        return Err(HttpError::NotFound(format!(
+            "revision {rev} is beyond the head revision {head}"
+        )));
+    }
+    Ok((id, head))
+}
+
 /// `GET /api/v1/pads/{pad}/revisions?from=&to=`: revision times and authors, and the saved
 /// revisions.
 pub(crate) async fn revisions(
@@ -259,12 +275,7 @@ pub(crate) async fn revision(
     State(state): State<AppState>,
     Path((raw, rev)): Path<(String, u64)>,
 ) -> Result<Json<serde_json::Value>, HttpError> {
-    let (id, head) = existing(&visitor, &state, &raw).await?;
-    if rev > head {
-        return Err(HttpError::NotFound(format!(
-            "revision {rev} is beyond the head revision {head}"
-        )));
-    }
+    let (id, head) = existing_at(&visitor, &state, &raw, rev).await?;
     let rendered = state.engine.render(&id, rev).await?;
     let entry = state.engine.entries(&id, rev, rev).await?.pop();
     let clients = client_map(&state, &id).await?;
@@ -295,12 +306,7 @@ pub(crate) async fn revision_comments(
     State(state): State<AppState>,
     Path((raw, rev)): Path<(String, u64)>,
 ) -> Result<Json<serde_json::Value>, HttpError> {
-    let (id, head) = existing(&visitor, &state, &raw).await?;
-    if rev > head {
-        return Err(HttpError::NotFound(format!(
-            "revision {rev} is beyond the head revision {head}"
-        )));
-    }
+    let (id, _) = existing_at(&visitor, &state, &raw, rev).await?;
     let threads = state.engine.comments_at(&id, rev).await?;
     Ok(Json(serde_json::json!({ "rev": rev, "threads": threads })))
 }

@@ -49,14 +49,7 @@ impl Cluster for PgStore {
             let mut client = pool.get().await?;
             loop {
                 let tx = client.transaction().await?;
-                let live: bool = tx
-                    .query_opt(
-                        "SELECT lease_until > clock_timestamp() FROM nodes WHERE node_id = $1",
-                        &[&node],
-                    )
-                    .await?
-                    .is_some_and(|row| row.get(0));
-                if !live {
+                if !lease_live(&tx, &node).await? {
                     tx.rollback().await?;
                     return Err(StoreError::LeaseLapsed);
                 }
@@ -218,14 +211,7 @@ impl Cluster for PgStore {
                 .iter()
                 .map(|row| (row.get(0), num(row.get(1))))
                 .collect();
-            let live: bool = tx
-                .query_opt(
-                    "SELECT lease_until > clock_timestamp() FROM nodes WHERE node_id = $1",
-                    &[&node],
-                )
-                .await?
-                .is_some_and(|row| row.get(0));
-            if !live {
+            if !lease_live(&tx, &node).await? {
                 tx.rollback().await?;
                 return Err(StoreError::LeaseLapsed);
             }
@@ -277,6 +263,17 @@ impl PgStore {
         });
         rx
     }
+}
+
+/// Whether `node`'s lease is live by PostgreSQL's clock.
+async fn lease_live(tx: &tokio_postgres::Transaction<'_>, node: &str) -> Result<bool> {
+    Ok(tx
+        .query_opt(
+            "SELECT lease_until > clock_timestamp() FROM nodes WHERE node_id = $1",
+            &[&node],
+        )
+        .await?
+        .is_some_and(|row| row.get(0)))
 }
 
 /// One listening connection, until it breaks (`Ok`) or the receiver is gone (`Err`).
